@@ -1,0 +1,93 @@
+// sr start / stop / restart. Every selected config is read before anything is done: one
+// config with an error fails the command and nothing starts (or, for restart, stops).
+import { optionWords } from '../../config/commandLine.js';
+import { type ConfigId, configLabel } from '../../config/components.js';
+import { UserError } from '../../config/errors.js';
+import type { Config } from '../../config/load.js';
+import { defaultValue, findOption } from '../../config/options.js';
+import { awaitStarted, launchInstance, logTail } from '../../supervisor/launch.js';
+import { configStatus } from '../../supervisor/status.js';
+import { stopConfig } from '../../supervisor/stop.js';
+import { type CliContext, loadCredentials, loadSelection, loadSelectionStrict } from '../context.js';
+import { logFile } from '../../config/paths.js';
+
+export async function startAction(context: CliContext, selectors: readonly string[]): Promise<number> {
+  const configs = loadSelectionStrict(context, selectors);
+  loadCredentials(context); // a refused credentials file must stop the start here, not in every instance
+  const explicit = selectors.length > 0;
+  let failed = false;
+  for (const config of configs) {
+    const status = configStatus(context.paths, config);
+    if (status.state === 'disabled') {
+      if (explicit) context.out(`start: ${config.label} is disabled (sr enable ${config.label} to allow it)`);
+      continue;
+    }
+    if (status.state === 'foreground') {
+      context.err(`start: ${config.label} runs in the foreground (pid ${status.instances.find((i) => i.instance === 0)?.pid}); stop it there first`);
+      failed = true;
+      continue;
+    }
+    const alive = new Set(status.instances.filter((i) => i.alive).map((i) => i.instance));
+    const missing = Array.from({ length: config.instances }, (_, index) => index + 1).filter((n) => !alive.has(n));
+    if (missing.length === 0) {
+      context.out(`start: ${config.label} is already running (${status.running}/${status.expected})`);
+      continue;
+    }
+    if (!(await startInstances(context, config, missing))) failed = true;
+  }
+  return failed ? 1 : 0;
+}
+
+/** Launches the given instance numbers and reports which came up; false if any did not. */
+export async function startInstances(context: CliContext, config: Config, instances: readonly number[]): Promise<boolean> {
+  const launched = new Map(instances.map((n) => [n, launchInstance(context.paths, config, n, optionWords(context.commandLine))]));
+  const checks = await awaitStarted(context.paths, config, launched);
+  const up = checks.filter((check) => check.ok);
+  if (up.length > 0) context.out(`start: ${config.label} started ${up.length} instance(s) (pids ${up.map((c) => c.pid).join(', ')})`);
+  for (const check of checks.filter((c) => !c.ok)) {
+    context.err(`start: ${config.label} instance ${check.instance} exited at start; the end of ${logFile(context.paths, config.id, check.instance)}:`);
+    for (const line of logTail(context.paths, config, check.instance)) context.err(`    ${line}`);
+  }
+  return up.length === checks.length;
+}
+
+export async function stopAction(context: CliContext, selectors: readonly string[]): Promise<number> {
+  const { configs, broken } = loadSelection(context, selectors);
+  // A config that no longer reads (edited while running) is stopped with the default timeout.
+  const targets: Array<{ id: ConfigId; timeout: number }> = [
+    ...configs.map((config) => ({ id: config.id, timeout: config.number('stop_timeout') })),
+    ...broken.map((config) => ({ id: config.id, timeout: Number(defaultValue(findOption('stop_timeout', config.id.component)!, config.id.component)) })),
+  ];
+  let failed = false;
+  for (const { id, timeout } of targets) {
+    if (!(await stopOne(context, id, timeout))) failed = true;
+  }
+  return failed ? 1 : 0;
+}
+
+async function stopOne(context: CliContext, id: ConfigId, timeout: number): Promise<boolean> {
+  const label = configLabel(id);
+  const outcome = await stopConfig(context.paths, id, timeout, (instances) =>
+    context.out(`stop: ${label} instance(s) ${instances.join(', ')} still running after ${timeout}s: sending SIGKILL`));
+  if (outcome.stale.length > 0) context.out(`stop: ${label} instance(s) ${outcome.stale.join(', ')} had already died; removed their pid files`);
+  if (outcome.foreground) context.out(`stop: ${label} has a foreground instance (pid ${outcome.foreground.pid}) left running: stop it in its terminal`);
+  const ended = [...outcome.stopped, ...outcome.killed];
+  if (ended.length > 0) context.out(`stop: ${label} stopped ${ended.length} instance(s)`);
+  else if (outcome.stale.length === 0 && !outcome.foreground) context.out(`stop: ${label} is not running`);
+  if (outcome.survivors.length > 0) {
+    context.err(`stop: ${label} instance(s) ${outcome.survivors.join(', ')} survived SIGKILL`);
+    return false;
+  }
+  return true;
+}
+
+export async function restartAction(context: CliContext, selectors: readonly string[]): Promise<number> {
+  const configs = loadSelectionStrict(context, selectors);
+  loadCredentials(context);
+  let failed = false;
+  for (const config of configs) {
+    if (!(await stopOne(context, config.id, config.number('stop_timeout')))) failed = true;
+  }
+  if (failed) throw new UserError('restart: some instances did not stop; nothing was started');
+  return startAction(context, configs.map((config) => config.label));
+}

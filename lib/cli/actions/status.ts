@@ -1,0 +1,70 @@
+// sr status: one row per config. A config that cannot be read gets a row saying so and its
+// error below the table; the others are shown as usual. Exit 1 when any selected config
+// needs attention (error, crashed, hung, partial), so monitoring can use the exit code
+// (sr3 always exits 0: issue #315).
+import type { ConfigStatus } from '../../supervisor/status.js';
+import { brokenConfigStatus, configStatus } from '../../supervisor/status.js';
+import { type CliContext, loadSelection } from '../context.js';
+import { formatAge, table } from '../format.js';
+
+const NEEDS_ATTENTION = new Set(['error', 'crashed', 'hung', 'partial']);
+
+export function collectStatus(context: CliContext, selectors: readonly string[]): ConfigStatus[] {
+  const { configs, broken } = loadSelection(context, selectors);
+  const rows = [
+    ...configs.map((config) => configStatus(context.paths, config)),
+    ...broken.map((config) => brokenConfigStatus(context.paths, config.id, config.message)),
+  ];
+  return rows.sort((a, b) => a.label.localeCompare(b.label));
+}
+
+export async function statusAction(context: CliContext, selectors: readonly string[], json: boolean): Promise<number> {
+  const rows = collectStatus(context, selectors);
+  if (json) context.out(JSON.stringify(rows.map(toJson), null, 2));
+  else printTable(context, rows);
+  return rows.some((row) => NEEDS_ATTENTION.has(row.state)) ? 1 : 0;
+}
+
+function lastActivity(row: ConfigStatus): Date | undefined {
+  const times = row.instances.map((i) => i.heartbeat?.lastActivity).filter((t): t is string => !!t).map((t) => new Date(t));
+  return times.length > 0 ? new Date(Math.max(...times.map((t) => t.getTime()))) : undefined;
+}
+
+/** Counters of all live instances added up. */
+function counters(row: ConfigStatus): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const instance of row.instances) {
+    for (const [name, value] of Object.entries(instance.heartbeat?.counters ?? {})) total[name] = (total[name] ?? 0) + value;
+  }
+  return total;
+}
+
+function toJson(row: ConfigStatus) {
+  return {
+    config: row.label,
+    state: row.state,
+    running: row.running,
+    expected: row.expected,
+    lastActivity: lastActivity(row)?.toISOString() ?? null,
+    counters: counters(row),
+    instances: row.instances.map((i) => ({
+      instance: i.instance, pid: i.pid ?? null, alive: i.alive, hung: i.hung,
+      heartbeat: i.heartbeat?.updatedAt ?? null, notes: i.heartbeat?.notes ?? [],
+    })),
+    ...(row.error ? { error: row.error } : {}),
+  };
+}
+
+function printTable(context: CliContext, rows: readonly ConfigStatus[]): void {
+  const now = Date.now();
+  const body = rows.map((row) => {
+    const last = lastActivity(row);
+    const counted = Object.entries(counters(row)).map(([name, value]) => `${name}=${value}`).join(' ');
+    const notes = row.instances.flatMap((i) => i.heartbeat?.notes ?? []);
+    return [row.label, row.state, `${row.running}/${row.expected}`, last ? formatAge(now - last.getTime()) : '-', [counted, ...notes].filter(Boolean).join('; ') || '-'];
+  });
+  for (const line of table(['Component/Config', 'State', 'Run', 'Last', 'Counters'], body)) context.out(line);
+  const running = rows.filter((row) => row.running > 0).length;
+  context.out(`      Total Running Configs: ${running} ( Processes: ${rows.reduce((n, row) => n + row.running, 0)} )`);
+  for (const row of rows.filter((r) => r.error)) context.err(row.error ?? '');
+}

@@ -1,0 +1,53 @@
+// What every action gets: where things are, where to print, and the config options
+// written on the command line.
+import type { CommandLineOption } from '../config/commandLine.js';
+import { type ConfigId, configLabel } from '../config/components.js';
+import { CredentialsStore } from '../config/credentials.js';
+import { ConfigErrors, UserError } from '../config/errors.js';
+import { type Config, loadConfig } from '../config/load.js';
+import { credentialsFile, type SrPaths } from '../config/paths.js';
+import { userConfigs } from '../config/catalog.js';
+import { selectConfigs } from './selectors.js';
+
+export interface CliContext {
+  readonly paths: SrPaths;
+  readonly commandLine: readonly CommandLineOption[];
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+export interface BrokenConfig {
+  readonly id: ConfigId;
+  readonly label: string;
+  readonly message: string;
+}
+
+export interface Selection {
+  readonly configs: Config[];
+  readonly broken: BrokenConfig[];
+}
+
+/** Reads every selected config; those that cannot be read are returned apart, with why. */
+export function loadSelection(context: CliContext, selectors: readonly string[]): Selection {
+  const selection: Selection = { configs: [], broken: [] };
+  for (const id of selectConfigs(selectors, userConfigs(context.paths))) {
+    try {
+      selection.configs.push(loadConfig(context.paths, id, context.commandLine));
+    } catch (error) {
+      if (!(error instanceof ConfigErrors)) throw error;
+      selection.broken.push({ id, label: configLabel(id), message: error.message });
+    }
+  }
+  return selection;
+}
+
+/** For actions that must not act on half a selection: any unreadable config fails the command. */
+export function loadSelectionStrict(context: CliContext, selectors: readonly string[]): Config[] {
+  const { configs, broken } = loadSelection(context, selectors);
+  if (broken.length > 0) throw new UserError(broken.map((config) => config.message).join('\n'));
+  return configs;
+}
+
+export function loadCredentials(context: CliContext): CredentialsStore {
+  return CredentialsStore.load(credentialsFile(context.paths), 'credentials.conf');
+}

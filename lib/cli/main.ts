@@ -1,0 +1,144 @@
+// The `sr` command: sr3's actions over mailpump's configs. Exit codes: 0 success,
+// 1 failure (a config error, a failed stop...), 2 usage error.
+import yargs, { type Argv } from 'yargs';
+import { type CommandLineOption, parseOptionWords } from '../config/commandLine.js';
+import { COMPONENTS } from '../config/components.js';
+import { ConfigErrors, UsageError, UserError } from '../config/errors.js';
+import { findOption } from '../config/options.js';
+import { resolvePaths } from '../config/paths.js';
+import { parseFlag } from '../config/values.js';
+import { addAction } from './actions/add.js';
+import { editAction } from './actions/edit.js';
+import { disableAction, enableAction } from './actions/enable.js';
+import { foregroundAction } from './actions/foreground.js';
+import { restartAction, startAction, stopAction } from './actions/lifecycle.js';
+import { listAction } from './actions/list.js';
+import { logAction } from './actions/log.js';
+import { removeAction } from './actions/remove.js';
+import { sanityAction } from './actions/sanity.js';
+import { showAction } from './actions/show.js';
+import { statusAction } from './actions/status.js';
+import type { CliContext } from './context.js';
+
+const SELECTORS = { describe: 'configs as component/config, globs allowed (quote them); a bare name matches any component', type: 'string', array: true } as const;
+
+/**
+ * Config options on the command line (`--logLevel debug`) are taken out before yargs sees
+ * the rest: they are not sr's own options but config lines, applied after the files and
+ * forwarded to the instances that sr starts.
+ */
+export function splitConfigOptions(argv: readonly string[]): { options: CommandLineOption[]; rest: string[] } {
+  const taken: string[] = [];
+  const rest: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const word = argv[index] ?? '';
+    const name = word.startsWith('--') ? word.slice(2).split('=')[0] ?? '' : '';
+    const spec = name && COMPONENTS.map((component) => findOption(name, component)).find(Boolean);
+    if (!spec) {
+      rest.push(word);
+      continue;
+    }
+    taken.push(word);
+    const next = argv[index + 1];
+    const takesNext = !word.includes('=') && next !== undefined && !next.startsWith('--') && (spec.kind !== 'flag' || isFlagWord(next));
+    if (takesNext) {
+      taken.push(next);
+      index += 1;
+    }
+  }
+  return { options: parseOptionWords(taken), rest };
+}
+
+function isFlagWord(word: string): boolean {
+  try {
+    parseFlag(word);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function commands(parser: Argv, context: CliContext, done: (code: number) => void): Argv {
+  const run = (action: Promise<number>) => action.then(done);
+  return parser
+    .command('add <configs..>', 'copy an example (sr list examples) or a file into your configs; never overwrites',
+      (y) => y.positional('configs', { describe: 'component/config[.conf] of an example, or a path', type: 'string', array: true, demandOption: true }),
+      (a) => run(addAction(context, a.configs as string[])))
+    .command('remove <configs..>', 'delete configs and their run state (refused while running)',
+      (y) => y.positional('configs', SELECTORS).option('dangerWillRobinson', { type: 'number', describe: 'confirm removing several configs: their number' }),
+      (a) => run(removeAction(context, a.configs as string[], a.dangerWillRobinson)))
+    .command('edit <config>', 'open a config in $EDITOR, then check it',
+      (y) => y.positional('config', { type: 'string', demandOption: true }),
+      (a) => run(editAction(context, a.config)))
+    .command('enable <configs..>', 'allow disabled configs to start again', (y) => y.positional('configs', SELECTORS),
+      (a) => run(enableAction(context, a.configs as string[])))
+    .command('disable <configs..>', 'keep configs from starting (refused while running)', (y) => y.positional('configs', SELECTORS),
+      (a) => run(disableAction(context, a.configs as string[])))
+    .command('list [what]', 'list your configs, or the examples (sr list examples)',
+      (y) => y.positional('what', { type: 'string', describe: 'examples' }),
+      (a) => run(listAction(context, a.what)))
+    .command('show [configs..]', 'print the effective config, passwords masked, each value with where it was set',
+      (y) => y.positional('configs', SELECTORS), (a) => run(showAction(context, (a.configs as string[] | undefined) ?? [])))
+    .command('start [configs..]', 'start the instances of configs (all when none named)',
+      (y) => y.positional('configs', SELECTORS), (a) => run(startAction(context, (a.configs as string[] | undefined) ?? [])))
+    .command('stop [configs..]', 'stop instances: SIGTERM, then SIGKILL after stop_timeout',
+      (y) => y.positional('configs', SELECTORS), (a) => run(stopAction(context, (a.configs as string[] | undefined) ?? [])))
+    .command('restart [configs..]', 'stop then start; nothing is stopped if a config has an error',
+      (y) => y.positional('configs', SELECTORS), (a) => run(restartAction(context, (a.configs as string[] | undefined) ?? [])))
+    .command('status [configs..]', 'state of each config: running, partial, stopped, disabled, hung, crashed',
+      (y) => y.positional('configs', SELECTORS).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      (a) => run(statusAction(context, (a.configs as string[] | undefined) ?? [], a.json)))
+    .command('foreground <config>', 'run one instance attached to the terminal, logging to stderr',
+      (y) => y.positional('config', { type: 'string', demandOption: true }),
+      (a) => run(foregroundAction(context, a.config)))
+    .command('sanity [configs..]', 'restart instances that died or hung; stopped and disabled configs are left alone',
+      (y) => y.positional('configs', SELECTORS), (a) => run(sanityAction(context, (a.configs as string[] | undefined) ?? [])))
+    .command('log <config>', 'show and follow the log of an instance',
+      (y) => y.positional('config', { type: 'string', demandOption: true })
+        .option('instance', { alias: 'i', type: 'number', default: 1, describe: 'instance number (0: foreground)' })
+        .option('lines', { alias: 'n', type: 'number', default: 20, describe: 'lines to show first' })
+        .option('follow', { type: 'boolean', default: true, describe: 'keep following (--no-follow to stop at the end)' }),
+      (a) => run(logAction(context, a.config, { instance: a.instance, lines: a.lines, follow: a.follow })));
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  try {
+    const { options, rest } = splitConfigOptions(argv);
+    const context: CliContext = {
+      paths: resolvePaths(),
+      commandLine: options,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+    };
+    const parser = yargs(rest)
+      .scriptName('sr')
+      .usage('$0 [config options] <action> [component/config ...]\n\nConfig options such as --logLevel debug apply after the config files and are passed to started instances.')
+      .demandCommand(1, 'say what to do, for example: sr status')
+      .strict()
+      .exitProcess(false)
+      .fail((message, error) => {
+        throw error ?? new UsageError(message);
+      })
+      .help()
+      .version();
+    await commands(parser, context, (code) => { exitCode = code; }).parseAsync();
+    return exitCode;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function report(error: unknown): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`sr: ${error.message}\n(sr --help lists the actions; sr <action> --help explains one)\n`);
+    return 2;
+  }
+  if (error instanceof ConfigErrors || error instanceof UserError) {
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  const detail = error instanceof Error ? error.stack ?? error.message : String(error);
+  process.stderr.write(`sr: unexpected error, a fault in mailpump itself; please report it with these details:\n${detail}\n`);
+  return 1;
+}

@@ -1,0 +1,111 @@
+// credentials.conf (sr3.md 4): one URL per line with its password percent-encoded,
+// optional details after it. Differences from sr3, on purpose:
+//  - a URL without a port and one with the scheme's default port are the same server;
+//  - passwords are decoded exactly once, here, and every consumer gets the decoded value;
+//  - a file that group or others can read is refused instead of used.
+import fs from 'node:fs';
+import { ConfigError, ConfigErrors, UserError } from './errors.js';
+import { maskPassword, parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
+
+export interface Credential {
+  readonly url: ServiceUrl;
+  /** `key` or `key=value` words after the URL, e.g. `login_method=PLAIN` */
+  readonly details: Readonly<Record<string, string | true>>;
+  readonly line: number;
+}
+
+/** Details sr3 knows (sr3.md 4); anything else is a warning, not an error, as in sr3. */
+const KNOWN_DETAILS = new Set([
+  'ssh_keyfile', 'passive', 'active', 'binary', 'ascii', 'tls', 'ssl', 'prot_p', 'implicit_ftps',
+  'bearer_token', 'bt', 'login_method', 's3_endpoint', 's3_session_token', 'azure_storage_credentials',
+]);
+
+export class CredentialsStore {
+  private constructor(
+    readonly file: string,
+    private readonly entries: readonly Credential[],
+    readonly warnings: readonly string[],
+  ) {}
+
+  static empty(file: string): CredentialsStore {
+    return new CredentialsStore(file, [], []);
+  }
+
+  /** Reads the file; a missing file is an empty store (a lookup then says what to add). */
+  static load(file: string, displayName = file): CredentialsStore {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return CredentialsStore.empty(file);
+      throw new UserError(`${displayName}: cannot read: ${(error as Error).message}`);
+    }
+    if ((stat.mode & 0o077) !== 0) {
+      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+      throw new UserError(
+        `${file} can be read by group or others (mode ${mode}); it holds passwords, so it is not used. Fix it with: chmod 600 ${file}`,
+      );
+    }
+    const entries: Credential[] = [];
+    const warnings: string[] = [];
+    const errors: ConfigError[] = [];
+    fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((raw, index) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      try {
+        const entry = parseLine(line, index + 1);
+        entries.push(entry);
+        for (const key of Object.keys(entry.details)) {
+          if (!KNOWN_DETAILS.has(key)) warnings.push(`${displayName}:${index + 1}: unknown detail "${key}" ignored`);
+        }
+      } catch (error) {
+        if (!(error instanceof UrlError)) throw error;
+        errors.push(new ConfigError(displayName, index + 1, error.message));
+      }
+    });
+    if (errors.length > 0) throw new ConfigErrors(errors);
+    return new CredentialsStore(file, entries, warnings);
+  }
+
+  /**
+   * The first entry for the same scheme, host and port (an omitted port is the default
+   * one), the same user when the URL names one, and for AMQP the same vhost.
+   */
+  lookup(urlText: string): Credential | undefined {
+    const wanted = parseServiceUrl(urlText);
+    return this.entries.find(({ url }) =>
+      url.scheme === wanted.scheme
+      && url.host === wanted.host
+      && url.port === wanted.port
+      && (wanted.user === '' || url.user === wanted.user)
+      && (wanted.password === undefined || url.password === wanted.password)
+      && (!wanted.scheme.startsWith('amqp') || vhost(url.path) === vhost(wanted.path)));
+  }
+
+  /** Every password of the file, so that loggers can blank them wherever they appear. */
+  secrets(): string[] {
+    return this.entries.map((entry) => entry.url.password).filter((password): password is string => !!password);
+  }
+}
+
+function vhost(pathname: string): string {
+  const name = decodeURIComponent(pathname.replace(/^\//, ''));
+  return name === '' ? '/' : name;
+}
+
+function parseLine(line: string, lineNumber: number): Credential {
+  const [urlText = '', ...restWords] = line.split(/\s+/);
+  const url = parseServiceUrl(urlText);
+  const shown = maskPassword(urlText);
+  if (url.user === '') throw new UrlError(`${shown} has no user name (write scheme://user:password@host/)`);
+  if (url.password === undefined) throw new UrlError(`${shown} has no password (write scheme://${url.user}:password@host/, percent-encoding / ? # @ : in it)`);
+  const details: Record<string, string | true> = {};
+  for (const part of restWords.join(' ').split(',')) {
+    const detail = part.trim();
+    if (detail === '') continue;
+    const equals = detail.indexOf('=');
+    if (equals < 0) details[detail] = true;
+    else details[detail.slice(0, equals).trim()] = detail.slice(equals + 1).trim();
+  }
+  return { url, details, line: lineNumber };
+}

@@ -1,0 +1,133 @@
+// The option table: the one place that says which options exist, their kind, default
+// per component, aliases and help. The parser, `sr show` and docs/options.md read it.
+// Names and aliases follow sr3 (sr3.md 3.5, 3.6); options that come with a later part
+// of mailpump are added to this table by that part, not before.
+import type { Component } from './components.js';
+
+export type OptionKind =
+  | 'flag' | 'duration' | 'count' | 'size' | 'octal' | 'str' | 'url' | 'enum' | 'set'
+  /** every occurrence appends a value */
+  | 'list' | 'urlList'
+  /** order-sensitive rules (sr3.md 3.4): each line snapshots the options above it */
+  | 'mask' | 'subtopic';
+
+export type OptionValue = boolean | number | string | readonly string[] | undefined;
+
+export interface OptionSpec {
+  readonly name: string;
+  readonly kind: OptionKind;
+  readonly help: string;
+  readonly aliases?: readonly string[];
+  /** components that accept it; all when absent */
+  readonly components?: readonly Component[];
+  /** the default, or one per component */
+  readonly default?: OptionValue | { readonly [C in Component]?: OptionValue };
+  /** allowed words for enum and set options */
+  readonly choices?: readonly string[];
+  /** allowed URL schemes for url options */
+  readonly schemes?: readonly string[];
+  /** the value holds per-message `${...}` fields, evaluated when a message is processed */
+  readonly template?: boolean;
+}
+
+export const BROKER_SCHEMES = ['local', 'amqp', 'amqps'] as const;
+export const MAIL_SCHEMES = ['imap', 'imaps', 'pop', 'pops'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  // Brokers and topology (sr3.md 5.4)
+  { name: 'broker', kind: 'url', schemes: BROKER_SCHEMES, components: ['subscribe'], aliases: ['b'],
+    help: 'Broker to read notifications from: local: (embedded, the default) or amqp[s]://user@host[:port]/[vhost].' },
+  { name: 'exchange', kind: 'str', aliases: ['ex'], components: ['subscribe'],
+    help: 'Exchange to bind to; default xs_<broker user>.' },
+  { name: 'topicPrefix', kind: 'str', default: 'v03', aliases: ['topic_prefix'],
+    help: 'First words of every topic, v03 for sr3 v03 notifications.' },
+  { name: 'subtopic', kind: 'subtopic', components: ['subscribe'],
+    help: 'One binding per line: <topicPrefix>.<subtopic>, with * for one word and # for any; uses the exchange, topicPrefix and queueName written above it.' },
+  { name: 'queueName', kind: 'str', components: ['subscribe'], aliases: ['queue', 'queue_name', 'qn'],
+    help: 'Queue shared by the instances; default q_<broker user>.<component>.<config>.<share>, kept once chosen.' },
+  { name: 'prefetch', kind: 'count', default: 25, components: ['subscribe'],
+    help: 'Notifications a consumer may hold unacknowledged.' },
+  { name: 'post_broker', kind: 'url', schemes: BROKER_SCHEMES,
+    help: 'Broker to announce on: local: (embedded, the default for a poll) or amqp[s]://user@host[:port]/[vhost]. In a poll, "broker" means post_broker as in sr3.' },
+  { name: 'post_exchange', kind: 'str',
+    help: 'Exchange to announce on; default xs_<post_broker user>.' },
+  { name: 'post_topicPrefix', kind: 'str', aliases: ['post_topic_prefix'],
+    help: 'Topic prefix of announcements; default the topicPrefix.' },
+  { name: 'post_baseUrl', kind: 'str', template: true, aliases: ['post_base_url', 'post_baseurl'],
+    help: 'baseUrl of the files announced downstream (default file:).' },
+  { name: 'post_baseDir', kind: 'str', template: true, aliases: ['post_base_dir', 'post_basedir'],
+    help: 'Local root removed from file paths when announcing them.' },
+
+  // What to take
+  { name: 'accept', kind: 'mask',
+    help: 'Regex on the notification URL: take what matches, placed with the directory written above this line. Rules are tried in file order.' },
+  { name: 'reject', kind: 'mask',
+    help: 'Regex on the notification URL: drop what matches. Rules are tried in file order.' },
+  { name: 'acceptUnmatched', kind: 'flag', default: true, aliases: ['accept_unmatch', 'accept_unmatched'],
+    help: 'Take notifications that no accept or reject rule matched.' },
+  { name: 'directory', kind: 'str', template: true, components: ['subscribe'],
+    help: 'Where files are written; ${%Y%m%d}-style dates and message fields are filled in per message.' },
+
+  // Where mail comes from
+  { name: 'pollUrl', kind: 'urlList', schemes: MAIL_SCHEMES, components: ['poll'], aliases: ['destination'],
+    help: 'Mailbox to watch, imap[s]://user@host[:port]/ or pop[s]://user@host[:port]/; may be given several times. The password comes from credentials.conf.' },
+  { name: 'callback', kind: 'list', aliases: ['cb', 'flowcb', 'flow_callback', 'flowCallback'],
+    help: 'sr3 callback names: poll.mail selects the mail poll, download.mail_ingest the mail download.' },
+
+  // Processes
+  { name: 'instances', kind: 'count', default: 1, aliases: ['instance'],
+    help: 'Processes to run for this config; a poll always runs one.' },
+  { name: 'housekeeping', kind: 'duration', default: 300, aliases: ['heartbeat'],
+    help: 'Interval of periodic clean-up and of the housekeeping log line.' },
+  { name: 'metrics_writeInterval', kind: 'duration', default: 5,
+    help: 'Interval at which each instance writes its heartbeat and counters (read by sr status and sr sanity).' },
+  { name: 'runStateThreshold_hung', kind: 'duration', default: 450, aliases: ['sanity_log_dead'],
+    help: 'An instance whose heartbeat is older than this is hung: sr status says so and sr sanity restarts it.' },
+  { name: 'stop_timeout', kind: 'duration', default: 30,
+    help: 'How long sr stop waits after SIGTERM for an instance to finish the message in hand before SIGKILL.' },
+
+  // Logging (sr3.md 2.4)
+  { name: 'logLevel', kind: 'enum', choices: LOG_LEVELS, default: 'info', aliases: ['loglevel', 'll'],
+    help: 'Least severe log lines written: debug, info, warning, error or critical.' },
+  { name: 'logRotateCount', kind: 'count', default: 5, aliases: ['logdays', 'log_rotate', 'logRotate'],
+    help: 'Rotated log files kept besides the current one.' },
+  { name: 'logRotateInterval', kind: 'duration', default: 86400, aliases: ['logRotate_interval'],
+    help: 'Log rotation period: 1d or more rotates daily at midnight, less rotates every that many minutes or hours.' },
+];
+
+const BY_NAME = new Map<string, OptionSpec>();
+for (const spec of OPTIONS) {
+  BY_NAME.set(spec.name, spec);
+  for (const alias of spec.aliases ?? []) BY_NAME.set(alias, spec);
+}
+
+/**
+ * Words that mean another option in one component only (sr3.md 3.5): in a poll, sr3
+ * renames `broker` to `post_broker` because a poll only announces.
+ */
+const COMPONENT_ALIASES: { readonly [C in Component]?: Readonly<Record<string, string>> } = {
+  poll: { broker: 'post_broker', b: 'post_broker' },
+};
+
+export function findOption(word: string, component: Component): OptionSpec | undefined {
+  const renamed = COMPONENT_ALIASES[component]?.[word];
+  return BY_NAME.get(renamed ?? word);
+}
+
+export function appliesTo(spec: OptionSpec, component: Component): boolean {
+  return spec.components === undefined || spec.components.includes(component);
+}
+
+export function defaultValue(spec: OptionSpec, component: Component): OptionValue {
+  const value = spec.default;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return (value as { readonly [C in Component]?: OptionValue })[component];
+  }
+  return value as OptionValue;
+}
+
+/** Every word the parser knows, for "did you mean" suggestions. */
+export function knownWords(): string[] {
+  return [...BY_NAME.keys(), 'include', 'config', 'declare', 'header'];
+}

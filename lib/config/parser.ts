@@ -1,0 +1,270 @@
+// Reads the sr3 configuration language (sr3.md 3.1-3.4) into a ConfigBuilder: one line at
+// a time, in the order the layers are read, because accept/reject and subtopic lines take
+// a snapshot of the options written above them.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Component } from './components.js';
+import { ConfigError } from './errors.js';
+import { appliesTo, findOption, knownWords, type OptionSpec, type OptionValue } from './options.js';
+import { parseServiceUrl, UrlError } from './urls.js';
+import { applySetValue, parseCount, parseDuration, parseFlag, parseOctal, parseSize, ValueError } from './values.js';
+import { processBuiltins, substitute, type VariableScope } from './variables.js';
+import { closestWord } from './suggest.js';
+
+export interface Location {
+  /** as shown to the user: relative to the config directory when inside it */
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface Setting {
+  readonly value: OptionValue;
+  /** undefined for a built-in default */
+  readonly where?: Location;
+}
+
+export interface Mask {
+  readonly action: 'accept' | 'reject';
+  readonly pattern: string;
+  /** anchored at the start, as sr3's Python re.match */
+  readonly regex: RegExp;
+  /** the directory in force on the line above the rule */
+  readonly directory: string | undefined;
+  readonly where: Location;
+}
+
+export interface Binding {
+  /** undefined: the default exchange for the broker user, resolved by the broker */
+  readonly exchange: string | undefined;
+  readonly topicPrefix: string;
+  readonly subtopic: string;
+  readonly queueName: string | undefined;
+  readonly where: Location;
+}
+
+/** Where lines come from: a file in the config tree, or the command line. */
+export interface LayerSource {
+  readonly displayName: string;
+  /** lines of default.conf that name an option of another component are skipped, not refused */
+  readonly shared: boolean;
+}
+
+const MAX_INCLUDE_DEPTH = 10;
+
+export class ConfigBuilder {
+  readonly values = new Map<string, Setting>();
+  readonly masks: Mask[] = [];
+  readonly subtopics: Binding[] = [];
+  readonly env: Record<string, string> = {};
+  readonly headers: Record<string, string> = {};
+  readonly errors: ConfigError[] = [];
+  private readonly builtins: Record<string, string | undefined>;
+
+  constructor(
+    readonly component: Component,
+    readonly name: string,
+    private readonly configDir: string,
+    private readonly environment: NodeJS.ProcessEnv,
+  ) {
+    this.builtins = { ...processBuiltins(), PROGRAM: component, CONFIG: name };
+  }
+
+  /** Reads a file of the config tree; a missing optional file (default.conf) is no error. */
+  readFile(file: string, source: LayerSource, optional = false, depth = 0): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.errors.push(new ConfigError(source.displayName, 0, `cannot read: ${(error as Error).message}`));
+      return;
+    }
+    const lines = text.split(/\r?\n/);
+    lines.forEach((line, index) => {
+      const where = { file: source.displayName, line: index + 1 };
+      this.readLine(line, where, source, path.dirname(file), depth);
+    });
+  }
+
+  /** An option given on the command line (`--logLevel debug`): the last layer. */
+  readCommandLine(keyword: string, value: string): void {
+    this.readDirective(keyword, value, { file: 'command line', line: 0 }, { displayName: 'command line', shared: false }, '.', 0);
+  }
+
+  private readLine(raw: string, where: Location, source: LayerSource, baseDir: string, depth: number): void {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const match = /^(\S+)\s*(.*)$/.exec(line);
+    if (!match) return;
+    this.readDirective(match[1] ?? '', (match[2] ?? '').replace(/\s+/g, ' '), where, source, baseDir, depth);
+  }
+
+  private readDirective(keyword: string, rest: string, where: Location, source: LayerSource, baseDir: string, depth: number): void {
+    try {
+      switch (keyword) {
+        case 'include':
+        case 'config':
+          this.include(this.expand(rest), source, baseDir, depth);
+          return;
+        case 'declare':
+          this.declare(this.expand(rest));
+          return;
+        case 'header':
+          this.header(this.expand(rest));
+          return;
+      }
+      const spec = findOption(keyword, this.component);
+      if (!spec) throw new ValueError(unknownOption(keyword));
+      if (!appliesTo(spec, this.component)) {
+        if (source.shared) return;
+        throw new ValueError(`"${keyword}" is not an option of ${this.component} (it belongs to ${spec.components?.join(', ')})`);
+      }
+      this.setOption(spec, keyword, this.expand(rest), where);
+    } catch (error) {
+      if (!(error instanceof ValueError || error instanceof UrlError)) throw error;
+      this.errors.push(where.line === 0
+        ? new ConfigError(where.file, 0, `--${keyword}: ${error.message}`)
+        : new ConfigError(where.file, where.line, error.message));
+    }
+  }
+
+  private expand(text: string): string {
+    return substitute(text, this.scope());
+  }
+
+  private scope(): VariableScope {
+    return {
+      builtins: {
+        ...this.builtins,
+        BROKER_USER: this.userOf('broker'),
+        POST_BROKER_USER: this.userOf('post_broker'),
+      },
+      option: (lowerName) => {
+        for (const [name, setting] of this.values) {
+          if (name.toLowerCase() === lowerName && setting.value !== undefined) return String(setting.value);
+        }
+        return undefined;
+      },
+      env: { ...this.environment, ...this.env },
+    };
+  }
+
+  private userOf(option: string): string | undefined {
+    const value = this.values.get(option)?.value;
+    if (typeof value !== 'string') return undefined;
+    try {
+      return parseServiceUrl(value).user || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private include(file: string, source: LayerSource, baseDir: string, depth: number): void {
+    if (file === '') throw new ValueError('include needs a file name');
+    if (depth >= MAX_INCLUDE_DEPTH) throw new ValueError(`include "${file}" is nested more than ${MAX_INCLUDE_DEPTH} deep (does a file include itself?)`);
+    const candidates = path.isAbsolute(file) ? [file] : [path.join(baseDir, file), path.join(this.configDir, file)];
+    const found = candidates.find((candidate) => fs.existsSync(candidate));
+    if (!found) throw new ValueError(`include "${file}": no such file (looked in ${candidates.join(', ')})`);
+    const displayName = path.relative(this.configDir, found).startsWith('..') ? found : path.relative(this.configDir, found);
+    this.readFile(found, { ...source, displayName }, false, depth + 1);
+  }
+
+  /** `declare env NAME=value` (also `envvar`, `var`, `value` as in sr3). */
+  private declare(rest: string): void {
+    const match = /^(env|envvar|var|value)\s+([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(rest);
+    if (!match) throw new ValueError(`declare needs "env NAME=value", got "${rest}"`);
+    this.env[match[2] ?? ''] = match[3] ?? '';
+  }
+
+  private header(rest: string): void {
+    const match = /^([^=\s]+)=(.*)$/.exec(rest);
+    if (!match) throw new ValueError(`header needs "name=value", got "${rest}"`);
+    this.headers[match[1] ?? ''] = match[2] ?? '';
+  }
+
+  private setOption(spec: OptionSpec, keyword: string, text: string, where: Location): void {
+    const current = this.values.get(spec.name)?.value;
+    const set = (value: OptionValue): void => {
+      this.values.set(spec.name, { value, where });
+    };
+    const needs = (what: string, parse: (t: string) => OptionValue) => {
+      try {
+        return parse(text);
+      } catch (error) {
+        if (error instanceof ValueError && error.message.startsWith('needs')) throw new ValueError(`"${keyword}" ${error.message}`);
+        throw new ValueError(`"${keyword}" needs ${what}, got "${text}"`);
+      }
+    };
+    switch (spec.kind) {
+      case 'flag': return set(needs('on or off', (t) => parseFlag(t)));
+      case 'duration': return set(needs('a duration', parseDuration));
+      case 'count': return set(needs('a whole number', parseCount));
+      case 'size': return set(needs('a size', parseSize));
+      case 'octal': return set(needs('an octal mode', parseOctal));
+      case 'str': return set(text === 'None' ? undefined : text);
+      case 'enum': {
+        if (!spec.choices?.includes(text)) throw new ValueError(`"${keyword}" needs one of ${spec.choices?.join(', ')}, got "${text}"`);
+        return set(text);
+      }
+      case 'set': {
+        try {
+          return set(applySetValue((current as string[] | undefined) ?? [], text, spec.choices));
+        } catch (error) {
+          throw new ValueError(`"${keyword}" ${(error as Error).message}`);
+        }
+      }
+      case 'list': return set([...((current as string[] | undefined) ?? []), text]);
+      case 'url': return set(text === 'None' ? undefined : this.checkUrl(spec, keyword, text));
+      case 'urlList': return set([...((current as string[] | undefined) ?? []), this.checkUrl(spec, keyword, text)]);
+      case 'mask': return this.addMask(spec.name as Mask['action'], text, where);
+      case 'subtopic': return this.addSubtopic(text, where);
+    }
+  }
+
+  private checkUrl(spec: OptionSpec, keyword: string, text: string): string {
+    if (text === '') throw new ValueError(`"${keyword}" needs a URL`);
+    // `local:` alone is the embedded broker; URL() accepts it as is.
+    let parsed;
+    try {
+      parsed = parseServiceUrl(text);
+    } catch (error) {
+      throw new ValueError(`"${keyword}" ${(error as Error).message}`);
+    }
+    if (spec.schemes && !spec.schemes.includes(parsed.scheme)) {
+      throw new ValueError(`"${keyword}" needs a ${spec.schemes.join(', ')} URL, got scheme "${parsed.scheme}"`);
+    }
+    if (parsed.scheme !== 'local' && parsed.host === '') throw new ValueError(`"${keyword}" URL has no host`);
+    return text;
+  }
+
+  private addMask(action: Mask['action'], text: string, where: Location): void {
+    const words = text.split(' ');
+    if (text === '') throw new ValueError(`${action} needs a regular expression`);
+    if (words.length > 1) throw new ValueError(`${action} takes one regular expression; write spaces in it as \\s`);
+    let regex: RegExp;
+    try {
+      regex = new RegExp(`^(?:${text})`);
+    } catch (error) {
+      throw new ValueError(`${action}: invalid regular expression "${text}": ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    }
+    const directory = this.values.get('directory')?.value as string | undefined;
+    this.masks.push({ action, pattern: text, regex, directory, where });
+  }
+
+  private addSubtopic(text: string, where: Location): void {
+    if (text === '' || text === 'None') throw new ValueError('subtopic needs a topic such as "#" or "a.*.b"');
+    const value = (name: string) => this.values.get(name)?.value as string | undefined;
+    this.subtopics.push({
+      exchange: value('exchange'),
+      topicPrefix: value('topicPrefix') ?? 'v03',
+      subtopic: text.replaceAll('/', '.'),
+      queueName: value('queueName'),
+      where,
+    });
+  }
+}
+
+function unknownOption(keyword: string): string {
+  const suggestion = closestWord(keyword, knownWords());
+  return `unknown option "${keyword}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+}

@@ -1,0 +1,69 @@
+// Entry point of an instance process: `node main.js <component>/<config> <instance> [--option value...]`.
+// Started detached by the supervisor (instance >= 1, logging to its file) or attached by
+// `sr foreground` (instance 0, logging to stderr). Nothing secret is ever in its arguments.
+import { parseOptionWords } from '../config/commandLine.js';
+import { type ConfigId, isComponent } from '../config/components.js';
+import { CredentialsStore } from '../config/credentials.js';
+import { ConfigErrors, UsageError, UserError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { credentialsFile, instanceStem, resolvePaths } from '../config/paths.js';
+import { closeLogger, createConsoleLogger, createInstanceLogger, type Logger, type LogLevel } from '../log/logger.js';
+import { InstanceContext, runInstance } from './runtime.js';
+
+function parseArguments(words: readonly string[]): { id: ConfigId; instance: number; options: ReturnType<typeof parseOptionWords> } {
+  const [label = '', instanceText = '', ...rest] = words;
+  const [component = '', name = ''] = label.split('/');
+  const instance = Number(instanceText);
+  if (!isComponent(component) || name === '' || !Number.isInteger(instance) || instance < 0) {
+    throw new UsageError(`usage: main.js <component>/<config> <instance> [--option value...], got "${words.join(' ')}"`);
+  }
+  return { id: { component, name }, instance, options: parseOptionWords(rest) };
+}
+
+async function main(): Promise<number> {
+  const paths = resolvePaths();
+  const { id, instance, options } = parseArguments(process.argv.slice(2));
+  const config = loadConfig(paths, id, options);
+  const credentials = CredentialsStore.load(credentialsFile(paths));
+  const level = config.str('logLevel') as LogLevel;
+  const logger = instance === 0
+    ? createConsoleLogger(level, credentials.secrets())
+    : createInstanceLogger({
+      logDir: paths.logDir,
+      stem: instanceStem(id, instance),
+      level,
+      rotateCount: config.number('logRotateCount'),
+      rotateInterval: config.number('logRotateInterval'),
+      secrets: credentials.secrets(),
+    });
+  for (const warning of credentials.warnings) logger.warning(warning);
+  installCrashHandlers(logger);
+  // The poll and subscribe work comes with their own modules; until a component has one,
+  // its instances run the shared loop only and say so, rather than pretend to do mail work.
+  logger.warning(`${config.label}: this version of mailpump has no ${id.component} work yet; the instance keeps its heartbeat and waits`);
+  await runInstance(paths, new InstanceContext(config, instance, logger), undefined);
+  await closeLogger(logger);
+  return 0;
+}
+
+/** An unexpected error is logged, then the process ends non-zero: its pid file stays, sr sanity restarts it. */
+function installCrashHandlers(logger: Logger): void {
+  const crash = (error: unknown) => {
+    logger.error(`instance crashed: ${error instanceof Error ? error.message : String(error)}`, error instanceof Error ? { stack: error.stack } : {});
+    void closeLogger(logger).finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  // Before the logger exists, stderr is the instance log (the supervisor points it there).
+  if (error instanceof ConfigErrors || error instanceof UserError || error instanceof UsageError) {
+    process.stderr.write(`${new Date().toISOString()} [ERROR] ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

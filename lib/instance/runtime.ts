@@ -1,0 +1,76 @@
+// The loop every instance runs, whatever its component: pid file, heartbeat with counters
+// on a timer (independent of the log level, so sr status and sr sanity can tell a quiet
+// instance from a hung one), housekeeping, and a clean stop on SIGTERM or SIGINT that lets
+// the work in hand finish before connections are closed and the pid file is removed.
+import type { Config } from '../config/load.js';
+import { heartbeatFile, pidFile, type SrPaths } from '../config/paths.js';
+import { formatDuration } from '../config/values.js';
+import type { Logger } from '../log/logger.js';
+import { removeFile, writeHeartbeat, writePid } from '../supervisor/instanceFiles.js';
+
+/** The component's work. `run` resolves once `stop` was asked and the work in hand is done. */
+export interface Worker {
+  run(context: InstanceContext): Promise<void>;
+  stop(): void;
+}
+
+/** What an instance's work reports back: shown by sr status through the heartbeat. */
+export class InstanceContext {
+  readonly counters: Record<string, number> = {};
+  lastActivity: Date | undefined;
+  notes: string[] = [];
+
+  constructor(
+    readonly config: Config,
+    readonly instance: number,
+    readonly logger: Logger,
+  ) {}
+
+  count(counter: string, amount = 1): void {
+    this.counters[counter] = (this.counters[counter] ?? 0) + amount;
+    this.lastActivity = new Date();
+  }
+}
+
+export async function runInstance(paths: SrPaths, context: InstanceContext, worker: Worker | undefined): Promise<void> {
+  const { config, instance, logger } = context;
+  const startedAt = new Date();
+  const ownPidFile = pidFile(paths, config.id, instance);
+  const ownHeartbeat = heartbeatFile(paths, config.id, instance);
+  writePid(ownPidFile, process.pid);
+
+  const beat = () => writeHeartbeat(ownHeartbeat, {
+    pid: process.pid,
+    instance,
+    startedAt: startedAt.toISOString(),
+    updatedAt: new Date().toISOString(),
+    ...(context.lastActivity ? { lastActivity: context.lastActivity.toISOString() } : {}),
+    counters: context.counters,
+    notes: context.notes,
+  });
+  beat();
+  const heartbeatTimer = setInterval(beat, config.number('metrics_writeInterval') * 1000);
+  const housekeepingTimer = setInterval(() => {
+    const uptime = formatDuration(Math.round((Date.now() - startedAt.getTime()) / 1000));
+    logger.info(`housekeeping: up ${uptime}, counters ${JSON.stringify(context.counters)}`);
+  }, config.number('housekeeping') * 1000);
+
+  let stopRequested: (() => void) | undefined;
+  const stopped = new Promise<void>((resolve) => { stopRequested = resolve; });
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info(`${signal} received: finishing the work in hand, then stopping`);
+    worker?.stop();
+    stopRequested?.();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  logger.info(`${config.label} instance ${instance} started (pid ${process.pid})`);
+  await Promise.all([worker?.run(context), stopped]);
+
+  clearInterval(heartbeatTimer);
+  clearInterval(housekeepingTimer);
+  removeFile(ownHeartbeat);
+  removeFile(ownPidFile);
+  logger.info(`${config.label} instance ${instance} stopped`);
+}

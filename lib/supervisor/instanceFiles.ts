@@ -1,0 +1,66 @@
+// The files an instance leaves in its config's state directory: its pid file (sr3's
+// format: the decimal pid, no newline) and its heartbeat with counters.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface Heartbeat {
+  readonly pid: number;
+  readonly instance: number;
+  /** ISO times */
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  /** when the instance last did work (a message, a pass); absent while it has done none */
+  readonly lastActivity?: string;
+  readonly counters: Readonly<Record<string, number>>;
+  /** one-line summaries the instance wants sr status to show (connection state, progress) */
+  readonly notes?: readonly string[];
+}
+
+/** Writes a file whole or not at all: readers never see half of it. */
+export function writeFileAtomic(file: string, text: string, mode = 0o644): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, text, { mode });
+  fs.renameSync(temporary, file);
+}
+
+export function writePid(file: string, pid: number): void {
+  writeFileAtomic(file, String(pid));
+}
+
+export function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeFile(file: string): void {
+  fs.rmSync(file, { force: true });
+}
+
+export function writeHeartbeat(file: string, heartbeat: Heartbeat): void {
+  writeFileAtomic(file, `${JSON.stringify(heartbeat)}\n`);
+}
+
+export function readHeartbeat(file: string): Heartbeat | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Heartbeat;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Instance numbers that have a pid file in the state directory (`poll_mail_03.pid` -> 3). */
+export function instancesWithPidFiles(dir: string, stemPrefix: string): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const pattern = new RegExp(`^${stemPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d{2,})\\.pid$`);
+  return names.map((name) => pattern.exec(name)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b);
+}
