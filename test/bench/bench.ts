@@ -1,0 +1,66 @@
+// The test bench: one Dovecot and one RabbitMQ for the whole test run. test/run.ts starts
+// them before the test files and passes their coordinates in MAILPUMP_TEST_BENCH; a test
+// file run on its own (node --test dist/test/x.test.js) starts a bench of its own.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeCertificates } from './certificates.js';
+import { DOVECOT_PACKAGES, type DovecotInfo, type MailUser, startDovecot, stopDovecot } from './dovecot.js';
+import { findProgram } from './processes.js';
+import { RABBITMQ_PACKAGES, type RabbitInfo, startRabbit, stopRabbit } from './rabbitmq.js';
+
+export interface Bench {
+  readonly dir: string;
+  readonly dovecot: DovecotInfo;
+  readonly rabbit: RabbitInfo;
+}
+
+export const BENCH_ENV = 'MAILPUMP_TEST_BENCH';
+
+/** Mail accounts of the bench. The second password holds characters that need percent-encoding in URLs. */
+export const MAIL_USERS: readonly MailUser[] = [
+  { name: 'ingest', password: 'ingest-secret' },
+  { name: 'clerk', password: 'p@ss/w#rd%20?' },
+];
+
+/** The servers' programs, or the Debian packages to install: a missing server fails the run, never skips it. */
+export function missingServers(): string[] {
+  const missing: string[] = [];
+  if (!findProgram('dovecot')) missing.push(DOVECOT_PACKAGES);
+  if (!findProgram('rabbitmq-server', ['/usr/lib/rabbitmq/bin'])) missing.push(RABBITMQ_PACKAGES);
+  if (!findProgram('openssl')) missing.push('openssl');
+  return missing;
+}
+
+export async function startBench(): Promise<Bench> {
+  const missing = missingServers();
+  if (missing.length > 0) throw new Error(`the test servers are not installed: apt-get install ${missing.join(' ')}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-bench-'));
+  fs.chmodSync(dir, 0o755); // Dovecot's mail processes run as another user and must get through
+  const certificates = makeCertificates(dir);
+  const [dovecot, rabbit] = await Promise.all([
+    startDovecot(path.join(dir, 'dovecot'), certificates, MAIL_USERS),
+    startRabbit(path.join(dir, 'rabbitmq')),
+  ]);
+  return { dir, dovecot, rabbit };
+}
+
+export async function stopBench(bench: Bench): Promise<void> {
+  await Promise.all([stopDovecot(bench.dovecot), stopRabbit(bench.rabbit)]);
+  fs.rmSync(bench.dir, { recursive: true, force: true });
+}
+
+let ownBench: Promise<Bench> | undefined;
+
+/** The bench of this test run: the shared one, or one started for this process and stopped at its end. */
+export async function getBench(): Promise<Bench> {
+  const shared = process.env[BENCH_ENV];
+  if (shared) return JSON.parse(fs.readFileSync(shared, 'utf8')) as Bench;
+  if (!ownBench) {
+    const started = startBench();
+    ownBench = started;
+    // When the file's tests are done the event loop empties: the servers go then.
+    process.once('beforeExit', () => void started.then(stopBench));
+  }
+  return ownBench;
+}

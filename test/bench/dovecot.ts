@@ -1,0 +1,135 @@
+// A private Dovecot for the tests: loopback only, high ports picked at start, IMAP with
+// STARTTLS, IMAPS, POP3 with STLS and POP3S, a certificate from the test CA, passwd-file
+// users and Maildir storage, all under one temporary directory.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestCertificates } from './certificates.js';
+import { findProgram, freePort, waitForExit, waitForPort } from './processes.js';
+
+export interface MailUser {
+  readonly name: string;
+  readonly password: string;
+}
+
+export interface DovecotPorts {
+  readonly imap: number;
+  readonly imaps: number;
+  readonly pop3: number;
+  readonly pop3s: number;
+}
+
+export interface DovecotInfo {
+  readonly dir: string;
+  readonly ports: DovecotPorts;
+  readonly users: readonly MailUser[];
+  readonly caCert: string;
+  readonly pid: number;
+}
+
+export const DOVECOT_PACKAGES = 'dovecot-imapd dovecot-pop3d';
+
+/** Mail files are owned by this uid: Dovecot refuses to serve mail as root. */
+function mailOwner(): { uid: number; gid: number; loginUser?: string } {
+  if (process.getuid?.() === 0) return { uid: 65534, gid: 65534 };
+  const user = os.userInfo();
+  // Unprivileged, Dovecot runs its login and internal processes as the same user.
+  return { uid: user.uid, gid: user.gid, loginUser: user.username };
+}
+
+function configText(dir: string, ports: DovecotPorts, certificates: TestCertificates, loginUser: string | undefined): string {
+  return `
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+instance_name = mailpump-test-${path.basename(dir)}
+protocols = imap pop3
+listen = 127.0.0.1
+log_path = ${dir}/dovecot.log
+${loginUser ? `default_login_user = ${loginUser}\ndefault_internal_user = ${loginUser}` : ''}
+ssl = yes
+ssl_cert = <${certificates.serverCert}
+ssl_key = <${certificates.serverKey}
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+mail_max_userip_connections = 200
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${dir}/users
+}
+userdb {
+  driver = passwd-file
+  args = ${dir}/users
+}
+namespace inbox {
+  inbox = yes
+  mailbox Junk {
+    special_use = \\Junk
+    auto = create
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = create
+  }
+  mailbox Sent {
+    special_use = \\Sent
+    auto = create
+  }
+}
+service imap-login {
+  inet_listener imap {
+    port = ${ports.imap}
+  }
+  inet_listener imaps {
+    port = ${ports.imaps}
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = ${ports.pop3}
+  }
+  inet_listener pop3s {
+    port = ${ports.pop3s}
+    ssl = yes
+  }
+}
+`;
+}
+
+export async function startDovecot(dir: string, certificates: TestCertificates, users: readonly MailUser[]): Promise<DovecotInfo> {
+  const binary = findProgram('dovecot');
+  if (!binary) throw new Error(`dovecot is not installed: install the Debian packages ${DOVECOT_PACKAGES}`);
+  const owner = mailOwner();
+  fs.mkdirSync(path.join(dir, 'mail'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'state'), { recursive: true });
+  fs.chmodSync(dir, 0o755); // mail processes run as another uid and must reach their home
+  fs.chownSync(path.join(dir, 'mail'), owner.uid, owner.gid);
+  fs.writeFileSync(path.join(dir, 'users'), users.map((user) =>
+    `${user.name}:{PLAIN}${user.password}:${owner.uid}:${owner.gid}::${dir}/mail/${user.name}::\n`).join(''));
+  const ports = { imap: await freePort(), imaps: await freePort(), pop3: await freePort(), pop3s: await freePort() };
+  const configFile = path.join(dir, 'dovecot.conf');
+  fs.writeFileSync(configFile, configText(dir, ports, certificates, owner.loginUser));
+  // The master daemonises and would keep a stdout/stderr pipe open forever: output goes to a file.
+  const startLog = path.join(dir, 'start.out');
+  const output = fs.openSync(startLog, 'w');
+  const result = spawnSync(binary, ['-c', configFile], { stdio: ['ignore', output, output] });
+  fs.closeSync(output);
+  if (result.status !== 0) throw new Error(`dovecot did not start (exit ${result.status}): ${fs.readFileSync(startLog, 'utf8')}`);
+  await Promise.all(Object.values(ports).map((port) => waitForPort(port, 10000, 'dovecot')));
+  const pid = Number(fs.readFileSync(path.join(dir, 'run', 'master.pid'), 'utf8').trim());
+  return { dir, ports, users, caCert: certificates.caCert, pid };
+}
+
+export async function stopDovecot(info: DovecotInfo): Promise<void> {
+  try {
+    process.kill(info.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  if (!(await waitForExit(info.pid, 10000))) process.kill(info.pid, 'SIGKILL');
+}

@@ -1,0 +1,89 @@
+// Putting mail into the bench's mailboxes and reading their state back, over IMAP with
+// imapflow: what tests of the poll and the subscribe arrange and check.
+import fs from 'node:fs';
+import { ImapFlow } from 'imapflow';
+import type { Bench } from './bench.js';
+
+export interface StoredMessage {
+  readonly uid: number;
+  readonly flags: readonly string[];
+  readonly size: number;
+  readonly messageId: string | undefined;
+}
+
+/** An authenticated IMAPS session as `user`, trusting the bench CA. Close it with logout(). */
+export async function imapSession(bench: Bench, user: string): Promise<ImapFlow> {
+  const account = bench.dovecot.users.find((candidate) => candidate.name === user);
+  if (!account) throw new Error(`no bench user ${user}`);
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: bench.dovecot.ports.imaps,
+    secure: true,
+    servername: 'localhost',
+    tls: { ca: [fs.readFileSync(bench.dovecot.caCert)] },
+    auth: { user, pass: account.password },
+    logger: false,
+  });
+  await client.connect();
+  return client;
+}
+
+async function withSession<T>(bench: Bench, user: string, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const client = await imapSession(bench, user);
+  try {
+    return await work(client);
+  } finally {
+    await client.logout();
+  }
+}
+
+/** A small RFC 5322 message; `extraHeaders` lets a test set Message-ID, Date... */
+export function plainMessage(subject: string, body: string, extraHeaders: Record<string, string> = {}): string {
+  const headers = {
+    From: 'sender@example.org', To: 'ingest@example.org', Subject: subject,
+    Date: new Date('2026-11-01T10:00:00Z').toUTCString(),
+    'Message-ID': `<${subject.replace(/\W+/g, '-')}-${Math.random().toString(36).slice(2)}@example.org>`,
+    'MIME-Version': '1.0', 'Content-Type': 'text/plain; charset=utf-8', ...extraHeaders,
+  };
+  return `${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}\r\n`;
+}
+
+/** Appends messages to a folder (created when missing); returns their UIDs. */
+export async function appendMessages(bench: Bench, user: string, folder: string, messages: ReadonlyArray<string | Buffer>, flags: string[] = []): Promise<number[]> {
+  return withSession(bench, user, async (client) => {
+    const existing = await client.list();
+    if (!existing.some((box) => box.path === folder)) await client.mailboxCreate(folder);
+    const uids: number[] = [];
+    for (const message of messages) {
+      const result = await client.append(folder, message, flags);
+      if (!result || typeof result.uid !== 'number') throw new Error(`APPEND to ${folder} returned no UID`);
+      uids.push(result.uid);
+    }
+    return uids;
+  });
+}
+
+export async function listMessages(bench: Bench, user: string, folder: string): Promise<StoredMessage[]> {
+  return withSession(bench, user, async (client) => {
+    const lock = await client.getMailboxLock(folder, { readOnly: true });
+    try {
+      const messages: StoredMessage[] = [];
+      if ((client.mailbox && client.mailbox.exists) === 0) return messages;
+      for await (const message of client.fetch('1:*', { uid: true, flags: true, size: true, envelope: true })) {
+        messages.push({ uid: message.uid, flags: [...(message.flags ?? [])], size: message.size ?? 0, messageId: message.envelope?.messageId });
+      }
+      return messages;
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+export async function listFolders(bench: Bench, user: string): Promise<string[]> {
+  return withSession(bench, user, async (client) => (await client.list()).map((box) => box.path).sort());
+}
+
+/** Deletes a folder with its messages (and so gives it a new UIDVALIDITY when recreated). */
+export async function deleteFolder(bench: Bench, user: string, folder: string): Promise<void> {
+  await withSession(bench, user, async (client) => { await client.mailboxDelete(folder); });
+}

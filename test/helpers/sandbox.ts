@@ -1,0 +1,65 @@
+// A temporary HOME for running the real `sr` command, and cleanup that stops whatever
+// the test started, so no instance outlives its test.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const SR = path.join(REPO, 'bin', 'sr.js');
+
+export interface SrResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class Sandbox {
+  readonly home = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-home-'));
+  readonly configDir = path.join(this.home, '.config', 'sr');
+  readonly cacheDir = path.join(this.home, '.cache', 'sr');
+
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: this.home, ...extra };
+    delete env.XDG_CONFIG_HOME;
+    delete env.XDG_CACHE_HOME;
+    return env;
+  }
+
+  sr(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): SrResult {
+    const result = spawnSync(process.execPath, [SR, ...args], { env: this.env(extraEnv), encoding: 'utf8', timeout: 120000 });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Writes a file under the config directory (`poll/x.conf`, `credentials.conf`...). */
+  writeConfig(relative: string, text: string, mode = 0o600): string {
+    const file = path.join(this.configDir, relative);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text, { mode });
+    fs.chmodSync(file, mode);
+    return file;
+  }
+
+  stateFile(component: string, config: string, name: string): string {
+    return path.join(this.cacheDir, component, config, name);
+  }
+
+  pidOf(component: string, config: string, instance: number): number {
+    return Number(fs.readFileSync(this.stateFile(component, config, `${component}_${config}_${String(instance).padStart(2, '0')}.pid`), 'utf8'));
+  }
+
+  /** Stops every config of this HOME and removes it. */
+  cleanup(): void {
+    if (fs.existsSync(this.configDir)) this.sr(['stop']);
+    fs.rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
