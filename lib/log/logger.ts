@@ -1,6 +1,7 @@
 // Instance logging with winston: one file per instance, rotated by winston-daily-rotate-file,
 // `<stem>.log` a symlink to the current file so `sr log` and `tail -F` follow rotation.
 // Every line goes through a redaction step: no password reaches a log, whatever logged it.
+import { once } from 'node:events';
 import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
@@ -86,10 +87,21 @@ export function createConsoleLogger(level: LogLevel, secrets: readonly string[])
   });
 }
 
-/** Waits until every line given to the logger has reached its file. */
+/**
+ * Waits until every line given to the logger is in its file. The logger's own `finish` only
+ * says the lines reached the transports; a rotating file transport has written them when
+ * the `finish` that follows its close() arrives (it comes from the file stream's end).
+ */
 export async function closeLogger(logger: Logger): Promise<void> {
+  const files = logger.transports.filter((transport): transport is DailyRotateFile => transport instanceof DailyRotateFile);
   await new Promise<void>((resolve) => {
-    logger.on('finish', () => resolve());
+    logger.once('finish', () => resolve());
     logger.end();
   });
+  await Promise.all(files.map(async (transport) => {
+    if (!transport.writableFinished) await once(transport, 'finish');
+    const written = once(transport, 'finish');
+    transport.close?.();
+    await written;
+  }));
 }

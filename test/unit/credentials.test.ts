@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { CredentialsStore } from '../../lib/config/credentials.js';
+import { ConfigErrors, UserError } from '../../lib/config/errors.js';
+import { ConfigTree } from '../helpers/configTree.js';
+
+let tree: ConfigTree;
+beforeEach(() => { tree = new ConfigTree(); });
+afterEach(() => tree.remove());
+
+function store(lines: readonly string[]): CredentialsStore {
+  return CredentialsStore.load(tree.write('credentials.conf', lines, 0o600), 'credentials.conf');
+}
+
+describe('credentials.conf', () => {
+  it('finds the password of a URL by scheme, host, user and port, with the default port and no port the same', () => {
+    const credentials = store([
+      '# mail accounts',
+      'imaps://ingest:first@Mail.Example.com/',
+      'imaps://clerk:second@mail.example.com:993/',
+      'pops://ingest:third@mail.example.com:995',
+      'imaps://ingest:fourth@mail.example.com:1993/',
+    ]);
+    assert.equal(credentials.lookup('imaps://ingest@mail.example.com:993/')?.url.password, 'first');
+    assert.equal(credentials.lookup('imaps://clerk@MAIL.example.com/')?.url.password, 'second');
+    assert.equal(credentials.lookup('pops://ingest@mail.example.com/')?.url.password, 'third');
+    assert.equal(credentials.lookup('imaps://ingest@mail.example.com:1993/')?.url.password, 'fourth');
+    assert.equal(credentials.lookup('imap://ingest@mail.example.com/'), undefined, 'the scheme must match');
+    assert.equal(credentials.lookup('imaps://nobody@mail.example.com/'), undefined, 'the user must match');
+    assert.equal(credentials.lookup('imaps://mail.example.com/')?.url.user, 'ingest', 'no user in the URL: the first entry for the server');
+  });
+
+  it('decodes percent-encoded passwords exactly once', () => {
+    const credentials = store(['imaps://ingest:p%40ss%2Fw%3Ard%23%3F@h/', 'imaps://twice:100%2541@h/']);
+    assert.equal(credentials.lookup('imaps://ingest@h/')?.url.password, 'p@ss/w:rd#?');
+    assert.equal(credentials.lookup('imaps://twice@h/')?.url.password, '100%41', '%25 gives %, which is not decoded again');
+  });
+
+  it('matches AMQP entries on the vhost, / and empty being the same', () => {
+    const credentials = store(['amqp://feeder:one@broker/', 'amqp://feeder:two@broker/mail', 'amqps://feeder:three@broker:5671']);
+    assert.equal(credentials.lookup('amqp://feeder@broker')?.url.password, 'one');
+    assert.equal(credentials.lookup('amqp://feeder@broker:5672/mail')?.url.password, 'two');
+    assert.equal(credentials.lookup('amqps://feeder@broker/')?.url.password, 'three');
+  });
+
+  it('reads details after the URL', () => {
+    const credentials = store(['amqps://feeder:pw@broker/ login_method=PLAIN, tls']);
+    assert.deepEqual(credentials.lookup('amqps://feeder@broker/')?.details, { login_method: 'PLAIN', tls: true });
+  });
+
+  it('warns about an unknown detail without failing', () => {
+    const credentials = store(['imaps://u:pw@h/ colour=blue']);
+    assert.deepEqual(credentials.warnings, ['credentials.conf:1: unknown detail "colour" ignored']);
+  });
+
+  it('reports bad lines by line number without showing the password', () => {
+    try {
+      store(['imaps://ingest@h/', 'imaps://:topsecret@h/', 'not a url at all', 'imaps://u:bad%zzsecret@h/']);
+      assert.fail('expected errors');
+    } catch (error) {
+      assert.ok(error instanceof ConfigErrors);
+      const text = error.message;
+      assert.match(text, /^credentials.conf:1: imaps:\/\/ingest@h\/ has no password/m);
+      assert.match(text, /^credentials.conf:2: imaps:\/\/:\*\*\*@h\/ has no user name/m);
+      assert.match(text, /^credentials.conf:3: is not a URL: "not"/m);
+      assert.match(text, /^credentials.conf:4: has a badly percent-encoded user or password/m);
+      assert.doesNotMatch(text, /topsecret|zzsecret/);
+    }
+  });
+
+  it('refuses a file that group or others can read, saying how to fix it', () => {
+    const file = tree.write('credentials.conf', ['imaps://u:pw@h/'], 0o644);
+    assert.throws(() => CredentialsStore.load(file), (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /can be read by group or others \(mode 0644\)/);
+      assert.ok(error.message.endsWith(`chmod 600 ${file}`));
+      return true;
+    });
+  });
+
+  it('treats a missing file as empty and lists passwords for redaction', () => {
+    assert.equal(CredentialsStore.load(`${tree.root}/none.conf`).lookup('imaps://u@h/'), undefined);
+    assert.deepEqual(store(['imaps://u:one@h/', 'amqp://v:two@b/']).secrets(), ['one', 'two']);
+  });
+});
