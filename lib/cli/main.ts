@@ -95,10 +95,11 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
       (y) => y.positional('configs', SELECTORS), (a) => run(sanityAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('log <config>', 'show and follow the log of an instance',
       (y) => y.positional('config', { type: 'string', demandOption: true })
-        .option('instance', { alias: 'i', type: 'number', default: 1, describe: 'instance number (0: foreground)' })
+        // not --instance: that is sr3's alias of the instances option
+        .option('number', { alias: 'i', type: 'number', default: 1, describe: 'instance number (0: the foreground one)' })
         .option('lines', { alias: 'n', type: 'number', default: 20, describe: 'lines to show first' })
         .option('follow', { type: 'boolean', default: true, describe: 'keep following (--no-follow to stop at the end)' }),
-      (a) => run(logAction(context, a.config, { instance: a.instance, lines: a.lines, follow: a.follow })));
+      (a) => run(logAction(context, a.config, { instance: a.number, lines: a.lines, follow: a.follow })));
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -45,6 +45,13 @@ export class Sandbox {
     return path.join(this.cacheDir, component, config, name);
   }
 
+  /** Plants a file in a config's state directory (a pid file, say). */
+  writeState(component: string, config: string, name: string, text: string): void {
+    const file = this.stateFile(component, config, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  }
+
   pidOf(component: string, config: string, instance: number): number {
     return Number(fs.readFileSync(this.stateFile(component, config, `${component}_${config}_${String(instance).padStart(2, '0')}.pid`), 'utf8'));
   }

@@ -7,7 +7,7 @@ import type { CliContext } from '../context.js';
 const CELL = 33;
 
 function cells(names: readonly string[]): string[] {
-  const width = Math.max(CELL, process.stdout.columns ?? 80);
+  const width = Math.max(CELL, process.stdout.columns ?? (Number(process.env.COLUMNS) || 80));
   const perLine = Math.max(1, Math.floor(width / CELL));
   const lines: string[] = [];
   for (let index = 0; index < names.length; index += perLine) {

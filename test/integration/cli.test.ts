@@ -1,0 +1,192 @@
+// The sr actions that manage configs, run as a user runs them: the real command in a
+// temporary HOME.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { REPO, Sandbox } from '../helpers/sandbox.js';
+
+let box: Sandbox;
+beforeEach(() => { box = new Sandbox(); });
+afterEach(() => box.cleanup());
+
+const example = (relative: string) => fs.readFileSync(path.join(REPO, 'configs', relative), 'utf8');
+
+describe('sr usage', () => {
+  it('prints help for the command and for each action', () => {
+    const help = box.sr(['--help']);
+    assert.equal(help.code, 0);
+    for (const action of ['add', 'remove', 'edit', 'enable', 'disable', 'list', 'show', 'start', 'stop', 'restart', 'status', 'foreground', 'sanity', 'log']) {
+      assert.match(help.stdout, new RegExp(`sr ${action}`), action);
+      const own = box.sr([action, '--help']);
+      assert.equal(own.code, 0, `${action} --help`);
+      assert.match(own.stdout, new RegExp(`^sr ${action}`, 'm'));
+    }
+  });
+
+  it('exits 2 with a hint on a usage error', () => {
+    for (const args of [[], ['bogus'], ['status', '--colour'], ['add']]) {
+      const result = box.sr(args);
+      assert.equal(result.code, 2, args.join(' '));
+      assert.match(result.stderr, /sr --help lists the actions/);
+      assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
+    }
+  });
+});
+
+describe('sr add, list, remove', () => {
+  it('copies examples with or without .conf and never overwrites', () => {
+    const added = box.sr(['add', 'poll/mail', 'subscribe/mail.conf']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /add: copying .*configs\/poll\/mail.conf to .*\.config\/sr\/poll\/mail.conf/);
+    assert.equal(fs.readFileSync(path.join(box.configDir, 'poll/mail.conf'), 'utf8'), example('poll/mail.conf'));
+    assert.equal(fs.readFileSync(path.join(box.configDir, 'subscribe/mail.conf'), 'utf8'), example('subscribe/mail.conf'));
+
+    box.writeConfig('poll/mail.conf', '# mine\n', 0o644);
+    const again = box.sr(['add', 'poll/mail.conf']);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /poll\/mail exists already, left as it is/);
+    assert.equal(fs.readFileSync(path.join(box.configDir, 'poll/mail.conf'), 'utf8'), '# mine\n');
+  });
+
+  it('creates an empty config when there is no such example, as sr3 does, and adds a file by path', () => {
+    const empty = box.sr(['add', 'subscribe/invoices']);
+    assert.equal(empty.code, 0);
+    assert.match(empty.stdout, /did not find anything to copy for subscribe\/invoices; created an empty/);
+    assert.equal(fs.readFileSync(path.join(box.configDir, 'subscribe/invoices.conf'), 'utf8'), '');
+
+    const mine = path.join(box.home, 'drafts', 'poll', 'treasury.conf');
+    fs.mkdirSync(path.dirname(mine), { recursive: true });
+    fs.writeFileSync(mine, 'pollUrl imaps://treasury@mail.example.com/\n');
+    assert.equal(box.sr(['add', mine]).code, 0);
+    assert.equal(fs.readFileSync(path.join(box.configDir, 'poll/treasury.conf'), 'utf8'), 'pollUrl imaps://treasury@mail.example.com/\n');
+  });
+
+  it('asks which component a bare or unknown name means', () => {
+    const bare = box.sr(['add', 'mail']);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /say which one: poll\/mail or subscribe\/mail/);
+    const flow = box.sr(['add', 'flow/mail.conf']);
+    assert.equal(flow.code, 2);
+    assert.match(flow.stderr, /component among poll, subscribe/);
+  });
+
+  it('lists configs and examples in sr3 layout', () => {
+    box.sr(['add', 'poll/mail', 'subscribe/mail']);
+    box.writeConfig('credentials.conf', '');
+    const list = box.sr(['list']);
+    assert.equal(list.code, 0);
+    assert.match(list.stdout, /^User Configurations: \(from: .*\.config\/sr \)$/m);
+    assert.match(list.stdout, /^poll\/mail\.conf {19}subscribe\/mail\.conf\ncredentials\.conf$/m, '33-column cells, 80 columns when not a terminal');
+    assert.match(box.sr(['list'], { COLUMNS: '120' }).stdout, /^poll\/mail\.conf +subscribe\/mail\.conf +credentials\.conf$/m);
+    assert.match(list.stdout, /^logs are in: .*\.cache\/sr\/log$/m);
+    const examples = box.sr(['list', 'examples']);
+    assert.match(examples.stdout, /^Sample Configurations: \(from: .*configs \)$/m);
+    assert.match(examples.stdout, /poll\/mail\.conf/);
+    assert.equal(box.sr(['list', 'plugins']).code, 2);
+  });
+
+  it('removes one config, and several only with --dangerWillRobinson=<count>', () => {
+    box.sr(['add', 'poll/mail', 'subscribe/mail']);
+    box.sr(['disable', 'subscribe/mail']);
+    const refused = box.sr(['remove', 'mail']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /would remove 2 configs .*add --dangerWillRobinson=2/);
+    assert.ok(fs.existsSync(path.join(box.configDir, 'poll/mail.conf')));
+    assert.equal(box.sr(['remove', 'mail', '--dangerWillRobinson=2']).code, 0);
+    assert.ok(!fs.existsSync(path.join(box.configDir, 'poll/mail.conf')));
+    assert.ok(!fs.existsSync(path.join(box.cacheDir, 'subscribe/mail')), 'the run state goes too');
+  });
+
+  it('fails on a selector that matches nothing, naming the closest config', () => {
+    box.sr(['add', 'poll/mail']);
+    const result = box.sr(['status', 'poll/mial']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no config matches "poll\/mial" \(did you mean "poll\/mail"\?\)/);
+  });
+});
+
+describe('sr show', () => {
+  it('prints the effective config with where each value came from and no password', () => {
+    box.writeConfig('credentials.conf', 'amqp://feeder:Sup3r%2Fsecret@broker.example.com/\nimaps://ingest:MailPass99@mail.example.com/\n');
+    box.writeConfig('default.conf', 'logLevel warning\n');
+    box.writeConfig('subscribe/mail.conf', [
+      'broker amqp://feeder:Sup3r%2Fsecret@broker.example.com/',
+      'declare env NOTE=MailPass99',
+      'directory /data/${NOTE}',
+      'accept .*invoice.*',
+    ].join('\n'));
+    const shown = box.sr(['--instances', '3', 'show', 'subscribe/mail']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^broker amqp:\/\/feeder:\*\*\*@broker.example.com\/ +# subscribe\/mail.conf:1$/m);
+    assert.match(shown.stdout, /^logLevel warning +# default.conf:1$/m);
+    assert.match(shown.stdout, /^instances 3 +# command line$/m);
+    assert.match(shown.stdout, /^prefetch 25 +# default$/m);
+    assert.match(shown.stdout, /^accept \.\*invoice\.\* +\(into \/data\/\*\*\*\) +# subscribe\/mail.conf:4$/m);
+    assert.doesNotMatch(shown.stdout + shown.stderr, /Sup3r|MailPass99/);
+  });
+});
+
+describe('config errors', () => {
+  it('are reported with file and line, exit 1, and nothing starts', () => {
+    box.sr(['add', 'subscribe/mail']);
+    box.writeConfig('poll/mail.conf', ['callback poll.mail', '', '', '', '', '', 'brokr amqp://u@h/'].join('\n'));
+    const started = box.sr(['start']);
+    assert.equal(started.code, 1);
+    assert.match(started.stderr, /^poll\/mail.conf:7: unknown option "brokr" \(did you mean "broker"\?\)$/m);
+    assert.doesNotMatch(started.stderr, /at .*\.js:\d+/, 'no stack trace');
+    assert.ok(!fs.existsSync(path.join(box.cacheDir, 'subscribe')), 'the valid config did not start either');
+  });
+
+  it('do not stop sr status from showing the other configs', () => {
+    box.sr(['add', 'subscribe/mail']);
+    box.writeConfig('poll/mail.conf', 'housekeeping often\n');
+    const status = box.sr(['status']);
+    assert.equal(status.code, 1, 'a broken config needs attention');
+    assert.match(status.stdout, /^poll\/mail +error +0\/0/m);
+    assert.match(status.stdout, /^subscribe\/mail +stopped +0\/1/m);
+    assert.match(status.stderr, /poll\/mail.conf:1: "housekeeping" needs a duration .*, got "often"/);
+    const json = JSON.parse(box.sr(['status', '--json']).stdout) as Array<{ config: string; state: string; error?: string }>;
+    assert.deepEqual(json.map((row) => [row.config, row.state]), [['poll/mail', 'error'], ['subscribe/mail', 'stopped']]);
+    assert.match(json[0]?.error ?? '', /poll\/mail.conf:1/);
+  });
+
+  it('made in sr edit are reported when the editor closes', () => {
+    box.sr(['add', 'subscribe/mail']);
+    const editor = path.join(box.home, 'editor.sh');
+    fs.writeFileSync(editor, '#!/bin/sh\nprintf "instances lots\\n" >> "$1"\n', { mode: 0o755 });
+    const edited = box.sr(['edit', 'subscribe/mail'], { EDITOR: editor, VISUAL: '' });
+    assert.equal(edited.code, 1);
+    assert.match(edited.stderr, /subscribe\/mail.conf:\d+: "instances" needs a whole number, got "lots"/);
+    fs.writeFileSync(editor, '#!/bin/sh\nsed -i "s/instances lots/instances 2/" "$1"\n', { mode: 0o755 });
+    assert.equal(box.sr(['edit', 'mail'], { EDITOR: editor, VISUAL: '' }).code, 0, 'a bare name works when one config has it');
+  });
+});
+
+describe('credentials.conf', () => {
+  it('is refused when group or others can read it, with the chmod to fix it, and nothing starts', () => {
+    box.sr(['add', 'subscribe/mail']);
+    const file = box.writeConfig('credentials.conf', 'imaps://ingest:MailPass99@mail.example.com/\n', 0o644);
+    const started = box.sr(['start']);
+    assert.equal(started.code, 1);
+    assert.match(started.stderr, /credentials.conf can be read by group or others \(mode 0644\)/);
+    assert.match(started.stderr, new RegExp(`chmod 600 ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.doesNotMatch(started.stderr, /MailPass99/);
+    assert.ok(!fs.existsSync(path.join(box.cacheDir, 'subscribe', 'mail')), 'nothing started');
+  });
+});
+
+describe('sr enable and disable', () => {
+  it('work on a config that never ran, and a disabled config does not start', () => {
+    box.sr(['add', 'subscribe/mail']);
+    assert.match(box.sr(['disable', 'subscribe/mail']).stdout, /subscribe\/mail disabled/);
+    assert.match(box.sr(['disable', 'subscribe/mail']).stdout, /already disabled/);
+    assert.match(box.sr(['status']).stdout, /^subscribe\/mail +disabled/m);
+    const start = box.sr(['start', 'subscribe/mail']);
+    assert.equal(start.code, 0);
+    assert.match(start.stdout, /subscribe\/mail is disabled \(sr enable subscribe\/mail to allow it\)/);
+    assert.match(box.sr(['status']).stdout, /^subscribe\/mail +disabled +0\/1/m);
+    assert.match(box.sr(['enable', 'subscribe/mail']).stdout, /subscribe\/mail enabled/);
+    assert.match(box.sr(['status']).stdout, /^subscribe\/mail +stopped/m);
+  });
+});
