@@ -83,3 +83,26 @@ describe('credentials.conf', () => {
     assert.deepEqual(store(['imaps://u:one@h/', 'amqp://v:two@b/']).secrets(), ['one', 'two']);
   });
 });
+
+describe('credentials.example.conf', () => {
+  it('documents forms that parse and that the config URLs a user would write find', async () => {
+    const { REPO } = await import('../helpers/sandbox.js');
+    const fs = await import('node:fs');
+    const lines = fs.readFileSync(`${REPO}/credentials.example.conf`, 'utf8').split('\n')
+      .filter((line) => /^#[a-z]+:\/\//.test(line)).map((line) => line.slice(1));
+    assert.ok(lines.length >= 8, 'every form is there');
+    const credentials = store(lines);
+    for (const [url, password] of [
+      ['imaps://ingest@mail.example.com/', 'Secret/one'],
+      ['imap://ingest@mail.example.com:143/', 'Secret/one'],
+      ['pops://treasury@pop.example.com:995/', 'An0ther@pass'],
+      ['pop://treasury@pop.example.com/', 'An0ther@pass'],
+      ['imaps://archive@mail.example.com:1993/', 'Third:pass'],
+      ['imaps://ingest.office%40gmail.com@imap.gmail.com/', 'abcdefghijklmnop'],
+      ['amqp://feeder@broker.example.com', 'Br0ker#pass'],
+      ['amqps://feeder@broker.example.com:5671/ingest', 'Br0ker#pass'],
+    ] as const) {
+      assert.equal(credentials.lookup(url)?.url.password, password, url);
+    }
+  });
+});
