@@ -127,6 +127,13 @@ export function defaultValue(spec: OptionSpec, component: Component): OptionValu
   return value as OptionValue;
 }
 
+/** The table default of an option, for when no config can be read (a config broken while it runs). */
+export function tableDefault(name: string, component: Component): OptionValue {
+  const spec = BY_NAME.get(name);
+  if (!spec) throw new Error(`no option "${name}" in the option table`);
+  return defaultValue(spec, component);
+}
+
 /** Every word the parser knows, for "did you mean" suggestions. */
 export function knownWords(): string[] {
   return [...BY_NAME.keys(), 'include', 'config', 'declare', 'header'];

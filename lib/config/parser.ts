@@ -187,32 +187,15 @@ export class ConfigBuilder {
     const set = (value: OptionValue): void => {
       this.values.set(spec.name, { value, where });
     };
-    const needs = (what: string, parse: (t: string) => OptionValue) => {
-      try {
-        return parse(text);
-      } catch (error) {
-        if (error instanceof ValueError && error.message.startsWith('needs')) throw new ValueError(`"${keyword}" ${error.message}`);
-        throw new ValueError(`"${keyword}" needs ${what}, got "${text}"`);
-      }
-    };
+    const scalar = SCALAR_PARSERS[spec.kind];
+    if (scalar) return set(aboutOption(keyword, () => scalar(text)));
     switch (spec.kind) {
-      case 'flag': return set(needs('on or off', (t) => parseFlag(t)));
-      case 'duration': return set(needs('a duration', parseDuration));
-      case 'count': return set(needs('a whole number', parseCount));
-      case 'size': return set(needs('a size', parseSize));
-      case 'octal': return set(needs('an octal mode', parseOctal));
       case 'str': return set(text === 'None' ? undefined : text);
       case 'enum': {
         if (!spec.choices?.includes(text)) throw new ValueError(`"${keyword}" needs one of ${spec.choices?.join(', ')}, got "${text}"`);
         return set(text);
       }
-      case 'set': {
-        try {
-          return set(applySetValue((current as string[] | undefined) ?? [], text, spec.choices));
-        } catch (error) {
-          throw new ValueError(`"${keyword}" ${(error as Error).message}`);
-        }
-      }
+      case 'set': return set(aboutOption(keyword, () => applySetValue((current as string[] | undefined) ?? [], text, spec.choices)));
       case 'list': return set([...((current as string[] | undefined) ?? []), text]);
       case 'url': return set(text === 'None' ? undefined : this.checkUrl(spec, keyword, text));
       case 'urlList': return set([...((current as string[] | undefined) ?? []), this.checkUrl(spec, keyword, text)]);
@@ -261,6 +244,20 @@ export class ConfigBuilder {
       queueName: value('queueName'),
       where,
     });
+  }
+}
+
+const SCALAR_PARSERS: Partial<Record<OptionSpec['kind'], (text: string) => OptionValue>> = {
+  flag: parseFlag, duration: parseDuration, count: parseCount, size: parseSize, octal: parseOctal,
+};
+
+/** Value parsers say what they need ("needs a duration..."); the message gets the option's name. */
+function aboutOption<T>(keyword: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ValueError) throw new ValueError(`"${keyword}" ${error.message}`);
+    throw error;
   }
 }
 

@@ -4,7 +4,7 @@ import { optionWords } from '../../config/commandLine.js';
 import { type ConfigId, configLabel } from '../../config/components.js';
 import { UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
-import { defaultValue, findOption } from '../../config/options.js';
+import { tableDefault } from '../../config/options.js';
 import { awaitStarted, launchInstance, logTail } from '../../supervisor/launch.js';
 import { configStatus } from '../../supervisor/status.js';
 import { stopConfig } from '../../supervisor/stop.js';
@@ -56,7 +56,7 @@ export async function stopAction(context: CliContext, selectors: readonly string
   // A config that no longer reads (edited while running) is stopped with the default timeout.
   const targets: Array<{ id: ConfigId; timeout: number }> = [
     ...configs.map((config) => ({ id: config.id, timeout: config.number('stop_timeout') })),
-    ...broken.map((config) => ({ id: config.id, timeout: Number(defaultValue(findOption('stop_timeout', config.id.component)!, config.id.component)) })),
+    ...broken.map((config) => ({ id: config.id, timeout: Number(tableDefault('stop_timeout', config.id.component)) })),
   ];
   let failed = false;
   for (const { id, timeout } of targets) {
