@@ -1,0 +1,217 @@
+// RabbitMQ through amqplib, with sr3's topology (sr3.md 5.4): durable topic exchanges,
+// durable queues, persistent messages, publisher confirms (not transactions). Reconnecting
+// is amqplib's own recovery (capped exponential backoff with jitter); its `setup` hook
+// re-opens the publishing channel and every consumer after each reconnect. The state is
+// logged once per change, not once per attempt.
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
+import type { Broker, BrokerState, QueueSpec, RawDelivery, Subscription } from './broker.js';
+
+export interface AmqpTarget {
+  readonly protocol: 'amqp' | 'amqps';
+  readonly hostname: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  readonly vhost: string;
+  /** the URL without password, for messages */
+  readonly label: string;
+}
+
+export interface AmqpOptions {
+  /** keep reconnecting forever (instances) or give up after a few tries (sr declare / cleanup) */
+  readonly persistent: boolean;
+  readonly onStateChange?: (state: BrokerState, detail: string) => void;
+}
+
+const MAX_RECONNECT_DELAY_MS = 30000;
+const FAIL_FAST_RETRIES = 2;
+
+interface Consumer {
+  readonly queue: string;
+  readonly prefetch: number;
+  readonly onDelivery: (delivery: RawDelivery) => Promise<void>;
+  channel?: Channel;
+  cancelled: boolean;
+}
+
+export class AmqpBroker implements Broker {
+  private currentState: BrokerState = 'connecting';
+  private publisher: ConfirmChannel | undefined;
+  private readonly consumers = new Set<Consumer>();
+  private connected: Promise<void>;
+  private markConnected: () => void = () => undefined;
+
+  private constructor(readonly label: string, private readonly model: RecoveringChannelModel, private readonly options: AmqpOptions) {
+    this.connected = new Promise((resolve) => { this.markConnected = resolve; });
+  }
+
+  static async connect(target: AmqpTarget, options: AmqpOptions): Promise<AmqpBroker> {
+    let broker: AmqpBroker | undefined;
+    const model = await amqp.connect({
+      protocol: target.protocol, hostname: target.hostname, port: target.port,
+      username: target.username, password: target.password, vhost: target.vhost,
+    }, {
+      recovery: {
+        waitForConnect: false,
+        maxDelay: MAX_RECONNECT_DELAY_MS,
+        ...(options.persistent ? {} : { maxRetries: FAIL_FAST_RETRIES }),
+        setup: async (connection: ChannelModel) => broker?.setup(connection),
+      },
+    });
+    broker = new AmqpBroker(target.label, model, options);
+    model.on('disconnect', (error: Error) => broker?.changeState('disconnected', error.message));
+    model.on('error', () => undefined); // reported through 'disconnect'; an unhandled 'error' would end the process
+    try {
+      await model.waitForConnect();
+    } catch (error) {
+      await model.close().catch(() => undefined);
+      throw new Error(`cannot reach ${target.label}: ${(error as Error).message}`);
+    }
+    await broker.connected;
+    return broker;
+  }
+
+  get state(): BrokerState {
+    return this.currentState;
+  }
+
+  private changeState(state: BrokerState, detail: string): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    if (state !== 'connected') this.connected = new Promise((resolve) => { this.markConnected = resolve; });
+    this.options.onStateChange?.(state, detail);
+  }
+
+  /** Runs after every (re)connect: a new confirm channel for publishing, and every consumer again. */
+  private async setup(connection: ChannelModel): Promise<void> {
+    this.publisher = await connection.createConfirmChannel();
+    this.publisher.on('error', () => undefined);
+    for (const consumer of this.consumers) {
+      if (!consumer.cancelled) await this.startConsumer(connection, consumer);
+    }
+    this.changeState('connected', this.label);
+    this.markConnected();
+  }
+
+  /** Runs work on a short-lived channel: a failed declaration closes its channel, not the connection's others. */
+  private async withChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T> {
+    await this.connected;
+    const channel = await this.model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  async declareExchange(name: string): Promise<void> {
+    await this.withChannel((channel) => channel.assertExchange(name, 'topic', { durable: true, autoDelete: false }));
+  }
+
+  async declareQueue(spec: QueueSpec): Promise<void> {
+    await this.withChannel(async (channel) => {
+      await channel.assertQueue(spec.name, {
+        durable: true,
+        autoDelete: false,
+        arguments: {
+          ...(spec.expireSeconds > 0 ? { 'x-expires': Math.round(spec.expireSeconds * 1000) } : {}),
+          ...(spec.messageAgeMaxSeconds > 0 ? { 'x-message-ttl': Math.round(spec.messageAgeMaxSeconds * 1000) } : {}),
+        },
+      });
+      for (const binding of spec.bindings) {
+        await channel.assertExchange(binding.exchange, 'topic', { durable: true, autoDelete: false });
+        await channel.bindQueue(spec.name, binding.exchange, binding.topic);
+      }
+    });
+  }
+
+  async publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void> {
+    await this.connected;
+    const channel = this.publisher;
+    if (!channel) throw new Error(`${this.label}: not connected`);
+    await new Promise<void>((resolve, reject) => {
+      channel.publish(exchange, topic, body, { persistent: true, contentType }, (error) => {
+        if (error) reject(new Error(`${this.label}: publish to ${exchange} not confirmed: ${String(error?.message ?? error)}`));
+        else resolve();
+      });
+    });
+  }
+
+  async consume(queue: string, prefetch: number, onDelivery: (delivery: RawDelivery) => Promise<void>): Promise<Subscription> {
+    const consumer: Consumer = { queue, prefetch: Math.max(1, prefetch), onDelivery, cancelled: false };
+    this.consumers.add(consumer);
+    await this.connected;
+    // The recovery model opens channels on the current connection.
+    await this.startConsumer(this.model as unknown as ChannelModel, consumer);
+    return {
+      cancel: async () => {
+        consumer.cancelled = true;
+        this.consumers.delete(consumer);
+        await consumer.channel?.close().catch(() => undefined);
+      },
+    };
+  }
+
+  private async startConsumer(connection: ChannelModel, consumer: Consumer): Promise<void> {
+    if (consumer.channel) await consumer.channel.close().catch(() => undefined);
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    consumer.channel = channel;
+    await channel.prefetch(consumer.prefetch);
+    await channel.consume(consumer.queue, (message: ConsumeMessage | null) => {
+      if (!message) return; // the queue was deleted: the consumer is cancelled by the server
+      void consumer.onDelivery(this.delivery(channel, message)).catch(() => undefined);
+    }, { noAck: false });
+  }
+
+  private delivery(channel: Channel, message: ConsumeMessage): RawDelivery {
+    // After a reconnect the old channel is gone: an ack on it is impossible, and the
+    // broker redelivers the message, which is what duplicate suppression is for.
+    const settle = (action: () => void) => async () => {
+      try {
+        action();
+      } catch {
+        // channel closed
+      }
+    };
+    return {
+      body: message.content,
+      contentType: message.properties.contentType as string | undefined,
+      topic: message.fields.routingKey,
+      exchange: message.fields.exchange,
+      redelivered: message.fields.redelivered,
+      ack: settle(() => channel.ack(message)),
+      requeue: settle(() => channel.nack(message, false, true)),
+    };
+  }
+
+  async queueDepth(queue: string): Promise<number> {
+    return this.withChannel(async (channel) => (await channel.checkQueue(queue)).messageCount);
+  }
+
+  /** Keeps the body in `<queue>.dead`, a durable queue beside the live one, with the reason in a header. */
+  async deadLetter(queue: string, body: Buffer, reason: string): Promise<void> {
+    const dead = `${queue}.dead`;
+    await this.withChannel(async (channel) => {
+      await channel.assertQueue(dead, { durable: true, autoDelete: false });
+    });
+    await this.connected;
+    await new Promise<void>((resolve, reject) => {
+      this.publisher?.sendToQueue(dead, body, { persistent: true, headers: { reason } }, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    await this.withChannel(async (channel) => {
+      await channel.deleteQueue(queue);
+      await channel.deleteQueue(`${queue}.dead`);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const consumer of this.consumers) consumer.cancelled = true;
+    this.currentState = 'closed';
+    await this.model.close().catch(() => undefined);
+  }
+}

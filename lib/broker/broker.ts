@@ -1,0 +1,62 @@
+// One interface for both brokers: the embedded local one and RabbitMQ. Both deliver raw
+// bodies; decoding and quarantining malformed ones is done once, in notifications.ts.
+
+export type BrokerState = 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+export interface QueueSpec {
+  readonly name: string;
+  /** exchange and AMQP binding key (`v03.INBOX.#`) pairs */
+  readonly bindings: ReadonlyArray<{ readonly exchange: string; readonly topic: string }>;
+  /** a queue unused this long is deleted by the broker (sr3 `expire`); 0 = never */
+  readonly expireSeconds: number;
+  /** messages older than this are dropped (sr3 `messageAgeMax`); 0 = never */
+  readonly messageAgeMaxSeconds: number;
+}
+
+export interface RawDelivery {
+  readonly body: Buffer;
+  readonly contentType: string | undefined;
+  readonly topic: string;
+  readonly exchange: string;
+  /** delivered before and not acknowledged (its consumer died or gave it back) */
+  readonly redelivered: boolean;
+  ack(): Promise<void>;
+  /** gives the message back to the queue for another try */
+  requeue(): Promise<void>;
+}
+
+export interface Subscription {
+  cancel(): Promise<void>;
+}
+
+export interface Broker {
+  /** for logs and sr status: the URL without password */
+  readonly label: string;
+  readonly state: BrokerState;
+  declareExchange(name: string): Promise<void>;
+  declareQueue(spec: QueueSpec): Promise<void>;
+  /** Resolves once the broker has the message durably (publisher confirm / committed). */
+  publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void>;
+  /** Delivers at most `prefetch` unacknowledged messages at a time; resumes after reconnects. */
+  consume(queue: string, prefetch: number, onDelivery: (delivery: RawDelivery) => Promise<void>): Promise<Subscription>;
+  /** Messages waiting in the queue (not counting those delivered and unacknowledged). */
+  queueDepth(queue: string): Promise<number>;
+  /** Keeps a body that cannot be read where the user can inspect it, with why. */
+  deadLetter(queue: string, body: Buffer, reason: string): Promise<void>;
+  deleteQueue(queue: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Does a topic match an AMQP binding key (`v03.*.INBOX.#`): `*` is one word, `#` zero or more. */
+export function topicMatches(bindingKey: string, topic: string): boolean {
+  const pattern = bindingKey.split('.');
+  const words = topic === '' ? [] : topic.split('.');
+  const match = (p: number, w: number): boolean => {
+    if (p === pattern.length) return w === words.length;
+    const part = pattern[p];
+    if (part === '#') return match(p + 1, w) || (w < words.length && match(p, w + 1));
+    if (w === words.length) return false;
+    return (part === '*' || part === words[w]) && match(p + 1, w + 1);
+  };
+  return match(0, 0);
+}

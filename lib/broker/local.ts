@@ -1,0 +1,267 @@
+// The embedded local broker: one SQLite database (better-sqlite3, WAL) under the cache
+// directory, shared by every instance of the host. It gives what mailpump uses of AMQP:
+// topic exchanges, durable queues, competing consumers (a message is held by one consumer
+// at a time), acknowledgements, and redelivery of what a dead or departing consumer held.
+//
+// Durability: a publish resolves after its transaction commits. With WAL and
+// synchronous=NORMAL a commit survives the kill -9 of any process; after a power failure
+// the last commits may be lost (RabbitMQ's publisher confirms have the same fsync window
+// unless it is told otherwise).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { type Broker, type BrokerState, type QueueSpec, type RawDelivery, type Subscription, topicMatches } from './broker.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS exchanges (name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS queues (
+  name TEXT PRIMARY KEY,
+  expire_seconds REAL NOT NULL DEFAULT 0,
+  message_age_max REAL NOT NULL DEFAULT 0,
+  last_used REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bindings (
+  queue TEXT NOT NULL, exchange TEXT NOT NULL, topic TEXT NOT NULL,
+  PRIMARY KEY (queue, exchange, topic)
+);
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL, exchange TEXT NOT NULL, topic TEXT NOT NULL,
+  content_type TEXT, body BLOB NOT NULL, published REAL NOT NULL,
+  holder TEXT, deliveries INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, holder, id);
+CREATE TABLE IF NOT EXISTS consumers (id TEXT PRIMARY KEY, pid INTEGER NOT NULL, queue TEXT NOT NULL, seen REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, body BLOB NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL
+);
+`;
+
+/** A consumer that has not refreshed its row for this long is dead even if its pid lives (pid reuse). */
+const CONSUMER_STALE_SECONDS = 30;
+/** How often each consumer refreshes its row and looks for dead ones and expired queues/messages. */
+const KEEPALIVE_MS = 1000;
+/** How long an idle consumer waits before it looks for new messages again. */
+const IDLE_POLL_MS = 20;
+
+interface MessageRow {
+  id: number;
+  exchange: string;
+  topic: string;
+  content_type: string | null;
+  body: Buffer;
+  deliveries: number;
+}
+
+const now = () => Date.now() / 1000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class LocalBroker implements Broker {
+  readonly label = 'local:';
+  private closed = false;
+  private readonly subscriptions = new Set<LocalSubscription>();
+
+  private constructor(readonly file: string, readonly db: Database.Database) {}
+
+  static open(file: string): LocalBroker {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 30000');
+    db.exec(SCHEMA);
+    return new LocalBroker(file, db);
+  }
+
+  get state(): BrokerState {
+    return this.closed ? 'closed' : 'connected';
+  }
+
+  async declareExchange(name: string): Promise<void> {
+    this.db.prepare('INSERT OR IGNORE INTO exchanges (name) VALUES (?)').run(name);
+  }
+
+  async declareQueue(spec: QueueSpec): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO queues (name, expire_seconds, message_age_max, last_used) VALUES (?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET expire_seconds = excluded.expire_seconds, message_age_max = excluded.message_age_max, last_used = excluded.last_used`)
+        .run(spec.name, spec.expireSeconds, spec.messageAgeMaxSeconds, now());
+      for (const binding of spec.bindings) {
+        this.db.prepare('INSERT OR IGNORE INTO exchanges (name) VALUES (?)').run(binding.exchange);
+        this.db.prepare('INSERT OR IGNORE INTO bindings (queue, exchange, topic) VALUES (?, ?, ?)').run(spec.name, binding.exchange, binding.topic);
+      }
+    }).immediate();
+  }
+
+  async publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void> {
+    this.db.transaction(() => {
+      if (!this.db.prepare('SELECT 1 FROM exchanges WHERE name = ?').get(exchange)) {
+        throw new Error(`local broker: no exchange "${exchange}" (declare it first)`);
+      }
+      const bindings = this.db.prepare('SELECT queue, topic FROM bindings WHERE exchange = ?').all(exchange) as Array<{ queue: string; topic: string }>;
+      const queues = new Set(bindings.filter((binding) => topicMatches(binding.topic, topic)).map((binding) => binding.queue));
+      const insert = this.db.prepare('INSERT INTO messages (queue, exchange, topic, content_type, body, published) VALUES (?, ?, ?, ?, ?, ?)');
+      const published = now();
+      for (const queue of queues) insert.run(queue, exchange, topic, contentType, body, published);
+    }).immediate();
+  }
+
+  async consume(queue: string, prefetch: number, onDelivery: (delivery: RawDelivery) => Promise<void>): Promise<Subscription> {
+    if (!this.db.prepare('SELECT 1 FROM queues WHERE name = ?').get(queue)) throw new Error(`local broker: no queue "${queue}" (declare it first)`);
+    const subscription = new LocalSubscription(this, queue, Math.max(1, prefetch), onDelivery, () => this.subscriptions.delete(subscription));
+    this.subscriptions.add(subscription);
+    subscription.start();
+    return subscription;
+  }
+
+  async queueDepth(queue: string): Promise<number> {
+    const row = this.db.prepare('SELECT count(*) AS n FROM messages WHERE queue = ? AND holder IS NULL').get(queue) as { n: number };
+    return row.n;
+  }
+
+  async deadLetter(queue: string, body: Buffer, reason: string): Promise<void> {
+    this.db.prepare('INSERT INTO dead_letters (queue, body, reason, at) VALUES (?, ?, ?, ?)').run(queue, body, reason, now());
+  }
+
+  /** What deadLetter kept, oldest first (sr3 users inspect dead letters; tests do too). */
+  deadLetters(queue: string): Array<{ body: Buffer; reason: string }> {
+    return this.db.prepare('SELECT body, reason FROM dead_letters WHERE queue = ? ORDER BY id').all(queue) as Array<{ body: Buffer; reason: string }>;
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    this.db.transaction(() => {
+      for (const table of ['messages', 'bindings', 'consumers']) this.db.prepare(`DELETE FROM ${table} WHERE queue = ?`).run(queue);
+      this.db.prepare('DELETE FROM queues WHERE name = ?').run(queue);
+    }).immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.cancel()));
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+class LocalSubscription implements Subscription {
+  private readonly id = `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+  private inFlight = 0;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private keepalive: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly broker: LocalBroker,
+    private readonly queue: string,
+    private readonly prefetch: number,
+    private readonly onDelivery: (delivery: RawDelivery) => Promise<void>,
+    private readonly onCancel: () => void,
+  ) {}
+
+  private get db(): Database.Database {
+    return this.broker.db;
+  }
+
+  start(): void {
+    this.db.prepare('INSERT INTO consumers (id, pid, queue, seen) VALUES (?, ?, ?, ?)').run(this.id, process.pid, this.queue, now());
+    this.housekeeping();
+    this.keepalive = setInterval(() => this.housekeeping(), KEEPALIVE_MS);
+    this.loop = this.run();
+  }
+
+  /** Refreshes this consumer, frees what dead consumers held, drops expired messages and queues. */
+  private housekeeping(): void {
+    const at = now();
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE consumers SET seen = ? WHERE id = ?').run(at, this.id);
+      this.db.prepare('UPDATE queues SET last_used = ? WHERE name = ?').run(at, this.queue);
+      const consumers = this.db.prepare('SELECT id, pid, seen FROM consumers').all() as Array<{ id: string; pid: number; seen: number }>;
+      for (const consumer of consumers) {
+        const dead = consumer.seen < at - CONSUMER_STALE_SECONDS || (consumer.pid !== process.pid && !processAlive(consumer.pid));
+        if (!dead) continue;
+        this.db.prepare('UPDATE messages SET holder = NULL WHERE holder = ?').run(consumer.id);
+        this.db.prepare('DELETE FROM consumers WHERE id = ?').run(consumer.id);
+      }
+      this.db.prepare(`DELETE FROM messages WHERE holder IS NULL AND queue IN
+        (SELECT name FROM queues WHERE message_age_max > 0) AND published < ? - (SELECT message_age_max FROM queues WHERE name = messages.queue)`).run(at);
+      const expired = this.db.prepare(`SELECT name FROM queues WHERE expire_seconds > 0 AND last_used < ? - expire_seconds
+        AND name NOT IN (SELECT queue FROM consumers)`).all(at) as Array<{ name: string }>;
+      for (const { name } of expired) {
+        for (const table of ['messages', 'bindings']) this.db.prepare(`DELETE FROM ${table} WHERE queue = ?`).run(name);
+        this.db.prepare('DELETE FROM queues WHERE name = ?').run(name);
+      }
+    }).immediate();
+    this.wake?.();
+  }
+
+  /** Takes up to `limit` ready messages for this consumer, in order; atomic across processes. */
+  private claim(limit: number): MessageRow[] {
+    return this.db.transaction(() => this.db.prepare(`UPDATE messages SET holder = ?, deliveries = deliveries + 1
+      WHERE id IN (SELECT id FROM messages WHERE queue = ? AND holder IS NULL ORDER BY id LIMIT ?)
+      RETURNING id, exchange, topic, content_type, body, deliveries`).all(this.id, this.queue, limit) as MessageRow[]).immediate()
+      .sort((a, b) => a.id - b.id);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const room = this.prefetch - this.inFlight;
+      const rows = room > 0 ? this.claim(room) : [];
+      for (const row of rows) this.deliver(row);
+      if (rows.length === 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IDLE_POLL_MS);
+          this.wake = () => { clearTimeout(timer); resolve(); };
+        });
+        this.wake = undefined;
+      } else {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  private deliver(row: MessageRow): void {
+    this.inFlight += 1;
+    let settled = false;
+    const settle = (sql: string) => async () => {
+      if (settled || this.broker.state === 'closed') return;
+      settled = true;
+      this.db.prepare(sql).run(row.id, this.id);
+      this.inFlight -= 1;
+      this.wake?.();
+    };
+    const delivery: RawDelivery = {
+      body: row.body,
+      contentType: row.content_type ?? undefined,
+      topic: row.topic,
+      exchange: row.exchange,
+      redelivered: row.deliveries > 1,
+      ack: settle('DELETE FROM messages WHERE id = ? AND holder = ?'),
+      requeue: settle('UPDATE messages SET holder = NULL WHERE id = ? AND holder = ?'),
+    };
+    void this.onDelivery(delivery).catch(() => delivery.requeue());
+  }
+
+  /** Stops taking messages and gives back those not acknowledged, as an AMQP channel close does. */
+  async cancel(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.keepalive);
+    this.wake?.();
+    await this.loop;
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE messages SET holder = NULL WHERE holder = ?').run(this.id);
+      this.db.prepare('DELETE FROM consumers WHERE id = ?').run(this.id);
+    }).immediate();
+    this.onCancel();
+  }
+}

@@ -1,0 +1,33 @@
+// Notifications over a broker: publishing encodes and routes a v03 notification; consuming
+// decodes each body, and one that cannot be read is logged with its queue and an excerpt,
+// kept in the broker's dead letters and acknowledged, so it never blocks or crashes anything.
+import type { Logger } from '../log/logger.js';
+import { decodeNotification, encodeNotification, excerpt, MalformedMessage, type Notification, topicOf, V03_CONTENT_TYPE } from '../message.js';
+import type { Broker, RawDelivery, Subscription } from './broker.js';
+
+export async function publishNotification(broker: Broker, exchange: string, topicPrefix: string, notification: Notification): Promise<void> {
+  await broker.publish(exchange, topicOf(topicPrefix, notification.relPath), encodeNotification(notification), V03_CONTENT_TYPE);
+}
+
+/** `handle` acknowledges or requeues the delivery itself, once its work is durable. */
+export async function consumeNotifications(
+  broker: Broker,
+  queue: string,
+  prefetch: number,
+  logger: Logger,
+  handle: (notification: Notification, delivery: RawDelivery) => Promise<void>,
+): Promise<Subscription> {
+  return broker.consume(queue, prefetch, async (delivery) => {
+    let notification: Notification;
+    try {
+      notification = decodeNotification(delivery.body, delivery.contentType);
+    } catch (error) {
+      if (!(error instanceof MalformedMessage)) throw error;
+      logger.error(`${queue}: malformed notification (${error.message}), moved to the dead letters: ${excerpt(delivery.body)}`);
+      await broker.deadLetter(queue, delivery.body, error.message);
+      await delivery.ack();
+      return;
+    }
+    await handle(notification, delivery);
+  });
+}

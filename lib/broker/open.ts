@@ -1,0 +1,47 @@
+// Opening the broker a config names: nothing or `local:` is the embedded broker under the
+// cache directory; amqp:// and amqps:// are RabbitMQ with the password from credentials.conf.
+import path from 'node:path';
+import type { CredentialsStore } from '../config/credentials.js';
+import { UserError } from '../config/errors.js';
+import type { SrPaths } from '../config/paths.js';
+import { maskPassword, parseServiceUrl } from '../config/urls.js';
+import { AmqpBroker } from './amqp.js';
+import type { Broker, BrokerState } from './broker.js';
+import { LocalBroker } from './local.js';
+
+export interface OpenOptions {
+  readonly paths: SrPaths;
+  readonly credentials: CredentialsStore;
+  /** instances keep reconnecting; commands (sr declare, sr cleanup) give up quickly */
+  readonly persistent: boolean;
+  readonly onStateChange?: (state: BrokerState, detail: string) => void;
+}
+
+export function localBrokerFile(paths: SrPaths): string {
+  return path.join(paths.cacheDir, 'broker', 'local.sqlite');
+}
+
+export function isLocal(url: string | undefined): boolean {
+  return url === undefined || parseServiceUrl(url).scheme === 'local';
+}
+
+/** The user a broker URL names (`anonymous` for the local broker), for sr3's exchange and queue names. */
+export function brokerUser(url: string | undefined): string {
+  return isLocal(url) ? 'anonymous' : parseServiceUrl(url!).user || 'anonymous';
+}
+
+export async function openBroker(url: string | undefined, options: OpenOptions): Promise<Broker> {
+  if (isLocal(url)) return LocalBroker.open(localBrokerFile(options.paths));
+  const parsed = parseServiceUrl(url!);
+  const label = maskPassword(url!).replace(/:\*\*\*@/, '@');
+  // A password written in the config URL is used; otherwise credentials.conf must have one.
+  const password = parsed.password ?? options.credentials.lookup(url!)?.url.password;
+  if (password === undefined) {
+    throw new UserError(`no password for ${label} in credentials.conf: add a line ${parsed.scheme}://${parsed.user || 'user'}:PASSWORD@${parsed.host}${parsed.port ? `:${parsed.port}` : ''}/`);
+  }
+  const vhost = decodeURIComponent(parsed.path.replace(/^\//, '')) || '/';
+  return AmqpBroker.connect({
+    protocol: parsed.scheme as 'amqp' | 'amqps', hostname: parsed.host, port: parsed.port ?? 5672,
+    username: parsed.user || 'anonymous', password, vhost, label,
+  }, { persistent: options.persistent, onStateChange: options.onStateChange });
+}

@@ -1,0 +1,230 @@
+// One contract, two brokers: the embedded local broker and RabbitMQ (real, on loopback)
+// must behave the same for everything mailpump relies on.
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Broker, QueueSpec, RawDelivery } from '../../lib/broker/broker.js';
+import { LocalBroker } from '../../lib/broker/local.js';
+import { consumeNotifications, publishNotification } from '../../lib/broker/notifications.js';
+import { createConsoleLogger } from '../../lib/log/logger.js';
+import { formatPubTime, type Notification } from '../../lib/message.js';
+import { type Bench, getBench } from '../bench/bench.js';
+import { ctl, restartRabbit } from '../bench/rabbitmq.js';
+import { amqpTarget, type BrokerTarget, openTarget } from '../helpers/brokerTarget.js';
+import { waitFor } from '../helpers/sandbox.js';
+
+const helpers = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../helpers');
+
+interface Harness {
+  readonly name: string;
+  target(): BrokerTarget;
+  /** Stops the broker with everything in flight and brings it back (RabbitMQ restarted; local: every process killed). */
+  restart(): Promise<void>;
+  /** Cuts the connection under a live broker client; undefined where there is no connection to cut. */
+  cut?: () => void;
+}
+
+const unique = () => crypto.randomBytes(4).toString('hex');
+
+function spawnHelper(script: string, args: string[]): { child: ChildProcessWithoutNullStreams; lines: string[] } {
+  const child = spawn(process.execPath, [path.join(helpers, script), ...args]);
+  const lines: string[] = [];
+  let partial = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  return { child, lines };
+}
+
+async function collect(broker: Broker, queue: string, count: number, prefetch = 10, timeoutMs = 20000): Promise<RawDelivery[]> {
+  const got: RawDelivery[] = [];
+  const subscription = await broker.consume(queue, prefetch, async (delivery) => {
+    got.push(delivery);
+    await delivery.ack();
+  });
+  await waitFor(() => got.length >= count, timeoutMs, `${count} deliveries from ${queue} (got ${got.length})`);
+  await subscription.cancel();
+  return got;
+}
+
+function notification(relPath: string): Notification {
+  return { pubTime: formatPubTime(new Date()), baseUrl: 'imaps://ingest@mail.example.com/', relPath, identity: { method: 'cod', value: 'sha512' } };
+}
+
+function contract(harness: Harness): void {
+  describe(`broker contract: ${harness.name}`, () => {
+    let broker: Broker;
+    let exchange: string;
+    const queueSpec = (name: string, topics: string[]): QueueSpec => ({
+      name, bindings: topics.map((topic) => ({ exchange, topic })), expireSeconds: 0, messageAgeMaxSeconds: 0,
+    });
+
+    before(async () => {
+      broker = await openTarget(harness.target());
+      exchange = `xs_test_${unique()}`;
+      await broker.declareExchange(exchange);
+    });
+    after(async () => broker.close());
+
+    it('routes by topic with * and #', async () => {
+      const inbox = `q_mailpump.inbox.${unique()}`;
+      const invoices = `q_mailpump.invoices.${unique()}`;
+      const all = `q_mailpump.all.${unique()}`;
+      await broker.declareQueue(queueSpec(inbox, ['v03.INBOX.#']));
+      await broker.declareQueue(queueSpec(invoices, ['v03.*.invoices']));
+      await broker.declareQueue(queueSpec(all, ['#']));
+      for (const topic of ['v03.INBOX', 'v03.INBOX.a.b', 'v03.Archive.invoices', 'v03.Archive.invoices.2026', 'v03']) {
+        await broker.publish(exchange, topic, Buffer.from(topic), 'text/plain');
+      }
+      const bodies = async (queue: string, count: number) => (await collect(broker, queue, count)).map((d) => d.body.toString()).sort();
+      assert.deepEqual(await bodies(inbox, 2), ['v03.INBOX', 'v03.INBOX.a.b']);
+      assert.deepEqual(await bodies(invoices, 1), ['v03.Archive.invoices']);
+      assert.equal((await bodies(all, 5)).length, 5);
+      for (const queue of [inbox, invoices, all]) assert.equal(await broker.queueDepth(queue), 0);
+    });
+
+    it('shares a queue between competing consumer processes, each message to one', async () => {
+      const queue = `q_mailpump.competing.${unique()}`;
+      await broker.declareQueue(queueSpec(queue, ['v03.#']));
+      const consumers = [1, 2].map(() => spawnHelper('consumerProcess.js', [JSON.stringify(harness.target()), queue, '5', 'ack']));
+      try {
+        await waitFor(() => consumers.every((c) => c.lines.includes('ready')), 20000, 'consumers ready');
+        const count = 400;
+        for (let n = 1; n <= count; n += 1) await broker.publish(exchange, 'v03.x', Buffer.from(`m${n}`), 'text/plain');
+        const received = () => consumers.flatMap((c) => c.lines.filter((line) => line !== 'ready'));
+        await waitFor(() => received().length >= count, 30000, `${count} messages across consumers (got ${received().length})`);
+        await new Promise((resolve) => setTimeout(resolve, 300)); // would a duplicate still arrive?
+        const all = received();
+        assert.equal(all.length, count, 'no message delivered twice');
+        assert.equal(new Set(all).size, count);
+        assert.ok(consumers.every((c) => c.lines.length > 1), 'both consumers took a share');
+      } finally {
+        for (const { child } of consumers) child.kill('SIGKILL');
+      }
+    });
+
+    it('redelivers what a consumer held when it is killed with kill -9', async () => {
+      const queue = `q_mailpump.redeliver.${unique()}`;
+      await broker.declareQueue(queueSpec(queue, ['v03.#']));
+      for (let n = 1; n <= 20; n += 1) await broker.publish(exchange, 'v03.x', Buffer.from(`m${n}`), 'text/plain');
+      const holder = spawnHelper('consumerProcess.js', [JSON.stringify(harness.target()), queue, '8', 'hold']);
+      await waitFor(() => holder.lines.filter((l) => l.startsWith('m')).length === 8, 20000, 'the holder to take 8 messages');
+      holder.child.kill('SIGKILL');
+      const got = await collect(broker, queue, 20, 25);
+      assert.deepEqual(got.map((d) => d.body.toString()).sort(), Array.from({ length: 20 }, (_, i) => `m${i + 1}`).sort());
+      const held = new Set(holder.lines.filter((l) => l.startsWith('m')));
+      for (const delivery of got) assert.equal(delivery.redelivered, held.has(delivery.body.toString()), delivery.body.toString());
+    });
+
+    it('gives back a message on requeue, for another try', async () => {
+      const queue = `q_mailpump.requeue.${unique()}`;
+      await broker.declareQueue(queueSpec(queue, ['v03.#']));
+      await broker.publish(exchange, 'v03.x', Buffer.from('again'), 'text/plain');
+      const tries: boolean[] = [];
+      const subscription = await broker.consume(queue, 1, async (delivery) => {
+        tries.push(delivery.redelivered);
+        if (tries.length === 1) await delivery.requeue();
+        else await delivery.ack();
+      });
+      await waitFor(() => tries.length === 2, 10000, 'the second try');
+      await subscription.cancel();
+      assert.deepEqual(tries, [false, true]);
+    });
+
+    it('keeps confirmed messages across a broker restart', async () => {
+      const queue = `q_mailpump.durable.${unique()}`;
+      await broker.declareQueue(queueSpec(queue, ['v03.#']));
+      const publisher = spawnHelper('publisherProcess.js', [JSON.stringify(harness.target()), exchange, 'v03.durable', '50']);
+      await waitFor(() => publisher.lines.includes('confirmed 50'), 20000, 'publishes confirmed');
+      publisher.child.kill('SIGKILL');
+      await broker.close();
+      await harness.restart();
+      broker = await openTarget(harness.target());
+      const got = await collect(broker, queue, 50, 25, 30000);
+      assert.equal(new Set(got.map((d) => d.body.toString())).size, 50);
+    });
+
+    it('moves a malformed notification to the dead letters and keeps the queue flowing', async () => {
+      const queue = `q_mailpump.malformed.${unique()}`;
+      await broker.declareQueue(queueSpec(queue, ['v03.#']));
+      await broker.publish(exchange, 'v03.INBOX', Buffer.from('{"pubTime": "nonsense"'), 'application/json');
+      await publishNotification(broker, exchange, 'v03', notification('INBOX/7.eml'));
+      const good: Notification[] = [];
+      const logged: string[] = [];
+      const logger = createConsoleLogger('error', []);
+      logger.on('data', (info: { message: string }) => logged.push(info.message));
+      const subscription = await consumeNotifications(broker, queue, 5, logger, async (n, delivery) => {
+        good.push(n);
+        await delivery.ack();
+      });
+      const deadLetters = async () => (broker instanceof LocalBroker ? broker.deadLetters(queue).length : broker.queueDepth(`${queue}.dead`).catch(() => 0));
+      let kept = 0;
+      await waitFor(() => good.length === 1, 10000, 'the good notification');
+      for (const deadline = Date.now() + 10000; kept === 0 && Date.now() < deadline;) kept = await deadLetters();
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the ack follows the dead-letter publish
+      await subscription.cancel();
+      assert.equal(good[0]?.relPath, 'INBOX/7.eml');
+      assert.match(logged.join('\n'), new RegExp(`${queue.replaceAll('.', '\\.')}: malformed notification \\(not valid JSON.*\\{"pubTime": "nonsense"`));
+      assert.equal(await broker.queueDepth(queue), 0, 'the malformed one was acknowledged away');
+      assert.equal(kept, 1);
+      if (broker instanceof LocalBroker) {
+        assert.deepEqual(broker.deadLetters(queue).map((d) => d.body.toString()), ['{"pubTime": "nonsense"']);
+      }
+    });
+
+    if (harness.cut) {
+      const cut = harness.cut;
+      it('reconnects after the connection is cut and resumes consuming without a restart', async () => {
+        const queue = `q_mailpump.reconnect.${unique()}`;
+        const states: string[] = [];
+        const client = await openTarget(harness.target(), (state) => states.push(state));
+        try {
+          await client.declareQueue(queueSpec(queue, ['v03.#']));
+          const got: string[] = [];
+          await client.consume(queue, 5, async (delivery) => {
+            got.push(delivery.body.toString());
+            await delivery.ack();
+          });
+          await broker.publish(exchange, 'v03.x', Buffer.from('before'), 'text/plain');
+          await waitFor(() => got.includes('before'), 10000, 'the message before the cut');
+          cut();
+          await waitFor(() => states.includes('disconnected') && client.state === 'connected', 30000, 'reconnection');
+          await broker.publish(exchange, 'v03.x', Buffer.from('after'), 'text/plain');
+          await waitFor(() => got.includes('after'), 10000, 'the message after the cut');
+          await client.publish(exchange, 'v03.x', Buffer.from('published after'), 'text/plain');
+          await waitFor(() => got.includes('published after'), 10000, 'a publish after the cut');
+          assert.deepEqual(states, ['connected', 'disconnected', 'connected'], 'each state change reported once');
+        } finally {
+          await client.close();
+        }
+      });
+    }
+  });
+}
+
+let bench: Bench;
+const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-local-broker-'));
+before(async () => { bench = await getBench(); });
+after(() => fs.rmSync(localDir, { recursive: true, force: true }));
+
+contract({
+  name: 'local',
+  target: () => ({ kind: 'local', file: path.join(localDir, 'local.sqlite') }),
+  // The local broker is the database: with every process using it killed (the publisher
+  // with kill -9, the test's own client closed), a fresh open must find everything.
+  restart: async () => undefined,
+});
+
+contract({
+  name: 'RabbitMQ',
+  target: () => amqpTarget(bench),
+  restart: async () => restartRabbit(bench.rabbit),
+  // Without -p, close_all_connections only closes connections of the vhost "/".
+  cut: () => { ctl(bench.rabbit, 'close_all_connections', '-p', bench.rabbit.vhost, 'cut by test'); },
+});
