@@ -45,7 +45,8 @@ export class AmqpBroker implements Broker {
     this.connected = new Promise((resolve) => { this.markConnected = resolve; });
   }
 
-  static async connect(target: AmqpTarget, options: AmqpOptions): Promise<AmqpBroker> {
+  /** Starts connecting and returns at once; ready() waits for the first connection. */
+  static async open(target: AmqpTarget, options: AmqpOptions): Promise<AmqpBroker> {
     let broker: AmqpBroker | undefined;
     const model = await amqp.connect({
       protocol: target.protocol, hostname: target.hostname, port: target.port,
@@ -59,16 +60,20 @@ export class AmqpBroker implements Broker {
       },
     });
     broker = new AmqpBroker(target.label, model, options);
-    model.on('disconnect', (error: Error) => broker?.changeState('disconnected', error.message));
+    const lost = (error: Error) => broker?.changeState('disconnected', error.message);
+    model.on('disconnect', lost);
+    model.on('connect-failed', lost);
     model.on('error', () => undefined); // reported through 'disconnect'; an unhandled 'error' would end the process
-    try {
-      await model.waitForConnect();
-    } catch (error) {
-      await model.close().catch(() => undefined);
-      throw new Error(`cannot reach ${target.label}: ${(error as Error).message}`);
-    }
-    await broker.connected;
     return broker;
+  }
+
+  async ready(): Promise<void> {
+    try {
+      await this.model.waitForConnect();
+    } catch (error) {
+      throw new Error(`cannot reach ${this.label}: ${(error as Error).message}`);
+    }
+    await this.connected;
   }
 
   get state(): BrokerState {

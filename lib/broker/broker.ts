@@ -33,6 +33,8 @@ export interface Broker {
   /** for logs and sr status: the URL without password */
   readonly label: string;
   readonly state: BrokerState;
+  /** Resolves once connected; a broker opened not to persist rejects when it cannot connect. */
+  ready(): Promise<void>;
   declareExchange(name: string): Promise<void>;
   declareQueue(spec: QueueSpec): Promise<void>;
   /** Resolves once the broker has the message durably (publisher confirm / committed). */

@@ -86,6 +86,10 @@ export class LocalBroker implements Broker {
     return this.closed ? 'closed' : 'connected';
   }
 
+  async ready(): Promise<void> {
+    // the database is open: nothing to wait for
+  }
+
   async declareExchange(name: string): Promise<void> {
     this.db.prepare('INSERT OR IGNORE INTO exchanges (name) VALUES (?)').run(name);
   }

@@ -8,6 +8,7 @@ import { findOption } from '../config/options.js';
 import { resolvePaths } from '../config/paths.js';
 import { parseFlag } from '../config/values.js';
 import { addAction } from './actions/add.js';
+import { cleanupAction, declareAction } from './actions/brokerActions.js';
 import { editAction } from './actions/edit.js';
 import { disableAction, enableAction } from './actions/enable.js';
 import { foregroundAction } from './actions/foreground.js';
@@ -93,6 +94,11 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
       (a) => run(foregroundAction(context, a.config)))
     .command('sanity [configs..]', 'restart instances that died or hung; stopped and disabled configs are left alone',
       (y) => y.positional('configs', SELECTORS), (a) => run(sanityAction(context, (a.configs as string[] | undefined) ?? [])))
+    .command('declare [configs..]', 'create on the broker the exchanges, queues and bindings configs use',
+      (y) => y.positional('configs', SELECTORS), (a) => run(declareAction(context, (a.configs as string[] | undefined) ?? [])))
+    .command('cleanup <configs..>', 'delete the broker queue and run state of stopped configs',
+      (y) => y.positional('configs', SELECTORS).option('dangerWillRobinson', { type: 'number', describe: 'confirm cleaning several configs: their number' }),
+      (a) => run(cleanupAction(context, a.configs as string[], a.dangerWillRobinson)))
     .command('log <config>', 'show and follow the log of an instance',
       (y) => y.positional('config', { type: 'string', demandOption: true })
         // not --instance: that is sr3's alias of the instances option

@@ -8,6 +8,8 @@ import { ConfigErrors, UsageError, UserError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { credentialsFile, instanceStem, resolvePaths } from '../config/paths.js';
 import { closeLogger, createConsoleLogger, createInstanceLogger, type Logger, type LogLevel } from '../log/logger.js';
+import { checkBrokerPasswords } from '../broker/open.js';
+import { BrokerLinkWorker } from './brokerLink.js';
 import { InstanceContext, runInstance } from './runtime.js';
 
 function parseArguments(words: readonly string[]): { id: ConfigId; instance: number; options: ReturnType<typeof parseOptionWords> } {
@@ -25,6 +27,7 @@ async function main(): Promise<number> {
   const { id, instance, options } = parseArguments(process.argv.slice(2));
   const config = loadConfig(paths, id, options);
   const credentials = CredentialsStore.load(credentialsFile(paths));
+  checkBrokerPasswords(config, credentials);
   const level = config.str('logLevel') as LogLevel;
   const logger = instance === 0
     ? createConsoleLogger(level, credentials.secrets())
@@ -39,9 +42,15 @@ async function main(): Promise<number> {
   for (const warning of credentials.warnings) logger.warning(warning);
   installCrashHandlers(logger);
   // The poll and subscribe work comes with their own modules; until a component has one,
-  // its instances run the shared loop only and say so, rather than pretend to do mail work.
-  logger.warning(`${config.label}: this version of mailpump has no ${id.component} work yet; the instance keeps its heartbeat and waits`);
-  await runInstance(paths, new InstanceContext(config, instance, logger), undefined);
+  // its instances keep their heartbeat and broker link only and say so, rather than pretend to do mail work.
+  logger.warning(`${config.label}: this version of mailpump has no ${id.component} work yet; the instance keeps its heartbeat and broker connection and waits`);
+  try {
+    await runInstance(paths, new InstanceContext(config, instance, logger), new BrokerLinkWorker(paths, credentials));
+  } catch (error) {
+    logger.error(`${config.label} instance ${instance} failed: ${error instanceof Error ? error.message : String(error)}`, error instanceof Error ? { stack: error.stack } : {});
+    await closeLogger(logger);
+    return 1;
+  }
   await closeLogger(logger);
   return 0;
 }
@@ -57,7 +66,8 @@ function installCrashHandlers(logger: Logger): void {
 }
 
 try {
-  process.exitCode = await main();
+  // exit() rather than exitCode: a broker client's reconnect timer must not keep a finished instance alive.
+  process.exit(await main());
 } catch (error) {
   // Before the logger exists, stderr is the instance log (the supervisor points it there).
   if (error instanceof ConfigErrors || error instanceof UserError || error instanceof UsageError) {

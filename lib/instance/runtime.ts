@@ -6,6 +6,7 @@ import type { Config } from '../config/load.js';
 import { heartbeatFile, pidFile, type SrPaths } from '../config/paths.js';
 import { formatDuration } from '../config/values.js';
 import type { Logger } from '../log/logger.js';
+import type { BrokerReport } from './brokerLink.js';
 import { removeFile, writeHeartbeat, writePid } from '../supervisor/instanceFiles.js';
 
 /** The component's work. `run` resolves once `stop` was asked and the work in hand is done. */
@@ -19,6 +20,7 @@ export class InstanceContext {
   readonly counters: Record<string, number> = {};
   lastActivity: Date | undefined;
   notes: string[] = [];
+  broker: BrokerReport | undefined;
 
   constructor(
     readonly config: Config,
@@ -47,6 +49,7 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     ...(context.lastActivity ? { lastActivity: context.lastActivity.toISOString() } : {}),
     counters: context.counters,
     notes: context.notes,
+    ...(context.broker ? { broker: context.broker } : {}),
   });
   beat();
   const heartbeatTimer = setInterval(beat, config.number('metrics_writeInterval') * 1000);
@@ -66,10 +69,15 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
   process.once('SIGINT', onSignal);
 
   logger.info(`${config.label} instance ${instance} started (pid ${process.pid})`);
-  await Promise.all([worker?.run(context), stopped]);
-
-  clearInterval(heartbeatTimer);
-  clearInterval(housekeepingTimer);
+  try {
+    await Promise.all([worker?.run(context), stopped]);
+  } finally {
+    // On failure the pid file stays: the instance shows as crashed and sr sanity restarts it.
+    clearInterval(heartbeatTimer);
+    clearInterval(housekeepingTimer);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
   removeFile(ownHeartbeat);
   removeFile(ownPidFile);
   logger.info(`${config.label} instance ${instance} stopped`);

@@ -14,6 +14,8 @@ export interface Heartbeat {
   readonly counters: Readonly<Record<string, number>>;
   /** one-line summaries the instance wants sr status to show (connection state, progress) */
   readonly notes?: readonly string[];
+  /** the instance's broker: connection state and, for a subscribe, its queue and depth */
+  readonly broker?: { readonly label: string; readonly state: string; readonly queue?: string; readonly depth?: number };
 }
 
 /** Writes a file whole or not at all: readers never see half of it. */

@@ -14,8 +14,10 @@ export function amqpTarget(bench: Bench): BrokerTarget {
 
 export async function openTarget(target: BrokerTarget, onState?: (state: string) => void): Promise<Broker> {
   if (target.kind === 'local') return LocalBroker.open(target.file);
-  return AmqpBroker.connect({
+  const broker = await AmqpBroker.open({
     protocol: 'amqp', hostname: '127.0.0.1', port: target.port, username: target.user, password: target.password,
     vhost: target.vhost, label: `amqp://${target.user}@127.0.0.1:${target.port}/${target.vhost}`,
   }, { persistent: true, onStateChange: onState });
+  await broker.ready();
+  return broker;
 }

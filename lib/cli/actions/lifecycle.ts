@@ -1,5 +1,6 @@
 // sr start / stop / restart. Every selected config is read before anything is done: one
 // config with an error fails the command and nothing starts (or, for restart, stops).
+import { checkBrokerPasswords } from '../../broker/open.js';
 import { optionWords } from '../../config/commandLine.js';
 import { type ConfigId, configLabel } from '../../config/components.js';
 import { UserError } from '../../config/errors.js';
@@ -13,7 +14,9 @@ import { logFile } from '../../config/paths.js';
 
 export async function startAction(context: CliContext, selectors: readonly string[]): Promise<number> {
   const configs = loadSelectionStrict(context, selectors);
-  loadCredentials(context); // a refused credentials file must stop the start here, not in every instance
+  // A refused credentials file or a broker without a password stops the start here, not in every instance.
+  const credentials = loadCredentials(context);
+  for (const config of configs) checkBrokerPasswords(config, credentials);
   const explicit = selectors.length > 0;
   let failed = false;
   for (const config of configs) {

@@ -39,6 +39,16 @@ function counters(row: ConfigStatus): Record<string, number> {
   return total;
 }
 
+/** The broker as the live instances see it: the worst state, and the depth of the queue. */
+function brokerOf(row: ConfigStatus): { label: string; state: string; queue?: string; depth?: number } | undefined {
+  const reports = row.instances.filter((i) => i.alive).map((i) => i.heartbeat?.broker).filter((b) => b !== undefined);
+  const [first] = reports;
+  if (!first) return undefined;
+  const worst = reports.find((b) => b.state !== 'connected') ?? first;
+  const depth = reports.map((b) => b.depth).find((d) => d !== undefined);
+  return { ...worst, ...(depth !== undefined ? { depth } : {}) };
+}
+
 function toJson(row: ConfigStatus) {
   return {
     config: row.label,
@@ -47,6 +57,7 @@ function toJson(row: ConfigStatus) {
     expected: row.expected,
     lastActivity: lastActivity(row)?.toISOString() ?? null,
     counters: counters(row),
+    broker: brokerOf(row) ?? null,
     instances: row.instances.map((i) => ({
       instance: i.instance, pid: i.pid ?? null, alive: i.alive, hung: i.hung,
       heartbeat: i.heartbeat?.updatedAt ?? null, notes: i.heartbeat?.notes ?? [],
@@ -61,9 +72,13 @@ function printTable(context: CliContext, rows: readonly ConfigStatus[]): void {
     const last = lastActivity(row);
     const counted = Object.entries(counters(row)).map(([name, value]) => `${name}=${value}`).join(' ');
     const notes = row.instances.flatMap((i) => i.heartbeat?.notes ?? []);
-    return [row.label, row.state, `${row.running}/${row.expected}`, last ? formatAge(now - last.getTime()) : '-', [counted, ...notes].filter(Boolean).join('; ') || '-'];
+    const broker = brokerOf(row);
+    return [
+      row.label, row.state, `${row.running}/${row.expected}`, broker?.state ?? '-', broker?.depth === undefined ? '-' : String(broker.depth),
+      last ? formatAge(now - last.getTime()) : '-', [counted, ...notes].filter(Boolean).join('; ') || '-',
+    ];
   });
-  for (const line of table(['Component/Config', 'State', 'Run', 'Last', 'Counters'], body)) context.out(line);
+  for (const line of table(['Component/Config', 'State', 'Run', 'Broker', 'Queue', 'Last', 'Counters'], body)) context.out(line);
   const running = rows.filter((row) => row.running > 0).length;
   context.out(`      Total Running Configs: ${running} ( Processes: ${rows.reduce((n, row) => n + row.running, 0)} )`);
   for (const row of rows.filter((r) => r.error)) context.err(row.error ?? '');

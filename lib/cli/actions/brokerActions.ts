@@ -1,0 +1,116 @@
+// sr declare: create on the broker what configs use (exchanges, queues, bindings).
+// sr cleanup: delete a config's queue and its run state. Unlike sr3 (sr3.md 1.3) cleanup
+// refuses while the config runs and gives up with an error when the broker cannot be
+// reached, instead of retrying forever.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Broker } from '../../broker/broker.js';
+import { openBroker } from '../../broker/open.js';
+import { postTarget, queueNameFile, subscribeQueue } from '../../broker/topology.js';
+import type { CredentialsStore } from '../../config/credentials.js';
+import { UserError } from '../../config/errors.js';
+import type { Config } from '../../config/load.js';
+import { type SrPaths, stateDir } from '../../config/paths.js';
+import { isRunning } from '../../supervisor/status.js';
+import { type CliContext, loadCredentials, loadSelectionStrict } from '../context.js';
+
+/** Brokers opened by one command, one per URL, closed at its end. */
+class BrokerSessions {
+  private readonly open = new Map<string, Promise<Broker>>();
+
+  constructor(private readonly paths: SrPaths, private readonly credentials: CredentialsStore) {}
+
+  async get(url: string | undefined): Promise<Broker> {
+    const key = url ?? 'local:';
+    let broker = this.open.get(key);
+    if (!broker) {
+      broker = openBroker(url, { paths: this.paths, credentials: this.credentials, persistent: false }).then(async (opened) => {
+        await opened.ready();
+        return opened;
+      });
+      this.open.set(key, broker);
+    }
+    return broker;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.open.values()].map((broker) => broker.then((b) => b.close(), () => undefined)));
+  }
+}
+
+async function withBrokers<T>(context: CliContext, work: (sessions: BrokerSessions) => Promise<T>): Promise<T> {
+  const sessions = new BrokerSessions(context.paths, loadCredentials(context));
+  try {
+    return await work(sessions);
+  } catch (error) {
+    if (error instanceof Error && /cannot reach/.test(error.message)) throw new UserError(error.message);
+    throw error;
+  } finally {
+    await sessions.closeAll();
+  }
+}
+
+export async function declareAction(context: CliContext, selectors: readonly string[]): Promise<number> {
+  const configs = loadSelectionStrict(context, selectors);
+  await withBrokers(context, async (sessions) => {
+    for (const config of configs) {
+      const post = postTarget(config);
+      if (post) {
+        const broker = await sessions.get(post.url);
+        await broker.declareExchange(post.exchange);
+        context.out(`declare: ${config.label}: exchange ${post.exchange} on ${broker.label}`);
+      }
+      if (config.id.component === 'subscribe') {
+        const broker = await sessions.get(config.str('broker'));
+        const queue = subscribeQueue(context.paths, config);
+        await broker.declareQueue(queue);
+        context.out(`declare: ${config.label}: queue ${queue.name} on ${broker.label}, bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}`);
+      }
+    }
+  });
+  return 0;
+}
+
+/** Deletes the config's queue (if it ever had one) and its state files, keeping the disabled marker. */
+export async function cleanupConfig(context: CliContext, sessions: BrokerSessions, config: Config): Promise<void> {
+  const kept = queueNameFile(context.paths, config);
+  if (config.id.component === 'subscribe' && fs.existsSync(kept)) {
+    const queue = fs.readFileSync(kept, 'utf8').trim();
+    const broker = await sessions.get(config.str('broker'));
+    await broker.deleteQueue(queue);
+    context.out(`cleanup: ${config.label}: queue ${queue} deleted on ${broker.label}`);
+  }
+  const dir = stateDir(context.paths, config.id);
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    if (name === 'disabled') continue;
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    context.out(`cleanup: removing state file: ${path.join(dir, name)}`);
+  }
+}
+
+/** Refuses while any selected config runs, and more than one without --dangerWillRobinson=<count>. */
+export function guardDestructive(context: CliContext, action: string, configs: readonly Config[], danger: number | undefined): void {
+  if (configs.length > 1 && danger !== configs.length) {
+    throw new UserError(`sr ${action} would ${action} ${configs.length} configs (${configs.map((c) => c.label).join(', ')}); to confirm, add --dangerWillRobinson=${configs.length}`);
+  }
+  const running = configs.filter((config) => isRunning(context.paths, config.id));
+  if (running.length > 0) throw new UserError(`cannot ${action} ${running.map((c) => c.label).join(', ')} while it is running: sr stop it first`);
+}
+
+export async function cleanupAction(context: CliContext, selectors: readonly string[], danger: number | undefined): Promise<number> {
+  const configs = loadSelectionStrict(context, selectors);
+  guardDestructive(context, 'cleanup', configs, danger);
+  await withBrokers(context, async (sessions) => {
+    for (const config of configs) await cleanupConfig(context, sessions, config);
+  });
+  return 0;
+}
+
+export async function removeConfigs(context: CliContext, configs: readonly Config[], remove: (config: Config) => void): Promise<void> {
+  await withBrokers(context, async (sessions) => {
+    for (const config of configs) {
+      await cleanupConfig(context, sessions, config);
+      remove(config);
+    }
+  });
+}
