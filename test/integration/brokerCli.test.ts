@@ -1,0 +1,116 @@
+// The broker as sr users meet it: declare, cleanup, the kept queue name, and sr status
+// showing each running config's broker state and queue depth.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, before, beforeEach, describe, it } from 'node:test';
+import amqp from 'amqplib';
+import { LocalBroker } from '../../lib/broker/local.js';
+import { type Bench, getBench } from '../bench/bench.js';
+import { amqpUrl } from '../bench/rabbitmq.js';
+import { freePort } from '../bench/processes.js';
+import { Sandbox, waitFor } from '../helpers/sandbox.js';
+
+interface StatusRow {
+  config: string;
+  state: string;
+  broker: { label: string; state: string; queue?: string; depth?: number } | null;
+}
+
+let bench: Bench;
+let box: Sandbox;
+before(async () => { bench = await getBench(); });
+beforeEach(() => { box = new Sandbox(); });
+afterEach(() => box.cleanup());
+
+const status = (selector: string) => (JSON.parse(box.sr(['status', '--json', selector]).stdout) as StatusRow[])[0]!;
+const brokerLine = () => `broker ${amqpUrl(bench.rabbit, false)}`;
+const credentials = () => box.writeConfig('credentials.conf', `${amqpUrl(bench.rabbit)}\n`);
+
+async function rabbitQueue(name: string): Promise<{ messageCount: number } | undefined> {
+  const connection = await amqp.connect(amqpUrl(bench.rabbit));
+  try {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    return await channel.checkQueue(name).catch(() => undefined);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+describe('sr declare and cleanup on RabbitMQ', () => {
+  it('declare creates the queue and one binding per subtopic; cleanup deletes it and the state', async () => {
+    credentials();
+    box.writeConfig('subscribe/invoices.conf', [brokerLine(), 'exchange xs_mailpump', 'subtopic INBOX.#', 'subtopic *.invoices'].join('\n'));
+    const declared = box.sr(['declare', 'subscribe/invoices']);
+    assert.equal(declared.code, 0, declared.stderr);
+    const queue = fs.readFileSync(box.stateFile('subscribe', 'invoices', 'queue_name'), 'utf8');
+    assert.match(queue, /^q_mailpump\.subscribe\.invoices\.[^.]+_[^.]+_\d{8}$/, 'sr3 queue naming');
+    assert.match(declared.stdout, new RegExp(`queue ${queue.replaceAll('.', '\\.')} on amqp://mailpump@.*bound to xs_mailpump v03\\.INBOX\\.#, xs_mailpump v03\\.\\*\\.invoices`));
+    assert.ok(await rabbitQueue(queue), 'the queue exists on RabbitMQ');
+    assert.equal(box.sr(['declare', 'subscribe/invoices']).code, 0, 'declaring again is harmless');
+    assert.equal(fs.readFileSync(box.stateFile('subscribe', 'invoices', 'queue_name'), 'utf8'), queue, 'the queue name is kept');
+
+    const cleaned = box.sr(['cleanup', 'subscribe/invoices']);
+    assert.equal(cleaned.code, 0, cleaned.stderr);
+    assert.match(cleaned.stdout, /queue .* deleted/);
+    assert.match(cleaned.stdout, /cleanup: removing state file: .*queue_name/);
+    assert.equal(await rabbitQueue(queue), undefined, 'the queue is gone');
+    assert.doesNotMatch(declared.stdout + cleaned.stdout, new RegExp(bench.rabbit.password));
+  });
+
+  it('cleanup gives up with a clear error when the broker cannot be reached', async () => {
+    const port = await freePort(); // nothing listens there
+    box.writeConfig('credentials.conf', `amqp://mailpump:secret@127.0.0.1:${port}/\n`);
+    box.writeConfig('subscribe/gone.conf', `broker amqp://mailpump@127.0.0.1:${port}/\n`);
+    box.writeState('subscribe', 'gone', 'queue_name', 'q_mailpump.subscribe.gone.x');
+    const started = Date.now();
+    const cleaned = box.sr(['cleanup', 'subscribe/gone']);
+    assert.equal(cleaned.code, 1);
+    assert.match(cleaned.stderr, new RegExp(`cannot reach amqp://mailpump@127.0.0.1:${port}/`));
+    assert.ok(Date.now() - started < 20000, 'it does not retry forever');
+    assert.ok(fs.existsSync(box.stateFile('subscribe', 'gone', 'queue_name')), 'state kept when the queue could not be deleted');
+  });
+
+  it('start refuses a broker with no password in credentials.conf, naming the line to add', () => {
+    box.writeConfig('credentials.conf', '');
+    box.writeConfig('subscribe/mail.conf', 'broker amqp://feeder@broker.example.com/\n');
+    const started = box.sr(['start']);
+    assert.equal(started.code, 1);
+    assert.match(started.stderr, /no password for amqp:\/\/feeder@broker.example.com\/ in credentials.conf: add a line amqp:\/\/feeder:PASSWORD@broker.example.com:5672\//);
+  });
+});
+
+describe('sr status and the broker', () => {
+  it('shows the broker state and queue depth of a running subscribe on the local broker', async () => {
+    box.writeConfig('subscribe/mail.conf', ['metrics_writeInterval 1s', 'instances 2'].join('\n'));
+    assert.equal(box.sr(['start']).code, 0);
+    await waitFor(() => status('subscribe/mail').broker?.depth === 0, 10000, 'the first depth report');
+    const row = status('subscribe/mail');
+    assert.equal(row.broker?.state, 'connected');
+    assert.equal(row.broker?.label, 'local:');
+    const queue = fs.readFileSync(box.stateFile('subscribe', 'mail', 'queue_name'), 'utf8');
+    assert.equal(row.broker?.queue, queue, 'both instances share one queue');
+    assert.match(queue, /^q_anonymous\.subscribe\.mail\./);
+
+    // Announcements to the local broker's default exchange reach the queue: poll and subscribe meet there.
+    const local = LocalBroker.open(path.join(box.cacheDir, 'broker', 'local.sqlite'));
+    for (let n = 0; n < 3; n += 1) await local.publish('xpublic', 'v03.INBOX', Buffer.from('{}'), 'application/json');
+    await local.close();
+    await waitFor(() => status('subscribe/mail').broker?.depth === 3, 10000, 'the depth to show 3');
+    assert.match(box.sr(['status']).stdout, /^subscribe\/mail +running +2\/2 +connected +3 /m);
+  });
+
+  it('shows a subscribe on RabbitMQ connected with its queue depth', async () => {
+    credentials();
+    box.writeConfig('subscribe/rabbit.conf', [brokerLine(), 'metrics_writeInterval 1s'].join('\n'));
+    const started = box.sr(['start']);
+    assert.equal(started.code, 0, started.stderr);
+    await waitFor(() => status('subscribe/rabbit').broker?.depth === 0, 15000, 'the first depth report');
+    assert.equal(status('subscribe/rabbit').broker?.state, 'connected');
+    const log = fs.readFileSync(path.join(box.cacheDir, 'log', 'subscribe_rabbit_01.log'), 'utf8');
+    assert.match(log, /broker amqp:\/\/mailpump@127.0.0.1:\d+\/test-\d+: connected/);
+    assert.doesNotMatch(log, new RegExp(bench.rabbit.password));
+    assert.equal(box.sr(['cleanup', 'subscribe/rabbit']).code, 1, 'cleanup is refused while it runs');
+  });
+});
