@@ -40,8 +40,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 
 /** A consumer that has not refreshed its row for this long is dead even if its pid lives (pid reuse). */
 const CONSUMER_STALE_SECONDS = 30;
-/** How often each consumer refreshes its row and looks for dead ones and expired queues/messages. */
+/** How often each consumer refreshes its row. */
 const KEEPALIVE_MS = 1000;
+/** How often each process with the broker open looks for dead consumers, old messages, expired queues. */
+const HOUSEKEEPING_MS = 1000;
 /** How long an idle consumer waits before it looks for new messages again. */
 const IDLE_POLL_MS = 20;
 
@@ -70,7 +72,14 @@ export class LocalBroker implements Broker {
   private closed = false;
   private readonly subscriptions = new Set<LocalSubscription>();
 
-  private constructor(readonly file: string, readonly db: Database.Database) {}
+  private readonly housekeepingTimer: NodeJS.Timeout;
+
+  private constructor(readonly file: string, readonly db: Database.Database) {
+    // Every process that has the broker open does its share of the housekeeping; the timer
+    // must not keep a process alive on its own.
+    this.housekeepingTimer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
+    this.housekeepingTimer.unref();
+  }
 
   static open(file: string): LocalBroker {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -79,7 +88,35 @@ export class LocalBroker implements Broker {
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 30000');
     db.exec(SCHEMA);
-    return new LocalBroker(file, db);
+    const broker = new LocalBroker(file, db);
+    broker.housekeeping();
+    return broker;
+  }
+
+  /** Frees what dead consumers held, drops messages past their queue's age limit and queues past their expiry. */
+  housekeeping(): void {
+    if (this.closed) return;
+    const at = now();
+    this.db.transaction(() => {
+      const consumers = this.db.prepare('SELECT id, pid, seen FROM consumers').all() as Array<{ id: string; pid: number; seen: number }>;
+      for (const consumer of consumers) {
+        const dead = consumer.seen < at - CONSUMER_STALE_SECONDS || (consumer.pid !== process.pid && !processAlive(consumer.pid));
+        if (!dead) continue;
+        this.db.prepare('UPDATE messages SET holder = NULL WHERE holder = ?').run(consumer.id);
+        this.db.prepare('DELETE FROM consumers WHERE id = ?').run(consumer.id);
+      }
+      this.db.prepare(`DELETE FROM messages WHERE holder IS NULL AND published <
+        ? - (SELECT message_age_max FROM queues WHERE queues.name = messages.queue AND message_age_max > 0)`).run(at);
+      const expired = this.db.prepare(`SELECT name FROM queues WHERE expire_seconds > 0 AND last_used < ? - expire_seconds
+        AND name NOT IN (SELECT queue FROM consumers)`).all(at) as Array<{ name: string }>;
+      for (const { name } of expired) this.dropQueue(name);
+    }).immediate();
+    for (const subscription of this.subscriptions) subscription.poke();
+  }
+
+  private dropQueue(queue: string): void {
+    for (const table of ['messages', 'bindings', 'consumers']) this.db.prepare(`DELETE FROM ${table} WHERE queue = ?`).run(queue);
+    this.db.prepare('DELETE FROM queues WHERE name = ?').run(queue);
   }
 
   get state(): BrokerState {
@@ -128,6 +165,7 @@ export class LocalBroker implements Broker {
   }
 
   async queueDepth(queue: string): Promise<number> {
+    if (!this.db.prepare('SELECT 1 FROM queues WHERE name = ?').get(queue)) throw new Error(`local broker: no queue "${queue}"`);
     const row = this.db.prepare('SELECT count(*) AS n FROM messages WHERE queue = ? AND holder IS NULL').get(queue) as { n: number };
     return row.n;
   }
@@ -142,15 +180,13 @@ export class LocalBroker implements Broker {
   }
 
   async deleteQueue(queue: string): Promise<void> {
-    this.db.transaction(() => {
-      for (const table of ['messages', 'bindings', 'consumers']) this.db.prepare(`DELETE FROM ${table} WHERE queue = ?`).run(queue);
-      this.db.prepare('DELETE FROM queues WHERE name = ?').run(queue);
-    }).immediate();
+    this.db.transaction(() => this.dropQueue(queue)).immediate();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.cancel()));
+    clearInterval(this.housekeepingTimer);
     this.closed = true;
     this.db.close();
   }
@@ -178,33 +214,20 @@ class LocalSubscription implements Subscription {
 
   start(): void {
     this.db.prepare('INSERT INTO consumers (id, pid, queue, seen) VALUES (?, ?, ?, ?)').run(this.id, process.pid, this.queue, now());
-    this.housekeeping();
-    this.keepalive = setInterval(() => this.housekeeping(), KEEPALIVE_MS);
+    this.keepaliveTick();
+    this.keepalive = setInterval(() => this.keepaliveTick(), KEEPALIVE_MS);
     this.loop = this.run();
   }
 
-  /** Refreshes this consumer, frees what dead consumers held, drops expired messages and queues. */
-  private housekeeping(): void {
+  /** Tells the broker this consumer lives and its queue is used. */
+  private keepaliveTick(): void {
     const at = now();
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE consumers SET seen = ? WHERE id = ?').run(at, this.id);
-      this.db.prepare('UPDATE queues SET last_used = ? WHERE name = ?').run(at, this.queue);
-      const consumers = this.db.prepare('SELECT id, pid, seen FROM consumers').all() as Array<{ id: string; pid: number; seen: number }>;
-      for (const consumer of consumers) {
-        const dead = consumer.seen < at - CONSUMER_STALE_SECONDS || (consumer.pid !== process.pid && !processAlive(consumer.pid));
-        if (!dead) continue;
-        this.db.prepare('UPDATE messages SET holder = NULL WHERE holder = ?').run(consumer.id);
-        this.db.prepare('DELETE FROM consumers WHERE id = ?').run(consumer.id);
-      }
-      this.db.prepare(`DELETE FROM messages WHERE holder IS NULL AND queue IN
-        (SELECT name FROM queues WHERE message_age_max > 0) AND published < ? - (SELECT message_age_max FROM queues WHERE name = messages.queue)`).run(at);
-      const expired = this.db.prepare(`SELECT name FROM queues WHERE expire_seconds > 0 AND last_used < ? - expire_seconds
-        AND name NOT IN (SELECT queue FROM consumers)`).all(at) as Array<{ name: string }>;
-      for (const { name } of expired) {
-        for (const table of ['messages', 'bindings']) this.db.prepare(`DELETE FROM ${table} WHERE queue = ?`).run(name);
-        this.db.prepare('DELETE FROM queues WHERE name = ?').run(name);
-      }
-    }).immediate();
+    this.db.prepare('UPDATE consumers SET seen = ? WHERE id = ?').run(at, this.id);
+    this.db.prepare('UPDATE queues SET last_used = ? WHERE name = ?').run(at, this.queue);
+  }
+
+  /** Something may have become ready (messages freed by housekeeping): look now. */
+  poke(): void {
     this.wake?.();
   }
 

@@ -122,6 +122,27 @@ function contract(harness: Harness): void {
       for (const delivery of got) assert.equal(delivery.redelivered, held.has(delivery.body.toString()), delivery.body.toString());
     });
 
+    it('drops notifications older than messageAgeMax', async () => {
+      const queue = `q_mailpump.aged.${unique()}`;
+      await broker.declareQueue({ ...queueSpec(queue, ['v03.#']), messageAgeMaxSeconds: 1 });
+      await broker.publish(exchange, 'v03.x', Buffer.from('old'), 'text/plain');
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await broker.publish(exchange, 'v03.x', Buffer.from('fresh'), 'text/plain');
+      const got = await collect(broker, queue, 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(got.map((d) => d.body.toString()), ['fresh']);
+    });
+
+    it('deletes a queue left without a consumer for longer than expire', async () => {
+      const queue = `q_mailpump.expiring.${unique()}`;
+      const kept = `q_mailpump.kept.${unique()}`;
+      await broker.declareQueue({ ...queueSpec(queue, ['v03.#']), expireSeconds: 1 });
+      await broker.declareQueue(queueSpec(kept, ['v03.#']));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await assert.rejects(broker.queueDepth(queue), /no queue|NOT_FOUND/);
+      assert.equal(await broker.queueDepth(kept), 0, 'a queue without expire stays');
+    });
+
     it('gives back a message on requeue, for another try', async () => {
       const queue = `q_mailpump.requeue.${unique()}`;
       await broker.declareQueue(queueSpec(queue, ['v03.#']));
