@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { pidExists } from '../system/pids.js';
 import { type Broker, type BrokerState, type QueueSpec, type RawDelivery, type Subscription, topicMatches } from './broker.js';
 
 const SCHEMA = `
@@ -58,15 +59,6 @@ interface MessageRow {
 
 const now = () => Date.now() / 1000;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export class LocalBroker implements Broker {
   readonly label = 'local:';
   private closed = false;
@@ -100,7 +92,7 @@ export class LocalBroker implements Broker {
     this.db.transaction(() => {
       const consumers = this.db.prepare('SELECT id, pid, seen FROM consumers').all() as Array<{ id: string; pid: number; seen: number }>;
       for (const consumer of consumers) {
-        const dead = consumer.seen < at - CONSUMER_STALE_SECONDS || (consumer.pid !== process.pid && !processAlive(consumer.pid));
+        const dead = consumer.seen < at - CONSUMER_STALE_SECONDS || (consumer.pid !== process.pid && !pidExists(consumer.pid));
         if (!dead) continue;
         this.db.prepare('UPDATE messages SET holder = NULL WHERE holder = ?').run(consumer.id);
         this.db.prepare('DELETE FROM consumers WHERE id = ?').run(consumer.id);

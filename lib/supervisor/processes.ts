@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConfigId, configLabel } from '../config/components.js';
+import { pidExists } from '../system/pids.js';
 
 /** The script every instance process runs (dist/lib/instance/main.js). */
 export const INSTANCE_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../instance/main.js');
@@ -12,15 +13,6 @@ export const INSTANCE_ENTRY = path.resolve(path.dirname(fileURLToPath(import.met
 /** The arguments that identify an instance; also what `ps` shows (never a secret). */
 export function instanceArguments(id: ConfigId, instance: number): string[] {
   return [INSTANCE_ENTRY, configLabel(id), String(instance)];
-}
-
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The process's arguments, or undefined when it is gone or a zombie (zombies have none). */
@@ -36,7 +28,7 @@ function commandLine(pid: number): string[] | undefined {
 const HAS_PROC = fs.existsSync('/proc/self/cmdline');
 
 export function isInstanceProcess(pid: number, id: ConfigId, instance: number): boolean {
-  if (!HAS_PROC) return exists(pid); // without /proc, pid reuse cannot be told apart
+  if (!HAS_PROC) return pidExists(pid); // without /proc, pid reuse cannot be told apart
   const words = commandLine(pid);
   if (!words) return false;
   const expected = instanceArguments(id, instance);
@@ -45,6 +37,6 @@ export function isInstanceProcess(pid: number, id: ConfigId, instance: number): 
 }
 
 export function isAlive(pid: number): boolean {
-  if (!HAS_PROC) return exists(pid);
+  if (!HAS_PROC) return pidExists(pid);
   return commandLine(pid) !== undefined;
 }
