@@ -26,6 +26,10 @@ async function main(): Promise<number> {
   const started = Date.now();
   const bench = await startBench();
   process.stdout.write(`test bench up in ${Date.now() - started} ms: dovecot imap ${bench.dovecot.ports.imap}, imaps ${bench.dovecot.ports.imaps}, pop3 ${bench.dovecot.ports.pop3}, pop3s ${bench.dovecot.ports.pop3s}; rabbitmq ${bench.rabbit.port} vhost ${bench.rabbit.vhost}\n`);
+  // Interrupted (Ctrl-C, a CI time limit): the servers must not outlive the run.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stopBench(bench).finally(() => process.exit(130)));
+  }
   const benchFile = path.join(bench.dir, 'bench.json');
   fs.writeFileSync(benchFile, JSON.stringify(bench));
   try {

@@ -76,9 +76,11 @@ export class LocalBroker implements Broker {
   static open(file: string): LocalBroker {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const db = new Database(file);
+    // The busy timeout first: switching a new file to WAL takes a lock that another
+    // instance opening it at the same moment would otherwise fail on at once.
+    db.pragma('busy_timeout = 30000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 30000');
     db.exec(SCHEMA);
     const broker = new LocalBroker(file, db);
     broker.housekeeping();

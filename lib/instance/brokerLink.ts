@@ -1,12 +1,11 @@
-// An instance's link to its broker: a subscribe's broker (its queue declared), a poll's
-// post broker (its exchange declared). Connection changes are logged once each; the state
-// and the queue depth go into the heartbeat, which is what sr status shows.
+// An instance's link to its broker: opened with the connection state reported into the
+// heartbeat (so sr status shows it) and logged once per change.
 import type { Broker, BrokerState } from '../broker/broker.js';
 import { openBroker } from '../broker/open.js';
-import { postTarget, subscribeQueue } from '../broker/topology.js';
+import { subscribeQueue } from '../broker/topology.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import type { SrPaths } from '../config/paths.js';
-import type { InstanceContext, Worker } from './runtime.js';
+import { type InstanceContext, StopSignal, type Worker } from './runtime.js';
 
 export interface BrokerReport {
   readonly label: string;
@@ -16,66 +15,55 @@ export interface BrokerReport {
   readonly depth?: number;
 }
 
-export class BrokerLinkWorker implements Worker {
-  private stopRequested: () => void = () => undefined;
-  private readonly stopped = new Promise<void>((resolve) => { this.stopRequested = resolve; });
+export function reportBroker(context: InstanceContext, broker: Broker, extra: Partial<BrokerReport> = {}): void {
+  context.broker = { ...context.broker, label: broker.label, state: broker.state, ...extra };
+}
+
+/** Opens the broker at `url` (undefined: the local one) for an instance, reporting its state. */
+export async function openBrokerLink(paths: SrPaths, credentials: CredentialsStore, context: InstanceContext, url: string | undefined): Promise<Broker> {
+  const { logger } = context;
+  const broker: Broker = await openBroker(url, {
+    paths,
+    credentials,
+    persistent: true,
+    onStateChange: (state, detail) => {
+      if (state === 'connected') logger.info(`broker ${broker.label}: connected`);
+      else logger.warning(`broker ${broker.label}: ${state} (${detail}); reconnecting`);
+      reportBroker(context, broker);
+    },
+  });
+  reportBroker(context, broker);
+  return broker;
+}
+
+/** What a subscribe instance does until its mail work exists: hold its queue and report its depth. */
+export class QueueHolder implements Worker {
+  private readonly stopSignal = new StopSignal();
 
   constructor(private readonly paths: SrPaths, private readonly credentials: CredentialsStore) {}
 
   stop(): void {
-    this.stopRequested();
+    this.stopSignal.stop();
   }
 
   async run(context: InstanceContext): Promise<void> {
     const { config, logger } = context;
-    const post = postTarget(config);
-    const url = config.id.component === 'subscribe' ? config.str('broker') : post?.url;
-    let broker: Broker | undefined;
-    const report = (extra: Partial<BrokerReport> = {}) => {
-      context.broker = { ...context.broker, label: broker?.label ?? 'local:', state: broker?.state ?? 'connecting', ...extra };
-    };
-    broker = await openBroker(url, {
-      paths: this.paths,
-      credentials: this.credentials,
-      persistent: true,
-      onStateChange: (state, detail) => {
-        if (state === 'connected') logger.info(`broker ${broker?.label}: connected`);
-        else logger.warning(`broker ${broker?.label}: ${state} (${detail}); reconnecting`);
-        report();
-      },
-    });
-    report();
+    const broker = await openBrokerLink(this.paths, this.credentials, context, config.str('broker'));
     try {
-      if (await this.untilStopped(broker.ready())) return;
-      if (config.id.component === 'subscribe') {
-        const queue = subscribeQueue(this.paths, config);
-        await broker.declareQueue(queue);
-        logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}`);
-        await this.reportDepth(context, broker, queue.name, report);
-      } else if (post) {
-        await broker.declareExchange(post.exchange);
-        logger.info(`announcing on exchange ${post.exchange} of ${broker.label}`);
-      }
-      await this.stopped;
+      if (await this.stopSignal.until(broker.ready())) return;
+      const queue = subscribeQueue(this.paths, config);
+      await broker.declareQueue(queue);
+      logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}`);
+      const interval = config.number('metrics_writeInterval') * 1000;
+      do {
+        try {
+          reportBroker(context, broker, { queue: queue.name, depth: await broker.queueDepth(queue.name) });
+        } catch {
+          reportBroker(context, broker, { queue: queue.name }); // disconnected: the state says so
+        }
+      } while (!(await this.stopSignal.sleep(interval)));
     } finally {
       await broker.close();
-    }
-  }
-
-  /** Resolves true when stop came first. */
-  private async untilStopped(work: Promise<void>): Promise<boolean> {
-    return Promise.race([work.then(() => false), this.stopped.then(() => true)]);
-  }
-
-  private async reportDepth(context: InstanceContext, broker: Broker, queue: string, report: (extra: Partial<BrokerReport>) => void): Promise<void> {
-    const interval = context.config.number('metrics_writeInterval') * 1000;
-    for (;;) {
-      try {
-        report({ queue, depth: await broker.queueDepth(queue) });
-      } catch {
-        report({ queue }); // disconnected: the state says so
-      }
-      if (await this.untilStopped(new Promise((resolve) => setTimeout(resolve, interval)))) return;
     }
   }
 }

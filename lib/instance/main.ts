@@ -5,12 +5,14 @@ import { parseOptionWords } from '../config/commandLine.js';
 import { type ConfigId, isComponent } from '../config/components.js';
 import { CredentialsStore } from '../config/credentials.js';
 import { ConfigErrors, UsageError, UserError } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
-import { credentialsFile, instanceStem, resolvePaths } from '../config/paths.js';
+import { type Config, loadConfig } from '../config/load.js';
+import { credentialsFile, instanceStem, resolvePaths, type SrPaths } from '../config/paths.js';
 import { closeLogger, createConsoleLogger, createInstanceLogger, type Logger, type LogLevel } from '../log/logger.js';
 import { checkBrokerPasswords } from '../broker/open.js';
-import { BrokerLinkWorker } from './brokerLink.js';
-import { InstanceContext, runInstance } from './runtime.js';
+import { QueueHolder } from './brokerLink.js';
+import { InstanceContext, runInstance, type Worker } from './runtime.js';
+import { PollWorker } from '../components/poll/pollWorker.js';
+import { validateConfig } from '../components/validate.js';
 
 function parseArguments(words: readonly string[]): { id: ConfigId; instance: number; options: ReturnType<typeof parseOptionWords> } {
   const [label = '', instanceText = '', ...rest] = words;
@@ -28,6 +30,7 @@ async function main(): Promise<number> {
   const config = loadConfig(paths, id, options);
   const credentials = CredentialsStore.load(credentialsFile(paths));
   checkBrokerPasswords(config, credentials);
+  validateConfig(config);
   const level = config.str('logLevel') as LogLevel;
   const logger = instance === 0
     ? createConsoleLogger(level, credentials.secrets())
@@ -41,11 +44,8 @@ async function main(): Promise<number> {
     });
   for (const warning of credentials.warnings) logger.warning(warning);
   installCrashHandlers(logger);
-  // The poll and subscribe work comes with their own modules; until a component has one,
-  // its instances keep their heartbeat and broker link only and say so, rather than pretend to do mail work.
-  logger.warning(`${config.label}: this version of mailpump has no ${id.component} work yet; the instance keeps its heartbeat and broker connection and waits`);
   try {
-    await runInstance(paths, new InstanceContext(config, instance, logger), new BrokerLinkWorker(paths, credentials));
+    await runInstance(paths, new InstanceContext(config, instance, logger), workerFor(config, paths, credentials, logger));
   } catch (error) {
     logger.error(`${config.label} instance ${instance} failed: ${error instanceof Error ? error.message : String(error)}`, error instanceof Error ? { stack: error.stack } : {});
     await closeLogger(logger);
@@ -53,6 +53,14 @@ async function main(): Promise<number> {
   }
   await closeLogger(logger);
   return 0;
+}
+
+/** The component's work. The subscribe's comes with its own module; until then its instances
+ * keep their queue and heartbeat only and say so, rather than pretend to download mail. */
+function workerFor(config: Config, paths: SrPaths, credentials: CredentialsStore, logger: Logger): Worker {
+  if (config.id.component === 'poll') return new PollWorker(paths, credentials);
+  logger.warning(`${config.label}: this version of mailpump does not download mail yet; the instance holds its queue and waits`);
+  return new QueueHolder(paths, credentials);
 }
 
 /** An unexpected error is logged, then the process ends non-zero: its pid file stays, sr sanity restarts it. */

@@ -15,6 +15,34 @@ export interface Worker {
   stop(): void;
 }
 
+/** A stop request a worker can wait on, or race its work against. */
+export class StopSignal {
+  private resolve: () => void = () => undefined;
+  private requested = false;
+  readonly promise = new Promise<void>((resolve) => { this.resolve = resolve; });
+
+  stop(): void {
+    this.requested = true;
+    this.resolve();
+  }
+
+  get stopped(): boolean {
+    return this.requested;
+  }
+
+  /** Resolves true when stop came first. */
+  async until(work: Promise<unknown>): Promise<boolean> {
+    return Promise.race([work.then(() => false), this.promise.then(() => true)]);
+  }
+
+  async sleep(milliseconds: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const done = await this.until(new Promise((resolve) => { timer = setTimeout(resolve, Math.max(0, milliseconds)); }));
+    clearTimeout(timer);
+    return done;
+  }
+}
+
 /** What an instance's work reports back: shown by sr status through the heartbeat. */
 export class InstanceContext {
   readonly counters: Record<string, number> = {};

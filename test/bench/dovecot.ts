@@ -121,11 +121,19 @@ export async function startDovecot(dir: string, certificates: TestCertificates, 
   fs.closeSync(output);
   if (result.status !== 0) throw new Error(`dovecot did not start (exit ${result.status}): ${fs.readFileSync(startLog, 'utf8')}`);
   await Promise.all(Object.values(ports).map((port) => waitForPort(port, 10000, 'dovecot')));
-  const pid = Number(fs.readFileSync(path.join(dir, 'run', 'master.pid'), 'utf8').trim());
+  // The listeners can be up a moment before the master has written its pid file; an empty
+  // one read as 0 would make the stop below signal our own process group.
+  const pidFile = path.join(dir, 'run', 'master.pid');
+  const readPid = () => (fs.existsSync(pidFile) ? Number.parseInt(fs.readFileSync(pidFile, 'utf8'), 10) : Number.NaN);
+  const deadline = Date.now() + 10000;
+  while (!(readPid() > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const pid = readPid();
+  if (!(pid > 0)) throw new Error(`dovecot wrote no pid to ${pidFile}`);
   return { dir, ports, users, caCert: certificates.caCert, pid };
 }
 
 export async function stopDovecot(info: DovecotInfo): Promise<void> {
+  if (!(info.pid > 0)) return; // never kill(0): that is our own process group
   try {
     process.kill(info.pid, 'SIGTERM');
   } catch {

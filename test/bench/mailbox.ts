@@ -48,14 +48,14 @@ export function plainMessage(subject: string, body: string, extraHeaders: Record
   return `${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${body.replace(/\r?\n/g, '\r\n')}\r\n`;
 }
 
-/** Appends messages to a folder (created when missing); returns their UIDs. */
-export async function appendMessages(bench: Bench, user: string, folder: string, messages: ReadonlyArray<string | Buffer>, flags: string[] = []): Promise<number[]> {
+/** Appends messages to a folder (created when missing, with its parents); returns their UIDs. */
+export async function appendMessages(bench: Bench, user: string, folder: string, messages: ReadonlyArray<string | Buffer>, flags: string[] = [], internalDate?: Date): Promise<number[]> {
   return withSession(bench, user, async (client) => {
     const existing = await client.list();
     if (!existing.some((box) => box.path === folder)) await client.mailboxCreate(folder);
     const uids: number[] = [];
     for (const message of messages) {
-      const result = await client.append(folder, message, flags);
+      const result = await client.append(folder, message, flags, internalDate);
       if (!result || typeof result.uid !== 'number') throw new Error(`APPEND to ${folder} returned no UID`);
       uids.push(result.uid);
     }

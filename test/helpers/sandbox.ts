@@ -53,13 +53,17 @@ export class Sandbox {
   }
 
   pidOf(component: string, config: string, instance: number): number {
-    return Number(fs.readFileSync(this.stateFile(component, config, `${component}_${config}_${String(instance).padStart(2, '0')}.pid`), 'utf8'));
+    const pid = Number(fs.readFileSync(this.stateFile(component, config, `${component}_${config}_${String(instance).padStart(2, '0')}.pid`), 'utf8'));
+    // A test signals this pid: 0 would signal the test's own process group.
+    if (!(pid > 0)) throw new Error(`no pid in the pid file of ${component}/${config} instance ${instance}`);
+    return pid;
   }
 
-  /** Stops every config of this HOME and removes it. */
+  /** Stops every config of this HOME and removes it (kept for a post-mortem with MAILPUMP_KEEP_SANDBOX=1). */
   cleanup(): void {
     if (fs.existsSync(this.configDir)) this.sr(['stop']);
-    fs.rmSync(this.home, { recursive: true, force: true });
+    if (process.env.MAILPUMP_KEEP_SANDBOX) process.stderr.write(`sandbox kept: ${this.home}\n`);
+    else fs.rmSync(this.home, { recursive: true, force: true });
   }
 }
 

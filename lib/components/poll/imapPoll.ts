@@ -1,0 +1,118 @@
+// One IMAP account of a poll: per pass, for each watched folder, a STATUS tells whether
+// anything is new (one round trip for an unchanged folder, whatever its size); new UIDs
+// above the cursor are announced in UID order, at most `batch` per folder per pass, and
+// the cursor moves past each message only once the broker has confirmed its notification.
+import type { SearchObject } from 'imapflow';
+import type { Config } from '../../config/load.js';
+import { acceptingMask } from '../../flow/masks.js';
+import type { Logger } from '../../log/logger.js';
+import type { MailAccount } from '../../mail/account.js';
+import { ImapMailbox, type MessageHeader, type WatchedFolder } from '../../mail/imap/imapMailbox.js';
+import type { TlsSettings } from '../../mail/tls.js';
+import type { Notification } from '../../message.js';
+import { messageIdentity, type PollState } from '../../state/pollState.js';
+import { imapNotification } from './notification.js';
+
+export interface PassResult {
+  readonly announced: number;
+  /** messages found new but left for the next pass (batch) */
+  readonly remaining: number;
+}
+
+export interface PollContext {
+  readonly config: Config;
+  readonly state: PollState;
+  readonly logger: Logger;
+  readonly search: SearchObject | undefined;
+  /** publishes a notification; resolves once the broker confirmed it */
+  readonly announce: (notification: Notification) => Promise<void>;
+  /** true once a stop was asked: the pass ends after the message in hand */
+  readonly stopping: () => boolean;
+  readonly count: (counter: string, amount?: number) => void;
+}
+
+interface Step {
+  readonly header: MessageHeader;
+  readonly identity: string;
+  /** undefined: recorded without announcing (rejected, or announced before a UIDVALIDITY change) */
+  readonly notification: Notification | undefined;
+}
+
+export class ImapPoll {
+  private readonly mailbox: ImapMailbox;
+  private folders: WatchedFolder[] = [];
+
+  constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext) {
+    this.mailbox = new ImapMailbox(account, password, tls, poll.config.number('timeout') * 1000);
+  }
+
+  async pass(): Promise<PassResult> {
+    if (!this.mailbox.connected) {
+      await this.mailbox.close();
+      await this.mailbox.connect();
+      this.folders = await this.mailbox.watchedFolders(this.poll.config.list('folder'), this.poll.config.flag('folderRecursive'));
+    }
+    let announced = 0;
+    let remaining = 0;
+    for (const folder of this.folders) {
+      if (this.poll.stopping()) break;
+      const result = await this.folderPass(folder);
+      announced += result.announced;
+      remaining += result.remaining;
+    }
+    return { announced, remaining };
+  }
+
+  private async folderPass(folder: WatchedFolder): Promise<PassResult> {
+    const { state, logger } = this.poll;
+    const key = this.account.label;
+    const status = await this.mailbox.status(folder.path);
+    let cursor = state.cursor(key, folder.path);
+    if (!cursor || cursor.uidValidity !== status.uidValidity) {
+      if (cursor) {
+        logger.warning(`${key} ${folder.path}: UIDVALIDITY changed from ${cursor.uidValidity} to ${status.uidValidity}; messages announced before are recognised by Message-ID, size and date, the others announced`);
+      }
+      // A folder seen for the first time has nothing to reconcile: everything in it is new.
+      state.resetCursor(key, folder.path, status.uidValidity, cursor ? status.uidNext - 1 : 0);
+      cursor = state.cursor(key, folder.path)!;
+    }
+    if (status.uidNext - 1 <= cursor.lastUid) return { announced: 0, remaining: 0 };
+
+    const batch = Math.max(1, this.poll.config.number('batch'));
+    const { uids, headers } = await this.mailbox.newMessages(folder.path, cursor.lastUid, this.poll.search, batch);
+    const steps = headers.map((header) => this.step(folder, status.uidValidity, header, cursor!.reconcileUntil));
+
+    // Publish the batch at once, then move the cursor in UID order up to the first publish
+    // that was not confirmed: a message is never skipped, at worst announced again.
+    const confirmations = await Promise.allSettled(steps.map((step) => (step.notification ? this.poll.announce(step.notification) : Promise.resolve())));
+    let announced = 0;
+    for (const [index, step] of steps.entries()) {
+      const confirmation = confirmations[index]!;
+      if (confirmation.status === 'rejected') throw confirmation.reason;
+      state.advance(key, folder.path, step.header.uid, step.identity);
+      if (step.notification) announced += 1;
+      else this.poll.count('skipped');
+    }
+    this.poll.count('announced', announced);
+    const remaining = uids.length - headers.length;
+    // Every matching message is done: UIDs up to UIDNEXT that did not match the search need no second look.
+    if (remaining === 0) state.advance(key, folder.path, status.uidNext - 1, undefined);
+    if (announced > 0 || remaining > 0) logger.info(`${key} ${folder.path}: ${announced} announced, ${remaining} remaining`);
+    return { announced, remaining };
+  }
+
+  private step(folder: WatchedFolder, uidValidity: number, header: MessageHeader, reconcileUntil: number): Step {
+    const identity = messageIdentity(header.messageId, header.size, header.internalDate);
+    if (header.uid <= reconcileUntil && this.poll.state.wasAnnounced(this.account.label, folder.path, identity)) {
+      return { header, identity, notification: undefined };
+    }
+    const notification = imapNotification(this.account, folder, uidValidity, header);
+    const url = `${notification.baseUrl}${notification.relPath}`;
+    if (!acceptingMask(this.poll.config, url)) return { header, identity, notification: undefined };
+    return { header, identity, notification };
+  }
+
+  async close(): Promise<void> {
+    await this.mailbox.close();
+  }
+}

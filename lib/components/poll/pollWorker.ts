@@ -1,0 +1,113 @@
+// The poll instance's work: on its schedule, a pass over every mailbox of the config, each
+// announcing its new messages on the post broker. A mailbox that fails (login refused,
+// server gone) is logged once per distinct error and retried with a growing delay, while
+// the others go on.
+import path from 'node:path';
+import { publishNotification } from '../../broker/notifications.js';
+import { postTarget } from '../../broker/topology.js';
+import type { CredentialsStore } from '../../config/credentials.js';
+import { stateDir, type SrPaths } from '../../config/paths.js';
+import { buildSchedule } from '../../flow/schedule.js';
+import { openBrokerLink } from '../../instance/brokerLink.js';
+import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
+import { accountPassword, mailAccount } from '../../mail/account.js';
+import { parseSearchKeys } from '../../mail/imap/search.js';
+import { tlsSettings } from '../../mail/tls.js';
+import { PollState } from '../../state/pollState.js';
+import { ImapPoll } from './imapPoll.js';
+
+const FIRST_RETRY_MS = 10_000;
+const MAX_RETRY_MS = 10 * 60_000;
+
+interface MailboxEntry {
+  readonly poll: ImapPoll;
+  failures: number;
+  retryAt: number;
+  lastError: string | undefined;
+  summary: string;
+}
+
+export class PollWorker implements Worker {
+  private readonly stopSignal = new StopSignal();
+
+  constructor(private readonly paths: SrPaths, private readonly credentials: CredentialsStore) {}
+
+  stop(): void {
+    this.stopSignal.stop();
+  }
+
+  async run(context: InstanceContext): Promise<void> {
+    const { config, logger } = context;
+    const post = postTarget(config)!;
+    const schedule = buildSchedule({
+      sleep: config.number('sleep'), schedule: config.str('schedule'),
+      hours: config.list('scheduled_hour'), minutes: config.list('scheduled_minute'), times: config.list('scheduled_time'),
+    });
+    const tls = tlsSettings(config);
+    if (!tls.verify) logger.warning('tlsVerify is off: mail server certificates are not checked, so a server in the middle can read the mail and passwords');
+    const search = config.str('mailSearch') === undefined ? undefined : parseSearchKeys(config.str('mailSearch')!);
+    const broker = await openBrokerLink(this.paths, this.credentials, context, post.url);
+    const state = PollState.open(path.join(stateDir(this.paths, config.id), 'poll.sqlite'));
+    const mailboxes: MailboxEntry[] = config.list('pollUrl').map((url) => {
+      const account = mailAccount(url);
+      const poll = new ImapPoll(account, accountPassword(account, this.credentials), tls, {
+        config, state, logger, search,
+        announce: (notification) => publishNotification(broker, post.exchange, post.topicPrefix, notification),
+        stopping: () => this.stopSignal.stopped,
+        count: (counter, amount) => context.count(counter, amount),
+      });
+      return { poll, failures: 0, retryAt: 0, lastError: undefined, summary: `${account.label}: not polled yet` };
+    });
+    try {
+      if (await this.stopSignal.until(broker.ready())) return;
+      await broker.declareExchange(post.exchange);
+      logger.info(`polling ${mailboxes.map((m) => m.poll.account.label).join(', ')} ${schedule.description}, announcing on ${post.exchange} of ${broker.label}`);
+      for (let next: Date | undefined = new Date(); next; next = schedule.next(new Date())) {
+        if (await this.stopSignal.sleep(next.getTime() - Date.now())) return;
+        for (const mailbox of mailboxes) {
+          if (this.stopSignal.stopped) return;
+          await this.pollMailbox(context, mailbox);
+        }
+        context.notes = mailboxes.map((m) => m.summary).concat(tls.verify ? [] : ['tlsVerify off']);
+      }
+      logger.warning(`the schedule (${schedule.description}) will not fire again; the instance waits to be stopped`);
+      await this.stopSignal.promise;
+    } finally {
+      await Promise.all(mailboxes.map((m) => m.poll.close().catch(() => undefined)));
+      state.close();
+      await broker.close();
+    }
+  }
+
+  private async pollMailbox(context: InstanceContext, mailbox: MailboxEntry): Promise<void> {
+    const label = mailbox.poll.account.label;
+    if (Date.now() < mailbox.retryAt) return;
+    try {
+      const result = await mailbox.poll.pass();
+      if (mailbox.failures > 0) context.logger.info(`${label}: working again`);
+      mailbox.failures = 0;
+      mailbox.lastError = undefined;
+      mailbox.summary = `${label}: ${result.announced} announced, ${result.remaining} remaining`;
+      context.lastActivity = new Date();
+    } catch (error) {
+      await mailbox.poll.close().catch(() => undefined);
+      mailbox.failures += 1;
+      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (mailbox.failures - 1));
+      mailbox.retryAt = Date.now() + delay;
+      const reason = describeMailError(error, mailbox.poll.account.user);
+      if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s, then less often`);
+      mailbox.lastError = reason;
+      mailbox.summary = `${label}: ${reason}`;
+      context.count('errors');
+    }
+  }
+}
+
+/** A mail error in words for the log: the account and the server's answer, never a password. */
+export function describeMailError(error: unknown, user: string): string {
+  const details = error as { authenticationFailed?: boolean; responseText?: string; tlsFailed?: boolean; code?: string; message?: string };
+  if (details.authenticationFailed) return `login failed for ${user}${details.responseText ? `: ${details.responseText}` : ''}`;
+  if (details.tlsFailed) return `TLS refused: ${details.message ?? 'the server did not upgrade the connection'} (set "tls off" only on a trusted network)`;
+  if (details.code === 'ECONNREFUSED') return 'connection refused';
+  return details.message ?? String(error);
+}

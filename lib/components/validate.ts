@@ -1,0 +1,53 @@
+// Checks of a config that need more than the option table: a poll's mailboxes, schedule
+// and search, sr3 callback names. Run by sr start before anything starts, and by each
+// instance, so a mistake is reported as file:line once, not as a crash loop.
+import { ConfigError, ConfigErrors } from '../config/errors.js';
+import type { Config } from '../config/load.js';
+import { buildSchedule, ScheduleError } from '../flow/schedule.js';
+import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
+import { parseServiceUrl } from '../config/urls.js';
+
+/** sr3 callbacks that name what mailpump does built in. */
+const CALLBACKS: Readonly<Record<string, string>> = { 'poll.mail': 'poll', 'download.mail_ingest': 'subscribe' };
+
+export function validateConfig(config: Config): void {
+  const errors: ConfigError[] = [];
+  const at = (option: string, message: string) => {
+    const where = config.settings.get(option)?.where;
+    errors.push(new ConfigError(where?.file ?? config.label, where?.line ?? 0, message));
+  };
+  for (const callback of config.list('callback')) {
+    if (CALLBACKS[callback] !== config.id.component) {
+      at('callback', `callback "${callback}" is not built into mailpump's ${config.id.component} (it knows ${Object.keys(CALLBACKS).filter((c) => CALLBACKS[c] === config.id.component).join(', ')})`);
+    }
+  }
+  if (config.id.component === 'poll') validatePoll(config, at);
+  if (errors.length > 0) throw new ConfigErrors(errors);
+}
+
+function validatePoll(config: Config, at: (option: string, message: string) => void): void {
+  const urls = config.list('pollUrl');
+  if (urls.length === 0) at('pollUrl', `a poll needs a pollUrl, e.g. pollUrl imaps://ingest@mail.example.com/`);
+  for (const url of urls) {
+    const scheme = parseServiceUrl(url).scheme;
+    if (scheme === 'pop' || scheme === 'pops') at('pollUrl', `${scheme}:// mailboxes are not polled by this version of mailpump yet; use imap:// or imaps://`);
+  }
+  const search = config.str('mailSearch');
+  if (search !== undefined) {
+    try {
+      parseSearchKeys(search);
+    } catch (error) {
+      if (!(error instanceof SearchSyntaxError)) throw error;
+      at('mailSearch', `"mailSearch" ${error.message}`);
+    }
+  }
+  try {
+    buildSchedule({
+      sleep: config.number('sleep'), schedule: config.str('schedule'),
+      hours: config.list('scheduled_hour'), minutes: config.list('scheduled_minute'), times: config.list('scheduled_time'),
+    });
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    at(error.option, error.message);
+  }
+}

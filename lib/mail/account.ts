@@ -1,0 +1,46 @@
+// A mailbox account from a pollUrl: scheme, server, user, how TLS starts, and the label
+// used in logs and notifications (the URL without password, with its port).
+import type { CredentialsStore } from '../config/credentials.js';
+import { UserError } from '../config/errors.js';
+import { parseServiceUrl } from '../config/urls.js';
+
+export interface MailAccount {
+  readonly protocol: 'imap' | 'pop3';
+  readonly scheme: 'imap' | 'imaps' | 'pop' | 'pops';
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** imaps/pops: TLS from the first byte; imap/pop: STARTTLS/STLS */
+  readonly implicitTls: boolean;
+  /** `imaps://ingest@mail.example.com:993/`: the notification baseUrl, and the account's name in logs and state */
+  readonly label: string;
+  /** the pollUrl as written, for credential lookup */
+  readonly url: string;
+}
+
+export function mailAccount(url: string): MailAccount {
+  const parsed = parseServiceUrl(url);
+  const scheme = parsed.scheme as MailAccount['scheme'];
+  const user = parsed.user;
+  if (user === '') throw new UserError(`${url}: a mailbox URL needs a user, e.g. ${scheme}://ingest@${parsed.host}/`);
+  return {
+    protocol: scheme.startsWith('imap') ? 'imap' : 'pop3',
+    scheme,
+    host: parsed.host,
+    port: parsed.port ?? 0,
+    user,
+    implicitTls: scheme === 'imaps' || scheme === 'pops',
+    label: `${scheme}://${encodeURIComponent(user)}@${parsed.host}:${parsed.port}/`,
+    url,
+  };
+}
+
+/** The account's password: from the URL if written there, else credentials.conf. */
+export function accountPassword(account: MailAccount, credentials: CredentialsStore): string {
+  const inline = parseServiceUrl(account.url).password;
+  const password = inline ?? credentials.lookup(account.url)?.url.password;
+  if (password === undefined) {
+    throw new UserError(`no password for ${account.label} in credentials.conf: add a line ${account.scheme}://${encodeURIComponent(account.user)}:PASSWORD@${account.host}:${account.port}/`);
+  }
+  return password;
+}

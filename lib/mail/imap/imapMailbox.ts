@@ -1,0 +1,150 @@
+// One IMAP account through imapflow, for the poll: which folders to watch, a cheap STATUS
+// per folder to tell whether anything is new, and the headers of new messages. Nothing here
+// changes the mailbox: folders are opened read-only (EXAMINE) and headers are fetched as
+// ENVELOPE, which never sets \Seen.
+import { ImapFlow, type ListResponse, type SearchObject } from 'imapflow';
+import type { MailAccount } from '../account.js';
+import { type TlsSettings, tlsConnectOptions } from '../tls.js';
+
+export interface WatchedFolder {
+  /** the folder's name on the server, decoded from modified UTF-7 */
+  readonly path: string;
+  /** its hierarchy levels, for relPath and the topic: `INBOX.Invoices` -> INBOX, Invoices */
+  readonly levels: readonly string[];
+}
+
+export interface FolderStatus {
+  readonly uidValidity: number;
+  readonly uidNext: number;
+  readonly messages: number;
+}
+
+export interface MessageHeader {
+  readonly uid: number;
+  readonly size: number;
+  readonly internalDate: Date;
+  readonly messageId?: string;
+  readonly subject?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly date?: Date;
+}
+
+const SPECIAL_USE = /^\\[A-Za-z]+$/;
+
+function addresses(list: ReadonlyArray<{ name?: string; address?: string }> | undefined): string | undefined {
+  if (!list || list.length === 0) return undefined;
+  return list.map((a) => (a.name ? `${a.name} <${a.address ?? ''}>` : a.address ?? '')).join(', ');
+}
+
+export class ImapMailbox {
+  private client: ImapFlow | undefined;
+
+  constructor(
+    readonly account: MailAccount,
+    private readonly password: string,
+    private readonly tls: TlsSettings,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Connects and logs in; STARTTLS is required on imap:// unless `tls off`. */
+  async connect(): Promise<void> {
+    const client = new ImapFlow({
+      host: this.account.host,
+      port: this.account.port,
+      secure: this.account.implicitTls,
+      ...(this.account.implicitTls ? {} : { doSTARTTLS: this.tls.required }),
+      tls: tlsConnectOptions(this.tls, this.account.host),
+      auth: { user: this.account.user, pass: this.password },
+      logger: false,
+      connectionTimeout: this.timeoutMs,
+      greetingTimeout: this.timeoutMs,
+      socketTimeout: Math.max(this.timeoutMs, 5 * 60 * 1000),
+      disableAutoIdle: true,
+    });
+    // imapflow reports a broken connection as an 'error' event: unhandled, it would end the process.
+    client.on('error', () => undefined);
+    await client.connect();
+    this.client = client;
+  }
+
+  get connected(): boolean {
+    return this.client?.usable === true;
+  }
+
+  private get session(): ImapFlow {
+    if (!this.client) throw new Error(`${this.account.label}: not connected`);
+    return this.client;
+  }
+
+  /**
+   * The folders to watch: each configured one (a name, or a special-use name such as
+   * \Junk), and with `recursive` every folder below it at any depth.
+   */
+  async watchedFolders(configured: readonly string[], recursive: boolean): Promise<WatchedFolder[]> {
+    const listed = await this.session.list();
+    const chosen = new Map<string, ListResponse>();
+    for (const wanted of configured.length > 0 ? configured : ['INBOX']) {
+      const match = listed.find((box) => (SPECIAL_USE.test(wanted)
+        ? box.specialUse?.toLowerCase() === wanted.toLowerCase() || (wanted.toLowerCase() === '\\inbox' && box.path.toUpperCase() === 'INBOX')
+        : box.path === wanted || (wanted.toUpperCase() === 'INBOX' && box.path.toUpperCase() === 'INBOX')));
+      if (!match) throw new Error(`${this.account.label}: no folder "${wanted}" (the server has ${listed.map((b) => b.path).join(', ')})`);
+      chosen.set(match.path, match);
+      if (recursive) {
+        for (const box of listed) if (box.delimiter && box.path.startsWith(`${match.path}${box.delimiter}`)) chosen.set(box.path, box);
+      }
+    }
+    return [...chosen.values()].map((box) => ({ path: box.path, levels: box.delimiter ? box.path.split(box.delimiter) : [box.path] }));
+  }
+
+  /** One round trip whatever the folder's size. */
+  async status(folder: string): Promise<FolderStatus> {
+    const status = await this.session.status(folder, { uidValidity: true, uidNext: true, messages: true });
+    if (!status) throw new Error(`${this.account.label}: STATUS ${folder} failed`);
+    return { uidValidity: Number(status.uidValidity ?? 0), uidNext: status.uidNext ?? 0, messages: status.messages ?? 0 };
+  }
+
+  /**
+   * The UIDs above `afterUid` that match the search, and the headers of the first `limit` of
+   * them, under one EXAMINE. The folder is closed again: a server answers STATUS for a
+   * folder its session has selected from the session's own, unsynchronised view.
+   */
+  async newMessages(folder: string, afterUid: number, search: SearchObject | undefined, limit: number): Promise<{ uids: number[]; headers: MessageHeader[] }> {
+    const lock = await this.session.getMailboxLock(folder, { readOnly: true });
+    try {
+      const found = await this.session.search({ ...search, uid: `${afterUid + 1}:*` }, { uid: true });
+      // `n:*` always includes the highest UID, even when it is below n.
+      const uids = (found || []).filter((uid) => uid > afterUid).sort((a, b) => a - b);
+      return { uids, headers: await this.fetchHeaders(uids.slice(0, limit)) };
+    } finally {
+      lock.release();
+      await this.session.mailboxClose();
+    }
+  }
+
+  private async fetchHeaders(uids: readonly number[]): Promise<MessageHeader[]> {
+    if (uids.length === 0) return [];
+    const headers: MessageHeader[] = [];
+    for await (const message of this.session.fetch(uids.join(','), { uid: true, size: true, internalDate: true, envelope: true }, { uid: true })) {
+      const envelope = message.envelope;
+      headers.push({
+        uid: message.uid,
+        size: message.size ?? 0,
+        internalDate: new Date(message.internalDate ?? 0),
+        ...(envelope?.messageId ? { messageId: envelope.messageId } : {}),
+        ...(envelope?.subject ? { subject: envelope.subject } : {}),
+        ...(addresses(envelope?.from) ? { from: addresses(envelope?.from) } : {}),
+        ...(addresses(envelope?.to) ? { to: addresses(envelope?.to) } : {}),
+        ...(envelope?.date ? { date: new Date(envelope.date) } : {}),
+      });
+    }
+    return headers.sort((a, b) => a.uid - b.uid);
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    await client.logout().catch(() => client.close());
+  }
+}

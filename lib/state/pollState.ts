@@ -1,0 +1,94 @@
+// What a poll must remember across restarts, in one SQLite file in the config's state
+// directory: per IMAP folder the cursor (UIDVALIDITY and highest announced UID) and what
+// was announced (Message-ID, size, internal date) to reconcile a UIDVALIDITY change; per
+// POP3 account the UIDLs announced. A message is recorded only after the broker confirmed
+// its notification, in the same transaction that moves the cursor.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS imap_cursor (
+  account TEXT NOT NULL, folder TEXT NOT NULL,
+  uid_validity INTEGER NOT NULL, last_uid INTEGER NOT NULL,
+  -- after a UIDVALIDITY change: messages up to this UID are checked against what was announced
+  reconcile_until INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (account, folder)
+);
+CREATE TABLE IF NOT EXISTS imap_announced (
+  account TEXT NOT NULL, folder TEXT NOT NULL, identity TEXT NOT NULL, announced REAL NOT NULL,
+  PRIMARY KEY (account, folder, identity)
+);
+CREATE TABLE IF NOT EXISTS pop_announced (
+  account TEXT NOT NULL, uidl TEXT NOT NULL, announced REAL NOT NULL,
+  PRIMARY KEY (account, uidl)
+);
+`;
+
+export interface FolderCursor {
+  readonly uidValidity: number;
+  readonly lastUid: number;
+  readonly reconcileUntil: number;
+}
+
+/** What identifies a message across a UIDVALIDITY change: its Message-ID, size and internal date. */
+export function messageIdentity(messageId: string | undefined, size: number, internalDate: Date): string {
+  return `${messageId ?? ''}\u0000${size}\u0000${internalDate.toISOString()}`;
+}
+
+export class PollState {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(file: string): PollState {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    // The busy timeout first: switching a new file to WAL takes a lock that another
+    // instance opening it at the same moment would otherwise fail on at once.
+    db.pragma('busy_timeout = 30000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    return new PollState(db);
+  }
+
+  cursor(account: string, folder: string): FolderCursor | undefined {
+    const row = this.db.prepare('SELECT uid_validity, last_uid, reconcile_until FROM imap_cursor WHERE account = ? AND folder = ?')
+      .get(account, folder) as { uid_validity: number; last_uid: number; reconcile_until: number } | undefined;
+    return row && { uidValidity: row.uid_validity, lastUid: row.last_uid, reconcileUntil: row.reconcile_until };
+  }
+
+  /** A new folder, or one whose UIDVALIDITY changed: start from UID 0, reconciling up to `reconcileUntil`. */
+  resetCursor(account: string, folder: string, uidValidity: number, reconcileUntil: number): void {
+    this.db.prepare(`INSERT INTO imap_cursor (account, folder, uid_validity, last_uid, reconcile_until) VALUES (?, ?, ?, 0, ?)
+      ON CONFLICT (account, folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = 0, reconcile_until = excluded.reconcile_until`)
+      .run(account, folder, uidValidity, reconcileUntil);
+  }
+
+  /** Moves the cursor past `uid`, recording the message as announced (or as skipped, when identity is undefined). */
+  advance(account: string, folder: string, uid: number, identity: string | undefined): void {
+    this.db.transaction(() => {
+      if (identity !== undefined) {
+        this.db.prepare('INSERT OR REPLACE INTO imap_announced (account, folder, identity, announced) VALUES (?, ?, ?, ?)')
+          .run(account, folder, identity, Date.now() / 1000);
+      }
+      this.db.prepare('UPDATE imap_cursor SET last_uid = max(last_uid, ?) WHERE account = ? AND folder = ?').run(uid, account, folder);
+    })();
+  }
+
+  wasAnnounced(account: string, folder: string, identity: string): boolean {
+    return this.db.prepare('SELECT 1 FROM imap_announced WHERE account = ? AND folder = ? AND identity = ?').get(account, folder, identity) !== undefined;
+  }
+
+  popAnnounced(account: string): Set<string> {
+    const rows = this.db.prepare('SELECT uidl FROM pop_announced WHERE account = ?').all(account) as Array<{ uidl: string }>;
+    return new Set(rows.map((row) => row.uidl));
+  }
+
+  recordPop(account: string, uidl: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO pop_announced (account, uidl, announced) VALUES (?, ?, ?)').run(account, uidl, Date.now() / 1000);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,235 @@
+// The mail poll on a real Dovecot: `sr start poll/...` announces each new message once on
+// the local broker, never changes the mailbox, and keeps its cursor across restarts.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, before, beforeEach, describe, it } from 'node:test';
+import { LocalBroker } from '../../lib/broker/local.js';
+import type { Notification } from '../../lib/message.js';
+import { type Bench, getBench } from '../bench/bench.js';
+import { appendMessages, deleteFolder, listMessages, plainMessage } from '../bench/mailbox.js';
+import { Sandbox, waitFor } from '../helpers/sandbox.js';
+
+let bench: Bench;
+let box: Sandbox;
+let broker: LocalBroker;
+let queue: string;
+let received: Notification[];
+
+before(async () => { bench = await getBench(); });
+
+const unique = () => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const imaps = (user = 'ingest') => `imaps://${user}@127.0.0.1:${bench.dovecot.ports.imaps}/`;
+
+/** A HOME with credentials for the bench users and a queue on the local broker catching every announcement. */
+beforeEach(async () => {
+  box = new Sandbox();
+  const creds = (scheme: string, port: number) => [
+    `${scheme}://ingest:ingest-secret@127.0.0.1:${port}/`,
+    `${scheme}://clerk:${encodeURIComponent('p@ss/w#rd%20?')}@127.0.0.1:${port}/`,
+  ];
+  box.writeConfig('credentials.conf', [...creds('imaps', bench.dovecot.ports.imaps), ...creds('imap', bench.dovecot.ports.imap)].join('\n'));
+  broker = LocalBroker.open(path.join(box.cacheDir, 'broker', 'local.sqlite'));
+  queue = `q_test.${unique()}`;
+  await broker.declareQueue({ name: queue, bindings: [{ exchange: 'xpublic', topic: '#' }], expireSeconds: 0, messageAgeMaxSeconds: 0 });
+  received = [];
+  await broker.consume(queue, 100, async (delivery) => {
+    received.push(JSON.parse(delivery.body.toString()) as Notification);
+    await delivery.ack();
+  });
+});
+afterEach(async () => {
+  box.cleanup();
+  await broker.close();
+});
+
+function pollConfig(name: string, lines: string[]): void {
+  box.writeConfig(`poll/${name}.conf`, ['callback poll.mail', `tlsCa ${bench.dovecot.caCert}`, 'sleep 1s', 'metrics_writeInterval 1s', ...lines].join('\n'));
+}
+
+function log(name: string): string {
+  const file = path.join(box.cacheDir, 'log', `poll_${name}_01.log`);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+}
+
+const relPaths = () => received.map((n) => n.relPath).sort();
+
+describe('the IMAP poll', () => {
+  it('announces each new message once over IMAPS, without setting \\Seen, across a restart', async () => {
+    const folder = unique();
+    const message = plainMessage('Invoice 1', 'first', { 'Message-ID': `<inv1-${folder}@example.org>` });
+    await appendMessages(bench, 'ingest', folder, [message, plainMessage('Invoice 2', 'second'), plainMessage('Invoice 3', 'third')]);
+    pollConfig('mail', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+    const started = box.sr(['start', 'poll/mail']);
+    assert.equal(started.code, 0, started.stderr);
+    await waitFor(() => received.length === 3, 15000, 'three announcements');
+
+    const first = received.find((n) => n.relPath === `${folder}/1.eml`)!;
+    assert.equal(first.baseUrl, imaps(), 'baseUrl is the mailbox URL without password');
+    assert.equal(first.size, Buffer.byteLength(message));
+    assert.equal(first.contentType, 'message/rfc822');
+    assert.deepEqual(first.identity, { method: 'cod', value: 'sha512' });
+    assert.equal(first.mail?.uid, 1);
+    assert.equal(first.mail?.folder, folder);
+    assert.equal(first.mail?.messageId, `<inv1-${folder}@example.org>`);
+    assert.equal(first.mail?.subject, 'Invoice 1');
+    assert.match(String(first.mail?.from), /sender@example.org/);
+    assert.equal(typeof first.mail?.uidValidity, 'number');
+    assert.ok((await listMessages(bench, 'ingest', folder)).every((m) => !m.flags.includes('\\Seen')), 'polling never sets \\Seen');
+
+    await appendMessages(bench, 'ingest', folder, [plainMessage('Invoice 4', 'fourth')]);
+    await waitFor(() => received.length === 4, 15000, 'the fourth');
+    assert.equal(box.sr(['stop', 'poll/mail']).code, 0);
+    await appendMessages(bench, 'ingest', folder, [plainMessage('Invoice 5', 'arrived while stopped')]);
+    assert.equal(box.sr(['start', 'poll/mail']).code, 0);
+    await waitFor(() => received.length >= 5, 15000, 'the one that came while stopped');
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // two more passes: anything announced twice?
+    assert.deepEqual(relPaths(), [1, 2, 3, 4, 5].map((uid) => `${folder}/${uid}.eml`));
+    assert.doesNotMatch(log('mail'), /ingest-secret/);
+  });
+
+  it('uses STARTTLS on imap:// and refuses a server that does not offer it, before sending the password', async () => {
+    const folder = unique();
+    await appendMessages(bench, 'ingest', folder, [plainMessage('Over STARTTLS', 'x')]);
+    pollConfig('plain', [`pollUrl imap://ingest@127.0.0.1:${bench.dovecot.ports.imap}/`, `folder ${folder}`]);
+    assert.equal(box.sr(['start', 'poll/plain']).code, 0);
+    await waitFor(() => received.length === 1, 15000, 'the announcement over STARTTLS');
+
+    // A server that never offers STARTTLS: the poll must hang up before LOGIN.
+    const heard: string[] = [];
+    const server = net.createServer((socket) => {
+      socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] plaintext only\r\n');
+      socket.on('data', (chunk) => {
+        const text = chunk.toString();
+        heard.push(text);
+        const tag = text.split(' ')[0];
+        if (/CAPABILITY/i.test(text)) socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
+        else socket.write(`${tag} OK whatever\r\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      box.writeConfig('credentials.conf', `imap://ingest:ingest-secret@127.0.0.1:${port}/\n`);
+      pollConfig('nostarttls', [`pollUrl imap://ingest@127.0.0.1:${port}/`]);
+      assert.equal(box.sr(['start', 'poll/nostarttls']).code, 0);
+      await waitFor(() => /TLS refused/.test(log('nostarttls')), 15000, 'the refusal in the log');
+      assert.match(log('nostarttls'), /imap:\/\/ingest@127.0.0.1:\d+\/: TLS refused: Server does not support STARTTLS/);
+      assert.doesNotMatch(heard.join(''), /LOGIN|AUTHENTICATE|ingest-secret/i, 'no credentials sent in clear');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a certificate it cannot verify unless tlsCa or tlsVerify off says otherwise', async () => {
+    const folder = unique();
+    await appendMessages(bench, 'ingest', folder, [plainMessage('Trust', 'x')]);
+    box.writeConfig('poll/untrusted.conf', ['sleep 1s', `pollUrl ${imaps()}`, `folder ${folder}`].join('\n'));
+    assert.equal(box.sr(['start', 'poll/untrusted']).code, 0);
+    await waitFor(() => /certificate/i.test(log('untrusted')), 15000, 'a certificate error in the log');
+    assert.equal(received.length, 0);
+    await waitFor(() => /certificate/i.test(box.sr(['status', 'poll/untrusted']).stdout), 10000, 'the error in sr status');
+    assert.equal(box.sr(['stop', 'poll/untrusted']).code, 0);
+
+    box.writeConfig('poll/insecure.conf', ['sleep 1s', 'tlsVerify off', 'metrics_writeInterval 1s', `pollUrl ${imaps()}`, `folder ${folder}`].join('\n'));
+    assert.equal(box.sr(['start', 'poll/insecure']).code, 0);
+    await waitFor(() => received.length === 1, 15000, 'the announcement without verification');
+    assert.match(log('insecure'), /\[WARNING\] tlsVerify is off/);
+    await waitFor(() => /tlsVerify off/.test(box.sr(['status']).stdout), 10000, 'tlsVerify off shown in sr status');
+  });
+
+  it('watches subfolders at any depth, names with spaces and accents, and special-use folders', async () => {
+    const top = unique();
+    const deep = `${top}.2026.Q4 Factures été`;
+    await appendMessages(bench, 'ingest', top, [plainMessage('top', 'x')]);
+    await appendMessages(bench, 'ingest', `${top}.2026`, [plainMessage('middle', 'x')]);
+    await appendMessages(bench, 'ingest', deep, [plainMessage('deep', 'x')]);
+    const junkBefore = (await listMessages(bench, 'ingest', 'Junk')).length;
+    await appendMessages(bench, 'ingest', 'Junk', [plainMessage('spam', 'x')]);
+    pollConfig('tree', [`pollUrl ${imaps()}`, `folder ${top}`, 'folder \\Junk', 'folderRecursive on']);
+    assert.equal(box.sr(['start', 'poll/tree']).code, 0);
+    await waitFor(() => received.length === 4 + junkBefore, 15000, 'four folders announced');
+    const paths = relPaths();
+    assert.ok(paths.includes(`${top}/1.eml`));
+    assert.ok(paths.includes(`${top}/2026/1.eml`));
+    assert.ok(paths.includes(`${top}/2026/Q4 Factures été/1.eml`), paths.join(', '));
+    assert.ok(paths.some((p) => p.startsWith('Junk/')));
+    assert.equal(received.find((n) => n.relPath.includes('Factures'))?.mail?.folder, deep);
+  });
+
+  it('announces only what matches mailSearch and the accept/reject rules', async () => {
+    const folder = unique();
+    await appendMessages(bench, 'ingest', folder, [
+      plainMessage('invoice 100', 'x'), plainMessage('newsletter', 'x'), plainMessage('invoice 101', 'x'), plainMessage('invoice 102 seen', 'x'),
+    ]);
+    await appendMessages(bench, 'ingest', folder, [plainMessage('invoice 103 already seen', 'x')], ['\\Seen']);
+    pollConfig('search', [`pollUrl ${imaps()}`, `folder ${folder}`, 'mailSearch UNSEEN SUBJECT invoice', `reject .*/${folder}/3\\.eml`]);
+    assert.equal(box.sr(['start', 'poll/search']).code, 0);
+    await waitFor(() => received.length >= 2, 15000, 'the matching ones');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.deepEqual(received.map((n) => n.mail?.subject).sort(), ['invoice 100', 'invoice 102 seen']);
+  });
+
+  it('recognises what it announced after the folder is recreated with a new UIDVALIDITY', async () => {
+    const folder = unique();
+    const date = new Date('2026-11-01T08:00:00Z');
+    const old = [1, 2, 3].map((n) => plainMessage(`kept ${n}`, 'x', { 'Message-ID': `<kept-${n}-${folder}@example.org>` }));
+    await appendMessages(bench, 'ingest', folder, old, [], date);
+    pollConfig('recreated', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+    assert.equal(box.sr(['start', 'poll/recreated']).code, 0);
+    await waitFor(() => received.length === 3, 15000, 'the first three');
+    assert.equal(box.sr(['stop', 'poll/recreated']).code, 0);
+    await deleteFolder(bench, 'ingest', folder);
+    await appendMessages(bench, 'ingest', folder, [old[2]!, plainMessage('really new', 'x'), old[0]!, old[1]!], [], date);
+    assert.equal(box.sr(['start', 'poll/recreated']).code, 0);
+    await waitFor(() => received.length >= 4, 15000, 'the new one');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.deepEqual(received.slice(3).map((n) => n.mail?.subject), ['really new']);
+    assert.match(log('recreated'), /UIDVALIDITY changed from \d+ to \d+/);
+  });
+
+  it('goes through a large folder in batches with a progress line per pass', async () => {
+    const folder = unique();
+    await appendMessages(bench, 'ingest', folder, Array.from({ length: 25 }, (_, i) => plainMessage(`bulk ${i}`, 'x')));
+    pollConfig('bulk', [`pollUrl ${imaps()}`, `folder ${folder}`, 'batch 10']);
+    assert.equal(box.sr(['start', 'poll/bulk']).code, 0);
+    await waitFor(() => received.length === 25, 20000, 'all 25');
+    const text = log('bulk');
+    assert.match(text, new RegExp(`${folder}: 10 announced, 15 remaining`));
+    assert.match(text, new RegExp(`${folder}: 10 announced, 5 remaining`));
+    assert.match(text, new RegExp(`${folder}: 5 announced, 0 remaining`));
+    assert.equal(new Set(relPaths()).size, 25);
+  });
+
+  it('polls several mailboxes with their own cursors; one failing does not stop the others', async () => {
+    const folder = unique();
+    await appendMessages(bench, 'ingest', folder, [plainMessage('for ingest', 'x')]);
+    await appendMessages(bench, 'clerk', folder, [plainMessage('for clerk', 'x'), plainMessage('for clerk 2', 'x')]);
+    box.writeConfig('credentials.conf', [
+      `imaps://ingest:ingest-secret@127.0.0.1:${bench.dovecot.ports.imaps}/`,
+      `imaps://clerk:${encodeURIComponent('p@ss/w#rd%20?')}@127.0.0.1:${bench.dovecot.ports.imaps}/`,
+      `imaps://nobody:wrong-password@127.0.0.1:${bench.dovecot.ports.imaps}/`,
+    ].join('\n'));
+    pollConfig('many', [`pollUrl ${imaps('nobody')}`, `pollUrl ${imaps()}`, `pollUrl ${imaps('clerk')}`, `folder ${folder}`]);
+    assert.equal(box.sr(['start', 'poll/many']).code, 0);
+    await waitFor(() => received.length === 3, 20000, 'three announcements from two mailboxes');
+    assert.deepEqual(received.map((n) => n.baseUrl).sort(), [imaps('clerk'), imaps('clerk'), imaps()]);
+    const text = log('many');
+    assert.match(text, /imaps:\/\/nobody@127.0.0.1:\d+\/: login failed for nobody/);
+    assert.equal(text.match(/login failed for nobody/g)?.length, 1, 'logged once, not once per try');
+    assert.doesNotMatch(text, /wrong-password|ingest-secret|p@ss/);
+  });
+});
+
+describe('poll config errors', () => {
+  it('are reported with file and line before anything starts', () => {
+    box.writeConfig('poll/bad.conf', ['callback poll.mail', 'pollUrl imaps://ingest@127.0.0.1/', 'mailSearch UNSEEN SINCE yesterday', 'schedule 0 0 0 31 2 *'].join('\n'));
+    const started = box.sr(['start', 'poll/bad']);
+    assert.equal(started.code, 1);
+    assert.match(started.stderr, /^poll\/bad.conf:3: "mailSearch" "yesterday" is not an IMAP date such as 1-Nov-2026$/m);
+    assert.match(started.stderr, /^poll\/bad.conf:4: "schedule" "0 0 0 31 2 \*" can never fire$/m);
+    box.writeConfig('poll/none.conf', 'callback poll.mail\n');
+    assert.match(box.sr(['start', 'poll/none']).stderr, /a poll needs a pollUrl/);
+  });
+});
