@@ -84,6 +84,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Also watch every subfolder of each folder, at any depth.' },
   { name: 'mailSearch', kind: 'str', components: ['poll'],
     help: 'IMAP SEARCH keys that mail must match to be announced, e.g. UNSEEN SINCE 1-Nov-2026 FROM billing@example.org; checked by the server.' },
+  { name: 'idle', kind: 'flag', default: false, components: ['poll'],
+    help: 'IMAP IDLE on each watched folder: new mail is announced as it arrives; the scheduled passes go on as a catch-up.' },
   { name: 'batch', kind: 'count', default: 100, components: ['poll'],
     help: 'At most this many messages announced per mailbox per pass, so a first pass over a large mailbox goes in bounded steps.' },
   { name: 'sleep', kind: 'duration', default: 300, components: ['poll'], aliases: ['scheduled_interval'],

@@ -202,6 +202,21 @@ describe('the IMAP poll', () => {
     assert.equal(new Set(relPaths()).size, 25);
   });
 
+  it('announces mail as it arrives with idle on, long before the next scheduled pass', async () => {
+    const folders = [unique(), unique()];
+    for (const folder of folders) await appendMessages(bench, 'ingest', folder, [plainMessage(`before ${folder}`, 'x')]);
+    box.writeConfig('poll/idle.conf', ['callback poll.mail', `tlsCa ${bench.dovecot.caCert}`, 'idle on', 'sleep 10m', `pollUrl ${imaps()}`,
+      ...folders.map((folder) => `folder ${folder}`)].join('\n'));
+    assert.equal(box.sr(['start', 'poll/idle']).code, 0);
+    await waitFor(() => received.length === 2, 15000, 'the first pass');
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the IDLE connections log in
+    for (const [index, folder] of folders.entries()) {
+      await appendMessages(bench, 'ingest', folder, [plainMessage(`arrived ${index}`, 'x')]);
+      await waitFor(() => received.length === 3 + index, 10000, `the message arriving in ${folder} (the next scheduled pass is 10 minutes away)`);
+    }
+    assert.deepEqual(received.slice(2).map((n) => n.mail?.subject), ['arrived 0', 'arrived 1']);
+  });
+
   it('polls several mailboxes with their own cursors; one failing does not stop the others', async () => {
     const folder = unique();
     await appendMessages(bench, 'ingest', folder, [plainMessage('for ingest', 'x')]);

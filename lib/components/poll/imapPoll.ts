@@ -7,7 +7,8 @@ import type { Config } from '../../config/load.js';
 import { acceptingMask } from '../../flow/masks.js';
 import type { Logger } from '../../log/logger.js';
 import type { MailAccount } from '../../mail/account.js';
-import { ImapMailbox, type MessageHeader, type WatchedFolder } from '../../mail/imap/imapMailbox.js';
+import { IdleWatcher } from '../../mail/imap/idleWatcher.js';
+import { type ImapConnectionSettings, ImapMailbox, type MessageHeader, type WatchedFolder } from '../../mail/imap/imapMailbox.js';
 import type { TlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
 import { messageIdentity, type PollState } from '../../state/pollState.js';
@@ -40,10 +41,23 @@ interface Step {
 
 export class ImapPoll {
   private readonly mailbox: ImapMailbox;
+  private readonly connection: ImapConnectionSettings;
   private folders: WatchedFolder[] = [];
+  private watchers: IdleWatcher[] = [];
 
   constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext) {
-    this.mailbox = new ImapMailbox(account, password, tls, poll.config.number('timeout') * 1000);
+    this.connection = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000 };
+    this.mailbox = new ImapMailbox(account, password, tls, this.connection.timeoutMs);
+  }
+
+  /** IDLE on every watched folder (known after the first pass), calling `onNewMail` as mail arrives. */
+  watch(onNewMail: () => void): void {
+    if (this.watchers.length > 0) return;
+    this.watchers = this.folders.map((folder) => new IdleWatcher(this.connection, folder.path, onNewMail));
+  }
+
+  get watching(): boolean {
+    return this.watchers.length > 0;
   }
 
   async pass(): Promise<PassResult> {
@@ -113,6 +127,8 @@ export class ImapPoll {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.watchers.map((watcher) => watcher.stop()));
+    this.watchers = [];
     await this.mailbox.close();
   }
 }

@@ -36,6 +36,32 @@ export class PollWorker implements Worker {
     this.stopSignal.stop();
   }
 
+  /** Mail arrived (IDLE) since the last pass started; kept when no wait was going on, so it is not lost. */
+  private wakePending = false;
+  private wakeWaiter: (() => void) | undefined;
+
+  private readonly wake = (): void => {
+    this.wakePending = true;
+    this.wakeWaiter?.();
+  };
+
+  private async waitFor(due: Date): Promise<'due' | 'woken' | 'stop'> {
+    if (this.stopSignal.stopped) return 'stop';
+    const woken = new Promise<void>((resolve) => {
+      this.wakeWaiter = resolve;
+      if (this.wakePending) resolve();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const reason = await Promise.race([
+      new Promise<'due'>((resolve) => { timer = setTimeout(() => resolve('due'), Math.max(0, due.getTime() - Date.now())); }),
+      woken.then(() => 'woken' as const),
+      this.stopSignal.promise.then(() => 'stop' as const),
+    ]);
+    clearTimeout(timer);
+    this.wakeWaiter = undefined;
+    return reason;
+  }
+
   async run(context: InstanceContext): Promise<void> {
     const { config, logger } = context;
     const post = postTarget(config)!;
@@ -62,13 +88,20 @@ export class PollWorker implements Worker {
       if (await this.stopSignal.until(broker.ready())) return;
       await broker.declareExchange(post.exchange);
       logger.info(`polling ${mailboxes.map((m) => m.poll.account.label).join(', ')} ${schedule.description}, announcing on ${post.exchange} of ${broker.label}`);
-      for (let next: Date | undefined = new Date(); next; next = schedule.next(new Date())) {
-        if (await this.stopSignal.sleep(next.getTime() - Date.now())) return;
+      const idle = config.flag('idle');
+      for (let next: Date | undefined = new Date(); next;) {
+        const reason = await this.waitFor(next);
+        if (reason === 'stop') return;
+        // Mail that arrives from here on may come after its folder's STATUS: it asks for another pass.
+        this.wakePending = false;
         for (const mailbox of mailboxes) {
           if (this.stopSignal.stopped) return;
           await this.pollMailbox(context, mailbox);
+          if (idle && mailbox.failures === 0 && !mailbox.poll.watching) mailbox.poll.watch(this.wake);
         }
         context.notes = mailboxes.map((m) => m.summary).concat(tls.verify ? [] : ['tlsVerify off']);
+        // A pass woken by IDLE does not move the schedule: the catch-up passes keep their times.
+        if (reason === 'due') next = schedule.next(new Date());
       }
       logger.warning(`the schedule (${schedule.description}) will not fire again; the instance waits to be stopped`);
       await this.stopSignal.promise;

@@ -2,7 +2,7 @@
 // per folder to tell whether anything is new, and the headers of new messages. Nothing here
 // changes the mailbox: folders are opened read-only (EXAMINE) and headers are fetched as
 // ENVELOPE, which never sets \Seen.
-import { ImapFlow, type ListResponse, type SearchObject } from 'imapflow';
+import { ImapFlow, type ImapFlowOptions, type ListResponse, type SearchObject } from 'imapflow';
 import type { MailAccount } from '../account.js';
 import { type TlsSettings, tlsConnectOptions } from '../tls.js';
 
@@ -37,6 +37,35 @@ function addresses(list: ReadonlyArray<{ name?: string; address?: string }> | un
   return list.map((a) => (a.name ? `${a.name} <${a.address ?? ''}>` : a.address ?? '')).join(', ');
 }
 
+export interface ImapConnectionSettings {
+  readonly account: MailAccount;
+  readonly password: string;
+  readonly tls: TlsSettings;
+  readonly timeoutMs: number;
+}
+
+/** An imapflow client for the account, not yet connected. STARTTLS is required on imap:// unless `tls off`. */
+export function imapClient(settings: ImapConnectionSettings, extra: Partial<ImapFlowOptions> = {}): ImapFlow {
+  const { account, tls, timeoutMs } = settings;
+  const client = new ImapFlow({
+    host: account.host,
+    port: account.port,
+    secure: account.implicitTls,
+    ...(account.implicitTls ? {} : { doSTARTTLS: tls.required }),
+    tls: tlsConnectOptions(tls, account.host),
+    auth: { user: account.user, pass: settings.password },
+    logger: false,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: Math.max(timeoutMs, 5 * 60 * 1000),
+    disableAutoIdle: true,
+    ...extra,
+  });
+  // imapflow reports a broken connection as an 'error' event: unhandled, it would end the process.
+  client.on('error', () => undefined);
+  return client;
+}
+
 export class ImapMailbox {
   private client: ImapFlow | undefined;
 
@@ -49,21 +78,7 @@ export class ImapMailbox {
 
   /** Connects and logs in; STARTTLS is required on imap:// unless `tls off`. */
   async connect(): Promise<void> {
-    const client = new ImapFlow({
-      host: this.account.host,
-      port: this.account.port,
-      secure: this.account.implicitTls,
-      ...(this.account.implicitTls ? {} : { doSTARTTLS: this.tls.required }),
-      tls: tlsConnectOptions(this.tls, this.account.host),
-      auth: { user: this.account.user, pass: this.password },
-      logger: false,
-      connectionTimeout: this.timeoutMs,
-      greetingTimeout: this.timeoutMs,
-      socketTimeout: Math.max(this.timeoutMs, 5 * 60 * 1000),
-      disableAutoIdle: true,
-    });
-    // imapflow reports a broken connection as an 'error' event: unhandled, it would end the process.
-    client.on('error', () => undefined);
+    const client = imapClient({ account: this.account, password: this.password, tls: this.tls, timeoutMs: this.timeoutMs });
     await client.connect();
     this.client = client;
   }

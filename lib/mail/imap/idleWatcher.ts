@@ -1,0 +1,50 @@
+// IMAP IDLE on one folder, on a connection of its own: the server tells it at once when a
+// message arrives, and it wakes the poll, which then does an ordinary pass. IDLE is
+// restarted every few minutes (servers drop it at 30, RFC 2177), a connection that breaks or
+// goes silent is replaced, and the poll's scheduled passes go on regardless, so a stalled
+// IDLE never delays mail by more than one pass.
+import type { ImapFlow } from 'imapflow';
+import { type ImapConnectionSettings, imapClient } from './imapMailbox.js';
+
+const IDLE_RESTART_MS = 5 * 60_000;
+const MAX_RECONNECT_DELAY_MS = 60_000;
+
+export class IdleWatcher {
+  private client: ImapFlow | undefined;
+  private stopped = false;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly settings: ImapConnectionSettings,
+    readonly folder: string,
+    private readonly onNewMail: () => void,
+  ) {
+    this.loop = this.watch();
+  }
+
+  private async watch(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      const client = imapClient(this.settings, { maxIdleTime: IDLE_RESTART_MS });
+      this.client = client;
+      client.on('exists', () => this.onNewMail());
+      try {
+        await client.connect();
+        await client.mailboxOpen(this.folder, { readOnly: true });
+        failures = 0;
+        while (!this.stopped && client.usable) await client.idle();
+      } catch {
+        failures += 1; // the poll's own pass reports what is wrong with the account
+      } finally {
+        await client.logout().catch(() => client.close());
+      }
+      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RECONNECT_DELAY_MS, 1000 * 2 ** failures)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.client?.logout().catch(() => this.client?.close());
+    await this.loop;
+  }
+}
