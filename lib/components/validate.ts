@@ -5,7 +5,6 @@ import { ConfigError, ConfigErrors } from '../config/errors.js';
 import type { Config } from '../config/load.js';
 import { buildSchedule, ScheduleError } from '../flow/schedule.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
-import { parseServiceUrl } from '../config/urls.js';
 
 /** sr3 callbacks that name what mailpump does built in. */
 const CALLBACKS: Readonly<Record<string, string>> = { 'poll.mail': 'poll', 'download.mail_ingest': 'subscribe' };
@@ -28,10 +27,6 @@ export function validateConfig(config: Config): void {
 function validatePoll(config: Config, at: (option: string, message: string) => void): void {
   const urls = config.list('pollUrl');
   if (urls.length === 0) at('pollUrl', `a poll needs a pollUrl, e.g. pollUrl imaps://ingest@mail.example.com/`);
-  for (const url of urls) {
-    const scheme = parseServiceUrl(url).scheme;
-    if (scheme === 'pop' || scheme === 'pops') at('pollUrl', `${scheme}:// mailboxes are not polled by this version of mailpump yet; use imap:// or imaps://`);
-  }
   const search = config.str('mailSearch');
   if (search !== undefined) {
     try {

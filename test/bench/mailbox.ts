@@ -24,6 +24,7 @@ export async function imapSession(bench: Bench, user: string): Promise<ImapFlow>
     auth: { user, pass: account.password },
     logger: false,
   });
+  client.on('error', () => undefined); // a dropped test connection must not end the test process
   await client.connect();
   return client;
 }
@@ -86,4 +87,16 @@ export async function listFolders(bench: Bench, user: string): Promise<string[]>
 /** Deletes a folder with its messages (and so gives it a new UIDVALIDITY when recreated). */
 export async function deleteFolder(bench: Bench, user: string, folder: string): Promise<void> {
   await withSession(bench, user, async (client) => { await client.mailboxDelete(folder); });
+}
+
+/** Removes every message of a folder. */
+export async function emptyFolder(bench: Bench, user: string, folder: string): Promise<void> {
+  await withSession(bench, user, async (client) => {
+    const lock = await client.getMailboxLock(folder);
+    try {
+      if (client.mailbox && client.mailbox.exists > 0) await client.messageDelete('1:*');
+    } finally {
+      lock.release();
+    }
+  });
 }

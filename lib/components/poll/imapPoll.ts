@@ -14,6 +14,13 @@ import type { Notification } from '../../message.js';
 import { messageIdentity, type PollState } from '../../state/pollState.js';
 import { imapNotification } from './notification.js';
 
+/** One mailbox of a poll, IMAP or POP3. */
+export interface MailboxPoll {
+  readonly account: MailAccount;
+  pass(): Promise<PassResult>;
+  close(): Promise<void>;
+}
+
 export interface PassResult {
   readonly announced: number;
   /** messages found new but left for the next pass (batch) */
@@ -39,15 +46,15 @@ interface Step {
   readonly notification: Notification | undefined;
 }
 
-export class ImapPoll {
+export class ImapPoll implements MailboxPoll {
   private readonly mailbox: ImapMailbox;
   private readonly connection: ImapConnectionSettings;
   private folders: WatchedFolder[] = [];
   private watchers: IdleWatcher[] = [];
 
-  constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext) {
-    this.connection = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000 };
-    this.mailbox = new ImapMailbox(account, password, tls, this.connection.timeoutMs);
+  constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext, clientOptions?: ImapConnectionSettings['clientOptions']) {
+    this.connection = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000, ...(clientOptions ? { clientOptions } : {}) };
+    this.mailbox = new ImapMailbox(this.connection);
   }
 
   /** IDLE on every watched folder (known after the first pass), calling `onNewMail` as mail arrives. */

@@ -12,15 +12,17 @@ import { openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import { accountPassword, mailAccount } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
+import { Pop3Error } from '../../mail/pop3/pop3Client.js';
 import { tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
-import { ImapPoll } from './imapPoll.js';
+import { ImapPoll, type MailboxPoll, type PollContext } from './imapPoll.js';
+import { Pop3Poll } from './pop3Poll.js';
 
 const FIRST_RETRY_MS = 10_000;
 const MAX_RETRY_MS = 10 * 60_000;
 
 interface MailboxEntry {
-  readonly poll: ImapPoll;
+  readonly poll: MailboxPoll;
   failures: number;
   retryAt: number;
   lastError: string | undefined;
@@ -76,12 +78,14 @@ export class PollWorker implements Worker {
     const state = PollState.open(path.join(stateDir(this.paths, config.id), 'poll.sqlite'));
     const mailboxes: MailboxEntry[] = config.list('pollUrl').map((url) => {
       const account = mailAccount(url);
-      const poll = new ImapPoll(account, accountPassword(account, this.credentials), tls, {
+      const pollContext: PollContext = {
         config, state, logger, search,
         announce: (notification) => publishNotification(broker, post.exchange, post.topicPrefix, notification),
         stopping: () => this.stopSignal.stopped,
         count: (counter, amount) => context.count(counter, amount),
-      });
+      };
+      const password = accountPassword(account, this.credentials);
+      const poll = account.protocol === 'imap' ? new ImapPoll(account, password, tls, pollContext) : new Pop3Poll(account, password, tls, pollContext);
       return { poll, failures: 0, retryAt: 0, lastError: undefined, summary: `${account.label}: not polled yet` };
     });
     try {
@@ -97,7 +101,8 @@ export class PollWorker implements Worker {
         for (const mailbox of mailboxes) {
           if (this.stopSignal.stopped) return;
           await this.pollMailbox(context, mailbox);
-          if (idle && mailbox.failures === 0 && !mailbox.poll.watching) mailbox.poll.watch(this.wake);
+          const poll = mailbox.poll;
+          if (idle && poll instanceof ImapPoll && mailbox.failures === 0 && !poll.watching) poll.watch(this.wake);
         }
         context.notes = mailboxes.map((m) => m.summary).concat(tls.verify ? [] : ['tlsVerify off']);
         // A pass woken by IDLE does not move the schedule: the catch-up passes keep their times.
@@ -139,6 +144,7 @@ export class PollWorker implements Worker {
 /** A mail error in words for the log: the account and the server's answer, never a password. */
 export function describeMailError(error: unknown, user: string): string {
   const details = error as { authenticationFailed?: boolean; responseText?: string; tlsFailed?: boolean; code?: string; message?: string };
+  if (error instanceof Pop3Error) return error.kind === 'tls' ? `TLS refused: ${error.message} (set "tls off" only on a trusted network)` : error.message;
   if (details.authenticationFailed) return `login failed for ${user}${details.responseText ? `: ${details.responseText}` : ''}`;
   if (details.tlsFailed) return `TLS refused: ${details.message ?? 'the server did not upgrade the connection'} (set "tls off" only on a trusted network)`;
   if (details.code === 'ECONNREFUSED') return 'connection refused';

@@ -42,6 +42,8 @@ export interface ImapConnectionSettings {
   readonly password: string;
   readonly tls: TlsSettings;
   readonly timeoutMs: number;
+  /** more imapflow options: the poll benchmark passes a logger that counts commands */
+  readonly clientOptions?: Partial<ImapFlowOptions>;
 }
 
 /** An imapflow client for the account, not yet connected. STARTTLS is required on imap:// unless `tls off`. */
@@ -59,6 +61,7 @@ export function imapClient(settings: ImapConnectionSettings, extra: Partial<Imap
     greetingTimeout: timeoutMs,
     socketTimeout: Math.max(timeoutMs, 5 * 60 * 1000),
     disableAutoIdle: true,
+    ...settings.clientOptions,
     ...extra,
   });
   // imapflow reports a broken connection as an 'error' event: unhandled, it would end the process.
@@ -69,16 +72,14 @@ export function imapClient(settings: ImapConnectionSettings, extra: Partial<Imap
 export class ImapMailbox {
   private client: ImapFlow | undefined;
 
-  constructor(
-    readonly account: MailAccount,
-    private readonly password: string,
-    private readonly tls: TlsSettings,
-    private readonly timeoutMs: number,
-  ) {}
+  constructor(private readonly settings: ImapConnectionSettings) {}
 
-  /** Connects and logs in; STARTTLS is required on imap:// unless `tls off`. */
+  get account(): MailAccount {
+    return this.settings.account;
+  }
+
   async connect(): Promise<void> {
-    const client = imapClient({ account: this.account, password: this.password, tls: this.tls, timeoutMs: this.timeoutMs });
+    const client = imapClient(this.settings);
     await client.connect();
     this.client = client;
   }

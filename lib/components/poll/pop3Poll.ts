@@ -1,0 +1,87 @@
+// One POP3 account of a poll. POP3 has no folders and no UIDs that grow, only a unique id
+// per message (UIDL), so the state keeps the set of UIDLs announced. Per pass: one session
+// (POP3 locks the maildrop while a session is open, so it is closed at once for the
+// subscribe to get in), UIDL, the headers of new messages with TOP n 0, and each UIDL
+// recorded once the broker confirmed its notification. Nothing on the server changes.
+import { simpleParser } from 'mailparser';
+import { acceptingMask } from '../../flow/masks.js';
+import type { MailAccount } from '../../mail/account.js';
+import { Pop3Client, type Pop3Settings } from '../../mail/pop3/pop3Client.js';
+import type { TlsSettings } from '../../mail/tls.js';
+import { formatPubTime, type Notification } from '../../message.js';
+import type { MailboxPoll, PassResult, PollContext } from './imapPoll.js';
+
+/** `<uidl>.eml`: a UIDL may hold `/` (RFC 1939 allows 0x21-0x7E), which would be a directory. */
+export function pop3RelPath(uidl: string): string {
+  return `${uidl.replaceAll('%', '%25').replaceAll('/', '%2F')}.eml`;
+}
+
+export class Pop3Poll implements MailboxPoll {
+  private readonly settings: Pop3Settings;
+
+  constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext) {
+    this.settings = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000 };
+  }
+
+  async pass(): Promise<PassResult> {
+    const { state, config } = this.poll;
+    const client = await Pop3Client.connect(this.settings);
+    try {
+      const announced = state.popAnnounced(this.account.label);
+      const fresh = (await client.uidl()).filter((entry) => !announced.has(entry.uidl));
+      const batch = fresh.slice(0, Math.max(1, config.number('batch')));
+      const sizes = batch.length > 0 ? await client.list() : new Map<number, number>();
+      const steps: Array<{ uidl: string; notification: Notification | undefined }> = [];
+      for (const entry of batch) {
+        const notification = await this.notification(entry.uidl, sizes.get(entry.number) ?? 0, await client.header(entry.number));
+        const url = `${notification.baseUrl}${notification.relPath}`;
+        steps.push({ uidl: entry.uidl, notification: acceptingMask(config, url) ? notification : undefined });
+        if (this.poll.stopping()) break;
+      }
+      await client.quit();
+      // As for IMAP: publish together, record in order up to the first publish not confirmed.
+      const confirmations = await Promise.allSettled(steps.map((step) => (step.notification ? this.poll.announce(step.notification) : Promise.resolve())));
+      let count = 0;
+      for (const [index, step] of steps.entries()) {
+        const confirmation = confirmations[index]!;
+        if (confirmation.status === 'rejected') throw confirmation.reason;
+        state.recordPop(this.account.label, step.uidl);
+        if (step.notification) count += 1;
+        else this.poll.count('skipped');
+      }
+      this.poll.count('announced', count);
+      const remaining = fresh.length - steps.length;
+      if (count > 0 || remaining > 0) this.poll.logger.info(`${this.account.label}: ${count} announced, ${remaining} remaining`);
+      return { announced: count, remaining };
+    } finally {
+      client.close();
+    }
+  }
+
+  private async notification(uidl: string, size: number, header: Buffer): Promise<Notification> {
+    // mailparser decodes RFC 2047 words and folded headers; a header-only message parses quickly.
+    const parsed = await simpleParser(header, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
+    const date = parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : undefined;
+    return {
+      pubTime: formatPubTime(new Date()),
+      baseUrl: this.account.label,
+      relPath: pop3RelPath(uidl),
+      size,
+      contentType: 'message/rfc822',
+      ...(date ? { mtime: formatPubTime(date) } : {}),
+      identity: { method: 'cod', value: 'sha512' },
+      mail: {
+        uidl,
+        ...(parsed.messageId ? { messageId: parsed.messageId } : {}),
+        ...(parsed.subject ? { subject: parsed.subject } : {}),
+        ...(parsed.from?.text ? { from: parsed.from.text } : {}),
+        ...(parsed.to ? { to: Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : parsed.to.text } : {}),
+        ...(date ? { date: date.toISOString() } : {}),
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    // every pass closes its own session
+  }
+}

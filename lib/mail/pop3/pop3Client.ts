@@ -1,0 +1,240 @@
+// A POP3 client: RFC 1939 (USER/PASS, STAT, LIST, UIDL, TOP, RETR, DELE, QUIT), RFC 2449
+// CAPA, RFC 2595 STLS. Written here because node-pop3 0.11 does not read POP3 correctly
+// (docs/decisions.md). Replies are read as bytes, line by line across network reads,
+// multi-line data is dot-unstuffed, and RETR streams the message to a writable.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Writable } from 'node:stream';
+import type { MailAccount } from '../account.js';
+import { type TlsSettings, tlsConnectOptions } from '../tls.js';
+
+export interface Pop3Settings {
+  readonly account: MailAccount;
+  readonly password: string;
+  readonly tls: TlsSettings;
+  readonly timeoutMs: number;
+}
+
+export class Pop3Error extends Error {
+  constructor(message: string, readonly kind: 'auth' | 'tls' | 'protocol' | 'connection') {
+    super(message);
+  }
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/** Lines from a socket, whatever the network reads look like. */
+class LineReader {
+  private buffer: Buffer = Buffer.alloc(0);
+  private waiting: (() => void) | undefined;
+  private failure: Error | undefined;
+
+  constructor(private socket: net.Socket, private readonly timeoutMs: number) {
+    this.attach(socket);
+  }
+
+  attach(socket: net.Socket): void {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      this.wake();
+    });
+    const fail = (error: Error) => {
+      this.failure ??= error;
+      this.wake();
+    };
+    socket.on('error', (error) => fail(new Pop3Error(error.message, 'connection')));
+    socket.on('close', () => fail(new Pop3Error('the server closed the connection', 'connection')));
+    socket.setTimeout(this.timeoutMs, () => {
+      fail(new Pop3Error(`no answer for ${Math.round(this.timeoutMs / 1000)}s`, 'connection'));
+      socket.destroy();
+    });
+  }
+
+  /** Stops reading this socket (before STLS wraps it); bytes already read must not exist. */
+  detach(): Buffer {
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('error');
+    this.socket.removeAllListeners('close');
+    this.socket.setTimeout(0);
+    const rest = this.buffer;
+    this.buffer = Buffer.alloc(0);
+    return rest;
+  }
+
+  private wake(): void {
+    const waiter = this.waiting;
+    this.waiting = undefined;
+    waiter?.();
+  }
+
+  /** The next line, without its CRLF. */
+  async line(): Promise<Buffer> {
+    for (;;) {
+      const end = this.buffer.indexOf(CRLF);
+      if (end >= 0) {
+        const line = this.buffer.subarray(0, end);
+        this.buffer = this.buffer.subarray(end + 2);
+        return line;
+      }
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => { this.waiting = resolve; });
+    }
+  }
+}
+
+export class Pop3Client {
+  private reader: LineReader;
+  private capabilities = new Set<string>();
+
+  private constructor(private socket: net.Socket, private readonly settings: Pop3Settings) {
+    this.reader = new LineReader(socket, settings.timeoutMs);
+  }
+
+  /** Connects, upgrades with STLS on pop:// (required unless `tls off`), and logs in. */
+  static async connect(settings: Pop3Settings): Promise<Pop3Client> {
+    const { account } = settings;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const options = { host: account.host, port: account.port, timeout: settings.timeoutMs };
+      const opened = account.implicitTls
+        ? tls.connect({ ...options, ...tlsConnectOptions(settings.tls, account.host) }, () => resolve(opened))
+        : net.connect(options, () => resolve(opened));
+      opened.once('error', (error) => reject(new Pop3Error(error.message, 'connection')));
+    });
+    const client = new Pop3Client(socket, settings);
+    try {
+      await client.status();
+      await client.readCapabilities();
+      if (!account.implicitTls && settings.tls.required) await client.startTls();
+      await client.login();
+      return client;
+    } catch (error) {
+      client.socket.destroy();
+      throw error;
+    }
+  }
+
+  private async send(command: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.socket.write(`${command}\r\n`, (error) => (error ? reject(error) : resolve())));
+  }
+
+  /** Reads a status line: the text after +OK, or a Pop3Error with the server's words after -ERR. */
+  private async status(what = 'the greeting'): Promise<string> {
+    const line = (await this.reader.line()).toString('latin1');
+    if (line.startsWith('+OK')) return line.slice(3).trim();
+    if (line.startsWith('-ERR')) throw new Pop3Error(`${what}: ${line.slice(4).trim() || 'refused'}`, 'protocol');
+    throw new Pop3Error(`${what}: the server answered "${line.slice(0, 80)}", which is not POP3`, 'protocol');
+  }
+
+  private async command(command: string, shown = command): Promise<string> {
+    await this.send(command);
+    return this.status(shown);
+  }
+
+  /** Multi-line data after a +OK, dot-unstuffed, each line given with its CRLF. */
+  private async readData(onLine: (line: Buffer) => Promise<void> | void): Promise<void> {
+    for (;;) {
+      const line = await this.reader.line();
+      if (line.length === 1 && line[0] === 0x2e) return;
+      // RFC 1939 3: a line starting with "." was sent with one more "."
+      const content = line[0] === 0x2e ? line.subarray(1) : line;
+      await onLine(Buffer.concat([content, CRLF]));
+    }
+  }
+
+  private async readCapabilities(): Promise<void> {
+    this.capabilities = new Set();
+    await this.send('CAPA');
+    try {
+      await this.status('CAPA');
+    } catch (error) {
+      if (error instanceof Pop3Error && error.kind === 'protocol') return; // a server without CAPA (RFC 1939 only)
+      throw error;
+    }
+    await this.readData((line) => { this.capabilities.add(line.toString('latin1').trim().split(' ')[0]!.toUpperCase()); });
+  }
+
+  private async startTls(): Promise<void> {
+    const { account } = this.settings;
+    if (!this.capabilities.has('STLS')) throw new Pop3Error('the server does not offer STLS, so the password would travel in clear', 'tls');
+    await this.command('STLS');
+    // Anything the server sent after its +OK and before the handshake was injected on the way.
+    if (this.reader.detach().length > 0) throw new Pop3Error('data after the STLS answer, before TLS: refused', 'tls');
+    const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const upgraded = tls.connect({ socket: this.socket, ...tlsConnectOptions(this.settings.tls, account.host) }, () => resolve(upgraded));
+      upgraded.once('error', (error) => reject(new Pop3Error(error.message, 'tls')));
+    });
+    this.socket = secure;
+    this.reader = new LineReader(secure, this.settings.timeoutMs);
+    await this.readCapabilities(); // RFC 2595 4: what was said in clear is forgotten
+  }
+
+  private async login(): Promise<void> {
+    const { account } = this.settings;
+    try {
+      await this.command(`USER ${account.user}`);
+      await this.command(`PASS ${this.settings.password}`, 'PASS');
+    } catch (error) {
+      if (error instanceof Pop3Error && error.kind === 'protocol') throw new Pop3Error(`login failed for ${account.user}: ${error.message.replace(/^(USER|PASS[^:]*): /, '')}`, 'auth');
+      throw error;
+    }
+  }
+
+  /** Message numbers and their unique ids. */
+  async uidl(): Promise<Array<{ number: number; uidl: string }>> {
+    await this.command('UIDL');
+    const list: Array<{ number: number; uidl: string }> = [];
+    await this.readData((line) => {
+      const [number, uidl] = line.toString('latin1').trim().split(/\s+/);
+      list.push({ number: Number(number), uidl: uidl ?? '' });
+    });
+    return list;
+  }
+
+  /** Message numbers and their sizes in octets. */
+  async list(): Promise<Map<number, number>> {
+    await this.command('LIST');
+    const sizes = new Map<number, number>();
+    await this.readData((line) => {
+      const [number, size] = line.toString('latin1').trim().split(/\s+/);
+      sizes.set(Number(number), Number(size));
+    });
+    return sizes;
+  }
+
+  /** The header of a message (TOP n 0): never marks anything on the server. */
+  async header(number: number): Promise<Buffer> {
+    await this.command(`TOP ${number} 0`);
+    const lines: Buffer[] = [];
+    await this.readData((line) => { lines.push(line); });
+    return Buffer.concat(lines);
+  }
+
+  /** Streams a whole message into `sink`, respecting its backpressure; returns the octets written. */
+  async retrieve(number: number, sink: Writable): Promise<number> {
+    await this.command(`RETR ${number}`);
+    let octets = 0;
+    await this.readData(async (line) => {
+      octets += line.length;
+      if (!sink.write(line)) await new Promise((resolve) => sink.once('drain', resolve));
+    });
+    return octets;
+  }
+
+  async delete(number: number): Promise<void> {
+    await this.command(`DELE ${number}`);
+  }
+
+  /** Ends the session (deletions take effect now, RFC 1939 6). */
+  async quit(): Promise<void> {
+    try {
+      await this.command('QUIT');
+    } finally {
+      this.socket.end();
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
