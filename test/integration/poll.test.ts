@@ -8,7 +8,7 @@ import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { LocalBroker } from '../../lib/broker/local.js';
 import type { Notification } from '../../lib/message.js';
 import { type Bench, getBench } from '../bench/bench.js';
-import { appendMessages, deleteFolder, listMessages, plainMessage } from '../bench/mailbox.js';
+import { appendMessages, deleteFolder, emptyFolder, listMessages, plainMessage } from '../bench/mailbox.js';
 import { Sandbox, waitFor } from '../helpers/sandbox.js';
 
 let bench: Bench;
@@ -235,6 +235,36 @@ describe('the IMAP poll', () => {
     assert.equal(text.match(/login failed for nobody/g)?.length, 1, 'logged once, not once per try');
     assert.doesNotMatch(text, /wrong-password|ingest-secret|p@ss/);
   });
+});
+
+describe('the POP3 poll', () => {
+  beforeEach(async () => emptyFolder(bench, 'postal', 'INBOX'));
+
+  for (const [scheme, port] of [['pops', () => bench.dovecot.ports.pop3s], ['pop', () => bench.dovecot.ports.pop3]] as const) {
+    it(`announces each new message once by UIDL over ${scheme}://, leaving the mailbox as it is, across a restart`, async () => {
+      const url = `${scheme}://postal@127.0.0.1:${port()}/`;
+      box.writeConfig('credentials.conf', `${scheme}://postal:postal-secret@127.0.0.1:${port()}/\n`);
+      await appendMessages(bench, 'postal', 'INBOX', [
+        plainMessage('=?utf-8?q?Facture_n=C2=B0_42?=', 'x', { 'Message-ID': '<pop-1@example.org>' }), plainMessage('second', 'x'),
+      ]);
+      pollConfig('pop', [`pollUrl ${url}`]);
+      assert.equal(box.sr(['start', 'poll/pop']).code, 0);
+      await waitFor(() => received.length === 2, 15000, 'two announcements');
+      const first = received.find((n) => n.mail?.messageId === '<pop-1@example.org>')!;
+      assert.equal(first.baseUrl, url);
+      assert.match(first.relPath, /^[^/]+\.eml$/);
+      assert.equal(first.relPath, `${String(first.mail?.uidl)}.eml`);
+      assert.equal(first.mail?.subject, 'Facture n° 42', 'RFC 2047 decoded');
+      assert.ok(Number(first.size) > 0);
+      assert.equal(box.sr(['stop', 'poll/pop']).code, 0);
+      await appendMessages(bench, 'postal', 'INBOX', [plainMessage('third', 'x')]);
+      assert.equal(box.sr(['start', 'poll/pop']).code, 0);
+      await waitFor(() => received.length >= 3, 15000, 'the third');
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      assert.deepEqual(received.map((n) => n.mail?.subject).sort(), ['Facture n° 42', 'second', 'third']);
+      assert.equal((await listMessages(bench, 'postal', 'INBOX')).length, 3, 'nothing deleted on the server');
+    });
+  }
 });
 
 describe('poll config errors', () => {
