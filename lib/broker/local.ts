@@ -8,10 +8,9 @@
 // the last commits may be lost (RabbitMQ's publisher confirms have the same fsync window
 // unless it is told otherwise).
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { pidExists } from '../system/pids.js';
+import { openDatabase } from '../system/sqlite.js';
 import { type Broker, type BrokerState, type QueueSpec, type RawDelivery, type Subscription, topicMatches } from './broker.js';
 
 const SCHEMA = `
@@ -74,15 +73,7 @@ export class LocalBroker implements Broker {
   }
 
   static open(file: string): LocalBroker {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const db = new Database(file);
-    // The busy timeout first: switching a new file to WAL takes a lock that another
-    // instance opening it at the same moment would otherwise fail on at once.
-    db.pragma('busy_timeout = 30000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
-    const broker = new LocalBroker(file, db);
+    const broker = new LocalBroker(file, openDatabase(file, SCHEMA));
     broker.housekeeping();
     return broker;
   }

@@ -3,7 +3,7 @@
 // instance, so a mistake is reported as file:line once, not as a crash loop.
 import { ConfigError, ConfigErrors } from '../config/errors.js';
 import type { Config } from '../config/load.js';
-import { buildSchedule, ScheduleError } from '../flow/schedule.js';
+import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
 
 /** sr3 callbacks that name what mailpump does built in. */
@@ -37,10 +37,7 @@ function validatePoll(config: Config, at: (option: string, message: string) => v
     }
   }
   try {
-    buildSchedule({
-      sleep: config.number('sleep'), schedule: config.str('schedule'),
-      hours: config.list('scheduled_hour'), minutes: config.list('scheduled_minute'), times: config.list('scheduled_time'),
-    });
+    buildSchedule(scheduleSettings(config));
   } catch (error) {
     if (!(error instanceof ScheduleError)) throw error;
     at(error.option, error.message);

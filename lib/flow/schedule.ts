@@ -2,6 +2,7 @@
 // optional year, by croner), else `scheduled_time` / `scheduled_hour` + `scheduled_minute`
 // (UTC, as sr3), else every `sleep` seconds. The first pass always runs at start.
 import { Cron } from 'croner';
+import type { Config } from '../config/load.js';
 
 export interface Schedule {
   /** the next time to run after `after`; undefined when it will never run again */
@@ -40,6 +41,14 @@ function cronSchedule(option: string, expression: string): Schedule {
   }
   if (cron.nextRun() === null) throw new ScheduleError(option, `"${option}" "${expression}" can never fire`);
   return { next: (after) => cron.nextRun(after) ?? undefined, description: `cron "${expression}" (UTC)` };
+}
+
+/** The schedule options of a poll config. */
+export function scheduleSettings(config: Config): ScheduleSettings {
+  return {
+    sleep: config.number('sleep'), schedule: config.str('schedule'),
+    hours: config.list('scheduled_hour'), minutes: config.list('scheduled_minute'), times: config.list('scheduled_time'),
+  };
 }
 
 export function buildSchedule(settings: ScheduleSettings): Schedule {

@@ -3,9 +3,8 @@
 // was announced (Message-ID, size, internal date) to reconcile a UIDVALIDITY change; per
 // POP3 account the UIDLs announced. A message is recorded only after the broker confirmed
 // its notification, in the same transaction that moves the cursor.
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../system/sqlite.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS imap_cursor (
@@ -40,15 +39,7 @@ export class PollState {
   private constructor(private readonly db: Database.Database) {}
 
   static open(file: string): PollState {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file);
-    // The busy timeout first: switching a new file to WAL takes a lock that another
-    // instance opening it at the same moment would otherwise fail on at once.
-    db.pragma('busy_timeout = 30000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
-    return new PollState(db);
+    return new PollState(openDatabase(file, SCHEMA));
   }
 
   cursor(account: string, folder: string): FolderCursor | undefined {

@@ -4,7 +4,6 @@
 // the cursor moves past each message only once the broker has confirmed its notification.
 import type { SearchObject } from 'imapflow';
 import type { Config } from '../../config/load.js';
-import { acceptingMask } from '../../flow/masks.js';
 import type { Logger } from '../../log/logger.js';
 import type { MailAccount } from '../../mail/account.js';
 import { IdleWatcher } from '../../mail/imap/idleWatcher.js';
@@ -12,6 +11,7 @@ import { type ImapConnectionSettings, ImapMailbox, type MessageHeader, type Watc
 import type { TlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
 import { messageIdentity, type PollState } from '../../state/pollState.js';
+import { acceptedNotification, announceInOrder } from './announce.js';
 import { imapNotification } from './notification.js';
 
 /** One mailbox of a poll, IMAP or POP3. */
@@ -103,18 +103,7 @@ export class ImapPoll implements MailboxPoll {
     const { uids, headers } = await this.mailbox.newMessages(folder.path, cursor.lastUid, this.poll.search, batch);
     const steps = headers.map((header) => this.step(folder, status.uidValidity, header, cursor!.reconcileUntil));
 
-    // Publish the batch at once, then move the cursor in UID order up to the first publish
-    // that was not confirmed: a message is never skipped, at worst announced again.
-    const confirmations = await Promise.allSettled(steps.map((step) => (step.notification ? this.poll.announce(step.notification) : Promise.resolve())));
-    let announced = 0;
-    for (const [index, step] of steps.entries()) {
-      const confirmation = confirmations[index]!;
-      if (confirmation.status === 'rejected') throw confirmation.reason;
-      state.advance(key, folder.path, step.header.uid, step.identity);
-      if (step.notification) announced += 1;
-      else this.poll.count('skipped');
-    }
-    this.poll.count('announced', announced);
+    const announced = await announceInOrder(this.poll, steps, (step) => state.advance(key, folder.path, step.header.uid, step.identity));
     const remaining = uids.length - headers.length;
     // Every matching message is done: UIDs up to UIDNEXT that did not match the search need no second look.
     if (remaining === 0) state.advance(key, folder.path, status.uidNext - 1, undefined);
@@ -127,10 +116,7 @@ export class ImapPoll implements MailboxPoll {
     if (header.uid <= reconcileUntil && this.poll.state.wasAnnounced(this.account.label, folder.path, identity)) {
       return { header, identity, notification: undefined };
     }
-    const notification = imapNotification(this.account, folder, uidValidity, header);
-    const url = `${notification.baseUrl}${notification.relPath}`;
-    if (!acceptingMask(this.poll.config, url)) return { header, identity, notification: undefined };
-    return { header, identity, notification };
+    return { header, identity, notification: acceptedNotification(this.poll, imapNotification(this.account, folder, uidValidity, header)) };
   }
 
   async close(): Promise<void> {

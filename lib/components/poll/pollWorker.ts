@@ -7,7 +7,7 @@ import { publishNotification } from '../../broker/notifications.js';
 import { postTarget } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import { stateDir, type SrPaths } from '../../config/paths.js';
-import { buildSchedule } from '../../flow/schedule.js';
+import { buildSchedule, scheduleSettings } from '../../flow/schedule.js';
 import { openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import { accountPassword, mailAccount } from '../../mail/account.js';
@@ -67,10 +67,7 @@ export class PollWorker implements Worker {
   async run(context: InstanceContext): Promise<void> {
     const { config, logger } = context;
     const post = postTarget(config)!;
-    const schedule = buildSchedule({
-      sleep: config.number('sleep'), schedule: config.str('schedule'),
-      hours: config.list('scheduled_hour'), minutes: config.list('scheduled_minute'), times: config.list('scheduled_time'),
-    });
+    const schedule = buildSchedule(scheduleSettings(config));
     const tls = tlsSettings(config);
     if (!tls.verify) logger.warning('tlsVerify is off: mail server certificates are not checked, so a server in the middle can read the mail and passwords');
     const search = config.str('mailSearch') === undefined ? undefined : parseSearchKeys(config.str('mailSearch')!);

@@ -4,11 +4,11 @@
 // subscribe to get in), UIDL, the headers of new messages with TOP n 0, and each UIDL
 // recorded once the broker confirmed its notification. Nothing on the server changes.
 import { simpleParser } from 'mailparser';
-import { acceptingMask } from '../../flow/masks.js';
 import type { MailAccount } from '../../mail/account.js';
 import { Pop3Client, type Pop3Settings } from '../../mail/pop3/pop3Client.js';
 import type { TlsSettings } from '../../mail/tls.js';
 import { formatPubTime, type Notification } from '../../message.js';
+import { acceptedNotification, announceInOrder } from './announce.js';
 import type { MailboxPoll, PassResult, PollContext } from './imapPoll.js';
 
 /** `<uidl>.eml`: a UIDL may hold `/` (RFC 1939 allows 0x21-0x7E), which would be a directory. */
@@ -34,22 +34,11 @@ export class Pop3Poll implements MailboxPoll {
       const steps: Array<{ uidl: string; notification: Notification | undefined }> = [];
       for (const entry of batch) {
         const notification = await this.notification(entry.uidl, sizes.get(entry.number) ?? 0, await client.header(entry.number));
-        const url = `${notification.baseUrl}${notification.relPath}`;
-        steps.push({ uidl: entry.uidl, notification: acceptingMask(config, url) ? notification : undefined });
+        steps.push({ uidl: entry.uidl, notification: acceptedNotification(this.poll, notification) });
         if (this.poll.stopping()) break;
       }
       await client.quit();
-      // As for IMAP: publish together, record in order up to the first publish not confirmed.
-      const confirmations = await Promise.allSettled(steps.map((step) => (step.notification ? this.poll.announce(step.notification) : Promise.resolve())));
-      let count = 0;
-      for (const [index, step] of steps.entries()) {
-        const confirmation = confirmations[index]!;
-        if (confirmation.status === 'rejected') throw confirmation.reason;
-        state.recordPop(this.account.label, step.uidl);
-        if (step.notification) count += 1;
-        else this.poll.count('skipped');
-      }
-      this.poll.count('announced', count);
+      const count = await announceInOrder(this.poll, steps, (step) => state.recordPop(this.account.label, step.uidl));
       const remaining = fresh.length - steps.length;
       if (count > 0 || remaining > 0) this.poll.logger.info(`${this.account.label}: ${count} announced, ${remaining} remaining`);
       return { announced: count, remaining };

@@ -1,0 +1,31 @@
+// What the IMAP and the POP3 poll do alike with the messages of a pass: the accept/reject
+// rules, then publishing the batch at once and recording, in order, each message whose
+// notification the broker confirmed, up to the first one it did not. A message is never
+// skipped; at worst announced again.
+import { acceptingMask } from '../../flow/masks.js';
+import type { Notification } from '../../message.js';
+import type { PollContext } from './imapPoll.js';
+
+/** The notification if the config's accept/reject rules take it, else undefined. */
+export function acceptedNotification(poll: PollContext, notification: Notification): Notification | undefined {
+  return acceptingMask(poll.config, `${notification.baseUrl}${notification.relPath}`) ? notification : undefined;
+}
+
+/** Publishes the steps' notifications, then calls `record` for each step in order; returns how many were announced. */
+export async function announceInOrder<Step extends { readonly notification: Notification | undefined }>(
+  poll: PollContext,
+  steps: readonly Step[],
+  record: (step: Step) => void,
+): Promise<number> {
+  const confirmations = await Promise.allSettled(steps.map((step) => (step.notification ? poll.announce(step.notification) : Promise.resolve())));
+  let announced = 0;
+  for (const [index, step] of steps.entries()) {
+    const confirmation = confirmations[index]!;
+    if (confirmation.status === 'rejected') throw confirmation.reason;
+    record(step);
+    if (step.notification) announced += 1;
+    else poll.count('skipped');
+  }
+  poll.count('announced', announced);
+  return announced;
+}
