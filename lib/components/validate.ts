@@ -1,10 +1,19 @@
 // Checks of a config that need more than the option table: a poll's mailboxes, schedule
 // and search, sr3 callback names. Run by sr start before anything starts, and by each
 // instance, so a mistake is reported as file:line once, not as a crash loop.
-import { ConfigError, ConfigErrors } from '../config/errors.js';
+import { checkBrokerPasswords } from '../broker/open.js';
+import type { CredentialsStore } from '../config/credentials.js';
+import { ConfigError, ConfigErrors, UserError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
 import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule.js';
+import { accountPassword, mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
+
+/** Fails, before anything starts, when a server the config names has no password in credentials.conf. */
+export function checkCredentials(config: Config, credentials: CredentialsStore): void {
+  checkBrokerPasswords(config, credentials);
+  if (config.id.component === 'poll') for (const url of config.list('pollUrl')) accountPassword(mailAccount(url), credentials);
+}
 
 /** sr3 callbacks that name what mailpump does built in. */
 const CALLBACKS: Readonly<Record<string, string>> = { 'poll.mail': 'poll', 'download.mail_ingest': 'subscribe' };
@@ -27,6 +36,14 @@ export function validateConfig(config: Config): void {
 function validatePoll(config: Config, at: (option: string, message: string) => void): void {
   const urls = config.list('pollUrl');
   if (urls.length === 0) at('pollUrl', `a poll needs a pollUrl, e.g. pollUrl imaps://ingest@mail.example.com/`);
+  for (const url of urls) {
+    try {
+      mailAccount(url);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      at('pollUrl', error.message);
+    }
+  }
   const search = config.str('mailSearch');
   if (search !== undefined) {
     try {

@@ -8,11 +8,10 @@ import { ConfigErrors, UsageError, UserError } from '../config/errors.js';
 import { type Config, loadConfig } from '../config/load.js';
 import { credentialsFile, instanceStem, resolvePaths, type SrPaths } from '../config/paths.js';
 import { closeLogger, createConsoleLogger, createInstanceLogger, type Logger, type LogLevel } from '../log/logger.js';
-import { checkBrokerPasswords } from '../broker/open.js';
 import { QueueHolder } from './brokerLink.js';
 import { InstanceContext, runInstance, type Worker } from './runtime.js';
 import { PollWorker } from '../components/poll/pollWorker.js';
-import { validateConfig } from '../components/validate.js';
+import { checkCredentials, validateConfig } from '../components/validate.js';
 
 function parseArguments(words: readonly string[]): { id: ConfigId; instance: number; options: ReturnType<typeof parseOptionWords> } {
   const [label = '', instanceText = '', ...rest] = words;
@@ -29,8 +28,8 @@ async function main(): Promise<number> {
   const { id, instance, options } = parseArguments(process.argv.slice(2));
   const config = loadConfig(paths, id, options);
   const credentials = CredentialsStore.load(credentialsFile(paths));
-  checkBrokerPasswords(config, credentials);
   validateConfig(config);
+  checkCredentials(config, credentials);
   const level = config.str('logLevel') as LogLevel;
   const logger = instance === 0
     ? createConsoleLogger(level, credentials.secrets())

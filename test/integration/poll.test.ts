@@ -276,5 +276,12 @@ describe('poll config errors', () => {
     assert.match(started.stderr, /^poll\/bad.conf:4: "schedule" "0 0 0 31 2 \*" can never fire$/m);
     box.writeConfig('poll/none.conf', 'callback poll.mail\n');
     assert.match(box.sr(['start', 'poll/none']).stderr, /a poll needs a pollUrl/);
+    box.writeConfig('poll/nouser.conf', 'pollUrl imaps://mail.example.com/\n');
+    assert.match(box.sr(['start', 'poll/nouser']).stderr, /^poll\/nouser.conf:1: imaps:\/\/mail.example.com\/: a mailbox URL needs a user/m);
+    box.writeConfig('poll/nopassword.conf', 'pollUrl imaps://someone@mail.example.com/\n');
+    const refused = box.sr(['start', 'poll/nopassword']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /no password for imaps:\/\/someone@mail.example.com:993\/ in credentials.conf: add a line imaps:\/\/someone:PASSWORD@mail.example.com:993\//);
+    assert.ok(!fs.existsSync(path.join(box.cacheDir, 'poll', 'nopassword')), 'nothing started');
   });
 });

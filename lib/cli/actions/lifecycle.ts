@@ -1,7 +1,6 @@
 // sr start / stop / restart. Every selected config is read before anything is done: one
 // config with an error fails the command and nothing starts (or, for restart, stops).
-import { checkBrokerPasswords } from '../../broker/open.js';
-import { validateConfig } from '../../components/validate.js';
+import { checkCredentials, validateConfig } from '../../components/validate.js';
 import { optionWords } from '../../config/commandLine.js';
 import { type ConfigId, configLabel } from '../../config/components.js';
 import { UserError } from '../../config/errors.js';
@@ -18,8 +17,8 @@ export async function startAction(context: CliContext, selectors: readonly strin
   // A refused credentials file or a broker without a password stops the start here, not in every instance.
   const credentials = loadCredentials(context);
   for (const config of configs) {
-    checkBrokerPasswords(config, credentials);
     validateConfig(config);
+    checkCredentials(config, credentials);
   }
   const explicit = selectors.length > 0;
   let failed = false;
