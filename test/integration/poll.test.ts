@@ -276,6 +276,8 @@ describe('poll config errors', () => {
     assert.match(started.stderr, /^poll\/bad.conf:4: "schedule" "0 0 0 31 2 \*" can never fire$/m);
     box.writeConfig('poll/none.conf', 'callback poll.mail\n');
     assert.match(box.sr(['start', 'poll/none']).stderr, /a poll needs a pollUrl/);
+    const all = box.sr(['start', 'poll/bad', 'poll/none']);
+    assert.match(all.stderr, /poll\/bad.conf:3:[\s\S]*a poll needs a pollUrl/, 'every config\'s problems at once');
     box.writeConfig('poll/nouser.conf', 'pollUrl imaps://mail.example.com/\n');
     assert.match(box.sr(['start', 'poll/nouser']).stderr, /^poll\/nouser.conf:1: imaps:\/\/mail.example.com\/: a mailbox URL needs a user/m);
     box.writeConfig('poll/nopassword.conf', 'pollUrl imaps://someone@mail.example.com/\n');

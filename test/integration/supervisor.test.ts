@@ -164,6 +164,12 @@ describe('instances', () => {
     assert.ok(alive(pid), 'restart refused before stopping anything');
     const row = status('subscribe/mail');
     assert.deepEqual([row.state, row.running], ['error', 1]);
+    // A config that reads but would not start (an unknown callback) is refused before the stop too.
+    box.writeConfig('subscribe/mail.conf', [...QUICK, 'callback poll.mail'].join('\n'));
+    const refused = box.sr(['restart', 'subscribe/mail']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /subscribe\/mail.conf:4: callback "poll.mail" is not built into mailpump's subscribe/);
+    assert.ok(alive(pid), 'still running');
     assert.equal(box.sr(['stop', 'subscribe/mail']).code, 0);
     assert.ok(!alive(pid));
   });

@@ -3,7 +3,7 @@
 import { checkCredentials, validateConfig } from '../../components/validate.js';
 import { optionWords } from '../../config/commandLine.js';
 import { type ConfigId, configLabel } from '../../config/components.js';
-import { UserError } from '../../config/errors.js';
+import { ConfigErrors, UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
 import { tableDefault } from '../../config/options.js';
 import { awaitStarted, launchInstance, logTail } from '../../supervisor/launch.js';
@@ -12,14 +12,28 @@ import { stopConfig } from '../../supervisor/stop.js';
 import { type CliContext, loadCredentials, loadSelection, loadSelectionStrict } from '../context.js';
 import { logFile } from '../../config/paths.js';
 
+/**
+ * Everything that would make an instance fail at start, for all the configs at once: the
+ * component checks, a refused credentials file, a server without a password.
+ */
+function checkStartable(context: CliContext, configs: readonly Config[]): void {
+  const credentials = loadCredentials(context);
+  const problems: string[] = [];
+  for (const config of configs) {
+    try {
+      validateConfig(config);
+      checkCredentials(config, credentials);
+    } catch (error) {
+      if (!(error instanceof ConfigErrors || error instanceof UserError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  if (problems.length > 0) throw new UserError(problems.join('\n'));
+}
+
 export async function startAction(context: CliContext, selectors: readonly string[]): Promise<number> {
   const configs = loadSelectionStrict(context, selectors);
-  // A refused credentials file or a broker without a password stops the start here, not in every instance.
-  const credentials = loadCredentials(context);
-  for (const config of configs) {
-    validateConfig(config);
-    checkCredentials(config, credentials);
-  }
+  checkStartable(context, configs);
   const explicit = selectors.length > 0;
   let failed = false;
   for (const config of configs) {
@@ -89,7 +103,7 @@ async function stopOne(context: CliContext, id: ConfigId, timeout: number): Prom
 
 export async function restartAction(context: CliContext, selectors: readonly string[]): Promise<number> {
   const configs = loadSelectionStrict(context, selectors);
-  loadCredentials(context);
+  checkStartable(context, configs);
   let failed = false;
   for (const config of configs) {
     if (!(await stopOne(context, config.id, config.number('stop_timeout')))) failed = true;
