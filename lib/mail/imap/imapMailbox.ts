@@ -126,12 +126,19 @@ export class ImapMailbox {
    * folder its session has selected from the session's own, unsynchronised view.
    */
   async newMessages(folder: string, afterUid: number, search: SearchObject | undefined, limit: number): Promise<{ uids: number[]; headers: MessageHeader[] }> {
-    const lock = await this.session.getMailboxLock(folder, { readOnly: true });
-    try {
-      const found = await this.session.search({ ...search, uid: `${afterUid + 1}:*` }, { uid: true });
+    return this.withFolder(folder, async (client) => {
+      const found = await client.search({ ...search, uid: `${afterUid + 1}:*` }, { uid: true });
       // `n:*` always includes the highest UID, even when it is below n.
       const uids = (found || []).filter((uid) => uid > afterUid).sort((a, b) => a - b);
       return { uids, headers: await this.fetchHeaders(uids.slice(0, limit)) };
+    });
+  }
+
+  /** Runs `work` with the folder opened read-only (EXAMINE: nothing is marked), and closes it after. */
+  async withFolder<T>(folder: string, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+    const lock = await this.session.getMailboxLock(folder, { readOnly: true });
+    try {
+      return await work(this.session);
     } finally {
       lock.release();
       await this.session.mailboxClose();

@@ -1,0 +1,108 @@
+// Downloading a message by the coordinates of its notification, on Dovecot: byte for byte,
+// streamed, the mailbox untouched, and a wrong or vanished message refused with both sides named.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { mailAccount } from '../../lib/mail/account.js';
+import { downloadImap, downloadPop3, MessageGone, MessageMismatch } from '../../lib/mail/download.js';
+import { ImapMailbox } from '../../lib/mail/imap/imapMailbox.js';
+import { Pop3Client } from '../../lib/mail/pop3/pop3Client.js';
+import type { TlsSettings } from '../../lib/mail/tls.js';
+import { type Bench, getBench } from '../bench/bench.js';
+import { appendMessages, emptyFolder, listMessages } from '../bench/mailbox.js';
+
+let bench: Bench;
+let tls: TlsSettings;
+before(async () => {
+  bench = await getBench();
+  tls = { required: true, verify: true, ca: [fs.readFileSync(bench.dovecot.caCert)] };
+});
+
+function message(subject: string, body: Buffer | string): { raw: Buffer; messageId: string } {
+  const messageId = `<${crypto.randomUUID()}@example.org>`;
+  const head = `From: a@example.org\r\nSubject: ${subject}\r\nMessage-ID: ${messageId}\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  return { raw: Buffer.concat([Buffer.from(head), Buffer.isBuffer(body) ? body : Buffer.from(body)]), messageId };
+}
+
+/** A writable that keeps what it is given, and the size of its largest single write. */
+function collector(): { sink: PassThrough; bytes: () => Buffer } {
+  const sink = new PassThrough();
+  const parts: Buffer[] = [];
+  sink.on('data', (chunk: Buffer) => parts.push(chunk));
+  return { sink, bytes: () => Buffer.concat(parts) };
+}
+
+/** 8-bit lines of a large attachment written unencoded: every byte value but NUL, CR and LF. */
+const EIGHT_BIT = Buffer.concat(Array.from({ length: 12000 }, () => Buffer.concat([
+  Buffer.from(Array.from({ length: 253 }, (_, i) => i + 1).filter((b) => b !== 10 && b !== 13)), Buffer.from('\r\n'),
+])));
+
+describe('download by IMAP coordinates', () => {
+  const folder = `dl${Date.now().toString(36)}`;
+  let mailbox: ImapMailbox;
+  let uidValidity: number;
+  const sent = [message('small', 'hello\r\n'), message('large 8-bit', EIGHT_BIT)];
+  let uids: number[];
+
+  before(async () => {
+    uids = await appendMessages(bench, 'ingest', folder, sent.map((m) => m.raw));
+    mailbox = new ImapMailbox({ account: mailAccount(`imaps://ingest@127.0.0.1:${bench.dovecot.ports.imaps}/`), password: 'ingest-secret', tls, timeoutMs: 30000 });
+    await mailbox.connect();
+    uidValidity = (await mailbox.status(folder)).uidValidity;
+  });
+  after(async () => mailbox.close());
+
+  it('streams each message byte for byte, without marking it \\Seen', async () => {
+    for (const [index, { raw, messageId }] of sent.entries()) {
+      const { sink, bytes } = collector();
+      const octets = await downloadImap(mailbox, folder, uidValidity, uids[index]!, { messageId, size: raw.length }, sink);
+      assert.equal(octets, raw.length);
+      assert.ok(bytes().equals(raw), `message ${index + 1} byte for byte`);
+    }
+    assert.ok(sent[1]!.raw.length > 2 * 2 ** 20, 'the large one is over 2 MiB');
+    assert.ok((await listMessages(bench, 'ingest', folder)).every((m) => !m.flags.includes('\\Seen')));
+  });
+
+  it('refuses a message other than the one announced, naming both', async () => {
+    await assert.rejects(
+      downloadImap(mailbox, folder, uidValidity, uids[0]!, { messageId: '<someone-else@example.org>' }, new PassThrough()),
+      (error: unknown) => error instanceof MessageMismatch && error.message.includes(sent[0]!.messageId) && error.message.includes('<someone-else@example.org>'),
+    );
+  });
+
+  it('says when the folder was recreated (UIDVALIDITY) or the UID is gone', async () => {
+    await assert.rejects(
+      downloadImap(mailbox, folder, uidValidity + 1, uids[0]!, {}, new PassThrough()),
+      (error: unknown) => error instanceof MessageGone && error.message.includes(`UIDVALIDITY is ${uidValidity}, the notification's ${uidValidity + 1}`),
+    );
+    await assert.rejects(
+      downloadImap(mailbox, folder, uidValidity, 9999, {}, new PassThrough()),
+      (error: unknown) => error instanceof MessageGone && /UID 9999 is no longer on the server/.test(error.message),
+    );
+  });
+});
+
+describe('download by POP3 UIDL', () => {
+  it('streams the message byte for byte, and refuses a missing or different one', async () => {
+    await emptyFolder(bench, 'postal', 'INBOX');
+    const sent = [message('one', 'first\r\n'), message('two', EIGHT_BIT)];
+    await appendMessages(bench, 'postal', 'INBOX', sent.map((m) => m.raw));
+    const client = await Pop3Client.connect({ account: mailAccount(`pops://postal@127.0.0.1:${bench.dovecot.ports.pop3s}/`), password: 'postal-secret', tls, timeoutMs: 30000 });
+    try {
+      const list = await client.uidl();
+      const { sink, bytes } = collector();
+      const octets = await downloadPop3(client, 'pops://postal@127.0.0.1/', list[1]!.uidl, { messageId: sent[1]!.messageId, size: sent[1]!.raw.length }, sink);
+      assert.equal(octets, sent[1]!.raw.length);
+      assert.ok(bytes().equals(sent[1]!.raw));
+      await assert.rejects(downloadPop3(client, 'pops://postal@127.0.0.1/', 'no-such-uidl', {}, new PassThrough()), MessageGone);
+      await assert.rejects(
+        downloadPop3(client, 'pops://postal@127.0.0.1/', list[0]!.uidl, { messageId: sent[1]!.messageId }, new PassThrough()),
+        (error: unknown) => error instanceof MessageMismatch && error.message.includes(sent[0]!.messageId),
+      );
+    } finally {
+      await client.quit();
+    }
+  });
+});
