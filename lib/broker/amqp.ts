@@ -4,7 +4,7 @@
 // re-opens the publishing channel and every consumer after each reconnect. The state is
 // logged once per change, not once per attempt.
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
-import type { Broker, BrokerState, QueueSpec, RawDelivery, Subscription } from './broker.js';
+import { type Broker, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription } from './broker.js';
 
 export interface AmqpTarget {
   readonly protocol: 'amqp' | 'amqps';
@@ -24,6 +24,13 @@ export interface AmqpOptions {
 }
 
 const MAX_RECONNECT_DELAY_MS = 30000;
+/** sr3's exchanges and queues: durable, never deleted by the broker on its own. */
+const DURABLE = { durable: true, autoDelete: false } as const;
+
+/** Where the bodies that cannot be read are kept: a durable queue beside the live one. */
+function deadLetterQueue(queue: string): string {
+  return `${queue}.dead`;
+}
 const FAIL_FAST_RETRIES = 2;
 
 interface Consumer {
@@ -71,7 +78,7 @@ export class AmqpBroker implements Broker {
     try {
       await this.model.waitForConnect();
     } catch (error) {
-      throw new Error(`cannot reach ${this.label}: ${(error as Error).message}`);
+      throw new BrokerUnreachable(`cannot reach ${this.label}: ${(error as Error).message}`);
     }
     await this.connected;
   }
@@ -111,36 +118,40 @@ export class AmqpBroker implements Broker {
   }
 
   async declareExchange(name: string): Promise<void> {
-    await this.withChannel((channel) => channel.assertExchange(name, 'topic', { durable: true, autoDelete: false }));
+    await this.withChannel((channel) => channel.assertExchange(name, 'topic', DURABLE));
   }
 
   async declareQueue(spec: QueueSpec): Promise<void> {
     await this.withChannel(async (channel) => {
       await channel.assertQueue(spec.name, {
-        durable: true,
-        autoDelete: false,
+        ...DURABLE,
         arguments: {
           ...(spec.expireSeconds > 0 ? { 'x-expires': Math.round(spec.expireSeconds * 1000) } : {}),
           ...(spec.messageAgeMaxSeconds > 0 ? { 'x-message-ttl': Math.round(spec.messageAgeMaxSeconds * 1000) } : {}),
         },
       });
       for (const binding of spec.bindings) {
-        await channel.assertExchange(binding.exchange, 'topic', { durable: true, autoDelete: false });
+        await channel.assertExchange(binding.exchange, 'topic', DURABLE);
         await channel.bindQueue(spec.name, binding.exchange, binding.topic);
       }
     });
   }
 
-  async publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void> {
+  /** Sends on the confirm channel once connected; resolves when RabbitMQ confirms. */
+  private async confirmed(what: string, send: (channel: ConfirmChannel, done: (error: unknown) => void) => void): Promise<void> {
     await this.connected;
     const channel = this.publisher;
     if (!channel) throw new Error(`${this.label}: not connected`);
     await new Promise<void>((resolve, reject) => {
-      channel.publish(exchange, topic, body, { persistent: true, contentType }, (error) => {
-        if (error) reject(new Error(`${this.label}: publish to ${exchange} not confirmed: ${String(error?.message ?? error)}`));
+      send(channel, (error) => {
+        if (error) reject(new Error(`${this.label}: ${what} not confirmed: ${String((error as Error)?.message ?? error)}`));
         else resolve();
       });
     });
+  }
+
+  async publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void> {
+    await this.confirmed(`publish to ${exchange}`, (channel, done) => channel.publish(exchange, topic, body, { persistent: true, contentType }, done));
   }
 
   async consume(queue: string, prefetch: number, onDelivery: (delivery: RawDelivery) => Promise<void>): Promise<Subscription> {
@@ -195,22 +206,19 @@ export class AmqpBroker implements Broker {
     return this.withChannel(async (channel) => (await channel.checkQueue(queue)).messageCount);
   }
 
-  /** Keeps the body in `<queue>.dead`, a durable queue beside the live one, with the reason in a header. */
+  /** Keeps the body in the queue's dead-letter queue, with the reason in a header. */
   async deadLetter(queue: string, body: Buffer, reason: string): Promise<void> {
-    const dead = `${queue}.dead`;
+    const dead = deadLetterQueue(queue);
     await this.withChannel(async (channel) => {
-      await channel.assertQueue(dead, { durable: true, autoDelete: false });
+      await channel.assertQueue(dead, DURABLE);
     });
-    await this.connected;
-    await new Promise<void>((resolve, reject) => {
-      this.publisher?.sendToQueue(dead, body, { persistent: true, headers: { reason } }, (error) => (error ? reject(error) : resolve()));
-    });
+    await this.confirmed(`dead letter to ${dead}`, (channel, done) => channel.sendToQueue(dead, body, { persistent: true, headers: { reason } }, done));
   }
 
   async deleteQueue(queue: string): Promise<void> {
     await this.withChannel(async (channel) => {
       await channel.deleteQueue(queue);
-      await channel.deleteQueue(`${queue}.dead`);
+      await channel.deleteQueue(deadLetterQueue(queue));
     });
   }
 

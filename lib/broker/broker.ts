@@ -1,6 +1,11 @@
 // One interface for both brokers: the embedded local one and RabbitMQ. Both deliver raw
 // bodies; decoding and quarantining malformed ones is done once, in notifications.ts.
 
+import { UserError } from '../config/errors.js';
+
+/** The broker could not be reached by a command that does not keep retrying: the user's to fix. */
+export class BrokerUnreachable extends UserError {}
+
 export type BrokerState = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
 export interface QueueSpec {

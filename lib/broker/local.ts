@@ -64,6 +64,8 @@ export class LocalBroker implements Broker {
   private readonly subscriptions = new Set<LocalSubscription>();
 
   private readonly housekeepingTimer: NodeJS.Timeout;
+  /** Every publish, claim and ack runs one of a few statements: each is prepared once. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(readonly file: string, readonly db: Database.Database) {
     // Every process that has the broker open does its share of the housekeeping; the timer
@@ -78,21 +80,38 @@ export class LocalBroker implements Broker {
     return broker;
   }
 
+  statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  /** Gives back what a consumer held and forgets it: it left, or it died. */
+  forgetConsumer(id: string): void {
+    this.statement('UPDATE messages SET holder = NULL WHERE holder = ?').run(id);
+    this.statement('DELETE FROM consumers WHERE id = ?').run(id);
+  }
+
+  private requireQueue(queue: string): void {
+    if (!this.statement('SELECT 1 FROM queues WHERE name = ?').get(queue)) throw new Error(`local broker: no queue "${queue}" (declare it first)`);
+  }
+
   /** Frees what dead consumers held, drops messages past their queue's age limit and queues past their expiry. */
   housekeeping(): void {
     if (this.closed) return;
     const at = now();
     this.db.transaction(() => {
-      const consumers = this.db.prepare('SELECT id, pid, seen FROM consumers').all() as Array<{ id: string; pid: number; seen: number }>;
+      const consumers = this.statement('SELECT id, pid, seen FROM consumers').all() as Array<{ id: string; pid: number; seen: number }>;
       for (const consumer of consumers) {
         const dead = consumer.seen < at - CONSUMER_STALE_SECONDS || (consumer.pid !== process.pid && !pidExists(consumer.pid));
-        if (!dead) continue;
-        this.db.prepare('UPDATE messages SET holder = NULL WHERE holder = ?').run(consumer.id);
-        this.db.prepare('DELETE FROM consumers WHERE id = ?').run(consumer.id);
+        if (dead) this.forgetConsumer(consumer.id);
       }
-      this.db.prepare(`DELETE FROM messages WHERE holder IS NULL AND published <
+      this.statement(`DELETE FROM messages WHERE holder IS NULL AND published <
         ? - (SELECT message_age_max FROM queues WHERE queues.name = messages.queue AND message_age_max > 0)`).run(at);
-      const expired = this.db.prepare(`SELECT name FROM queues WHERE expire_seconds > 0 AND last_used < ? - expire_seconds
+      const expired = this.statement(`SELECT name FROM queues WHERE expire_seconds > 0 AND last_used < ? - expire_seconds
         AND name NOT IN (SELECT queue FROM consumers)`).all(at) as Array<{ name: string }>;
       for (const { name } of expired) this.dropQueue(name);
     }).immediate();
@@ -100,8 +119,8 @@ export class LocalBroker implements Broker {
   }
 
   private dropQueue(queue: string): void {
-    for (const table of ['messages', 'bindings', 'consumers']) this.db.prepare(`DELETE FROM ${table} WHERE queue = ?`).run(queue);
-    this.db.prepare('DELETE FROM queues WHERE name = ?').run(queue);
+    for (const table of ['messages', 'bindings', 'consumers']) this.statement(`DELETE FROM ${table} WHERE queue = ?`).run(queue);
+    this.statement('DELETE FROM queues WHERE name = ?').run(queue);
   }
 
   get state(): BrokerState {
@@ -113,36 +132,36 @@ export class LocalBroker implements Broker {
   }
 
   async declareExchange(name: string): Promise<void> {
-    this.db.prepare('INSERT OR IGNORE INTO exchanges (name) VALUES (?)').run(name);
+    this.statement('INSERT OR IGNORE INTO exchanges (name) VALUES (?)').run(name);
   }
 
   async declareQueue(spec: QueueSpec): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO queues (name, expire_seconds, message_age_max, last_used) VALUES (?, ?, ?, ?)
+      this.statement(`INSERT INTO queues (name, expire_seconds, message_age_max, last_used) VALUES (?, ?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET expire_seconds = excluded.expire_seconds, message_age_max = excluded.message_age_max, last_used = excluded.last_used`)
         .run(spec.name, spec.expireSeconds, spec.messageAgeMaxSeconds, now());
       for (const binding of spec.bindings) {
-        this.db.prepare('INSERT OR IGNORE INTO exchanges (name) VALUES (?)').run(binding.exchange);
-        this.db.prepare('INSERT OR IGNORE INTO bindings (queue, exchange, topic) VALUES (?, ?, ?)').run(spec.name, binding.exchange, binding.topic);
+        this.statement('INSERT OR IGNORE INTO exchanges (name) VALUES (?)').run(binding.exchange);
+        this.statement('INSERT OR IGNORE INTO bindings (queue, exchange, topic) VALUES (?, ?, ?)').run(spec.name, binding.exchange, binding.topic);
       }
     }).immediate();
   }
 
   async publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void> {
     this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM exchanges WHERE name = ?').get(exchange)) {
+      if (!this.statement('SELECT 1 FROM exchanges WHERE name = ?').get(exchange)) {
         throw new Error(`local broker: no exchange "${exchange}" (declare it first)`);
       }
-      const bindings = this.db.prepare('SELECT queue, topic FROM bindings WHERE exchange = ?').all(exchange) as Array<{ queue: string; topic: string }>;
+      const bindings = this.statement('SELECT queue, topic FROM bindings WHERE exchange = ?').all(exchange) as Array<{ queue: string; topic: string }>;
       const queues = new Set(bindings.filter((binding) => topicMatches(binding.topic, topic)).map((binding) => binding.queue));
-      const insert = this.db.prepare('INSERT INTO messages (queue, exchange, topic, content_type, body, published) VALUES (?, ?, ?, ?, ?, ?)');
+      const insert = this.statement('INSERT INTO messages (queue, exchange, topic, content_type, body, published) VALUES (?, ?, ?, ?, ?, ?)');
       const published = now();
       for (const queue of queues) insert.run(queue, exchange, topic, contentType, body, published);
     }).immediate();
   }
 
   async consume(queue: string, prefetch: number, onDelivery: (delivery: RawDelivery) => Promise<void>): Promise<Subscription> {
-    if (!this.db.prepare('SELECT 1 FROM queues WHERE name = ?').get(queue)) throw new Error(`local broker: no queue "${queue}" (declare it first)`);
+    this.requireQueue(queue);
     const subscription = new LocalSubscription(this, queue, Math.max(1, prefetch), onDelivery, () => this.subscriptions.delete(subscription));
     this.subscriptions.add(subscription);
     subscription.start();
@@ -150,18 +169,18 @@ export class LocalBroker implements Broker {
   }
 
   async queueDepth(queue: string): Promise<number> {
-    if (!this.db.prepare('SELECT 1 FROM queues WHERE name = ?').get(queue)) throw new Error(`local broker: no queue "${queue}"`);
-    const row = this.db.prepare('SELECT count(*) AS n FROM messages WHERE queue = ? AND holder IS NULL').get(queue) as { n: number };
+    this.requireQueue(queue);
+    const row = this.statement('SELECT count(*) AS n FROM messages WHERE queue = ? AND holder IS NULL').get(queue) as { n: number };
     return row.n;
   }
 
   async deadLetter(queue: string, body: Buffer, reason: string): Promise<void> {
-    this.db.prepare('INSERT INTO dead_letters (queue, body, reason, at) VALUES (?, ?, ?, ?)').run(queue, body, reason, now());
+    this.statement('INSERT INTO dead_letters (queue, body, reason, at) VALUES (?, ?, ?, ?)').run(queue, body, reason, now());
   }
 
   /** What deadLetter kept, oldest first (sr3 users inspect dead letters; tests do too). */
   deadLetters(queue: string): Array<{ body: Buffer; reason: string }> {
-    return this.db.prepare('SELECT body, reason FROM dead_letters WHERE queue = ? ORDER BY id').all(queue) as Array<{ body: Buffer; reason: string }>;
+    return this.statement('SELECT body, reason FROM dead_letters WHERE queue = ? ORDER BY id').all(queue) as Array<{ body: Buffer; reason: string }>;
   }
 
   async deleteQueue(queue: string): Promise<void> {
@@ -198,7 +217,7 @@ class LocalSubscription implements Subscription {
   }
 
   start(): void {
-    this.db.prepare('INSERT INTO consumers (id, pid, queue, seen) VALUES (?, ?, ?, ?)').run(this.id, process.pid, this.queue, now());
+    this.broker.statement('INSERT INTO consumers (id, pid, queue, seen) VALUES (?, ?, ?, ?)').run(this.id, process.pid, this.queue, now());
     this.keepaliveTick();
     this.keepalive = setInterval(() => this.keepaliveTick(), KEEPALIVE_MS);
     this.loop = this.run();
@@ -207,8 +226,8 @@ class LocalSubscription implements Subscription {
   /** Tells the broker this consumer lives and its queue is used. */
   private keepaliveTick(): void {
     const at = now();
-    this.db.prepare('UPDATE consumers SET seen = ? WHERE id = ?').run(at, this.id);
-    this.db.prepare('UPDATE queues SET last_used = ? WHERE name = ?').run(at, this.queue);
+    this.broker.statement('UPDATE consumers SET seen = ? WHERE id = ?').run(at, this.id);
+    this.broker.statement('UPDATE queues SET last_used = ? WHERE name = ?').run(at, this.queue);
   }
 
   /** Something may have become ready (messages freed by housekeeping): look now. */
@@ -218,7 +237,7 @@ class LocalSubscription implements Subscription {
 
   /** Takes up to `limit` ready messages for this consumer, in order; atomic across processes. */
   private claim(limit: number): MessageRow[] {
-    return this.db.transaction(() => this.db.prepare(`UPDATE messages SET holder = ?, deliveries = deliveries + 1
+    return this.db.transaction(() => this.broker.statement(`UPDATE messages SET holder = ?, deliveries = deliveries + 1
       WHERE id IN (SELECT id FROM messages WHERE queue = ? AND holder IS NULL ORDER BY id LIMIT ?)
       RETURNING id, exchange, topic, content_type, body, deliveries`).all(this.id, this.queue, limit) as MessageRow[]).immediate()
       .sort((a, b) => a.id - b.id);
@@ -247,7 +266,7 @@ class LocalSubscription implements Subscription {
     const settle = (sql: string) => async () => {
       if (settled || this.broker.state === 'closed') return;
       settled = true;
-      this.db.prepare(sql).run(row.id, this.id);
+      this.broker.statement(sql).run(row.id, this.id);
       this.inFlight -= 1;
       this.wake?.();
     };
@@ -270,10 +289,7 @@ class LocalSubscription implements Subscription {
     clearInterval(this.keepalive);
     this.wake?.();
     await this.loop;
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE messages SET holder = NULL WHERE holder = ?').run(this.id);
-      this.db.prepare('DELETE FROM consumers WHERE id = ?').run(this.id);
-    }).immediate();
+    this.db.transaction(() => this.broker.forgetConsumer(this.id)).immediate();
     this.onCancel();
   }
 }

@@ -3,7 +3,6 @@
 import path from 'node:path';
 import type { CredentialsStore } from '../config/credentials.js';
 import type { Config } from '../config/load.js';
-import { UserError } from '../config/errors.js';
 import type { SrPaths } from '../config/paths.js';
 import { parseServiceUrl, withoutPassword } from '../config/urls.js';
 import { AmqpBroker } from './amqp.js';
@@ -31,20 +30,10 @@ export function brokerUser(url: string | undefined): string {
   return isLocal(url) ? 'anonymous' : parseServiceUrl(url!).user || 'anonymous';
 }
 
-/** A password written in the config URL is used; otherwise credentials.conf must have one. */
-function brokerPassword(url: string, credentials: CredentialsStore): string {
-  const parsed = parseServiceUrl(url);
-  const password = parsed.password ?? credentials.lookup(url)?.url.password;
-  if (password === undefined) {
-    throw new UserError(`no password for ${withoutPassword(url)} in credentials.conf: add a line ${parsed.scheme}://${parsed.user || 'user'}:PASSWORD@${parsed.host}:${parsed.port}/`);
-  }
-  return password;
-}
-
 /** Fails, before anything starts, when a broker the config names has no password. */
 export function checkBrokerPasswords(config: Config, credentials: CredentialsStore): void {
   for (const url of [config.value('post_broker'), config.id.component === 'subscribe' ? config.value('broker') : undefined]) {
-    if (typeof url === 'string' && !isLocal(url)) brokerPassword(url, credentials);
+    if (typeof url === 'string' && !isLocal(url)) credentials.passwordFor(url, withoutPassword(url));
   }
 }
 
@@ -53,7 +42,7 @@ export async function openBroker(url: string | undefined, options: OpenOptions):
   if (isLocal(url)) return LocalBroker.open(localBrokerFile(options.paths));
   const parsed = parseServiceUrl(url!);
   const label = withoutPassword(url!);
-  const password = brokerPassword(url!, options.credentials);
+  const password = options.credentials.passwordFor(url!, label);
   const vhost = decodeURIComponent(parsed.path.replace(/^\//, '')) || '/';
   return AmqpBroker.open({
     protocol: parsed.scheme as 'amqp' | 'amqps', hostname: parsed.host, port: parsed.port ?? 5672,

@@ -82,6 +82,19 @@ export class CredentialsStore {
       && (!wanted.scheme.startsWith('amqp') || vhost(url.path) === vhost(wanted.path)));
   }
 
+  /**
+   * The password for a server URL: written in the URL itself, else from this file. When
+   * there is none, the error shows the line to add; `label` is how the server is named in it.
+   */
+  passwordFor(urlText: string, label: string): string {
+    const url = parseServiceUrl(urlText);
+    const password = url.password ?? this.lookup(urlText)?.url.password;
+    if (password === undefined) {
+      throw new UserError(`no password for ${label} in credentials.conf: add a line ${url.scheme}://${encodeURIComponent(url.user || 'user')}:PASSWORD@${url.host}:${url.port}/`);
+    }
+    return password;
+  }
+
   /** Every password of the file, so that loggers can blank them wherever they appear. */
   secrets(): string[] {
     return this.entries.map((entry) => entry.url.password).filter((password): password is string => !!password);

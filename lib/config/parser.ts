@@ -207,12 +207,7 @@ export class ConfigBuilder {
   private checkUrl(spec: OptionSpec, keyword: string, text: string): string {
     if (text === '') throw new ValueError(`"${keyword}" needs a URL`);
     // `local:` alone is the embedded broker; URL() accepts it as is.
-    let parsed;
-    try {
-      parsed = parseServiceUrl(text);
-    } catch (error) {
-      throw new ValueError(`"${keyword}" ${(error as Error).message}`);
-    }
+    const parsed = aboutOption(keyword, () => parseServiceUrl(text));
     if (spec.schemes && !spec.schemes.includes(parsed.scheme)) {
       throw new ValueError(`"${keyword}" needs a ${spec.schemes.join(', ')} URL, got scheme "${parsed.scheme}"`);
     }
@@ -251,12 +246,12 @@ const SCALAR_PARSERS: Partial<Record<OptionSpec['kind'], (text: string) => Optio
   flag: parseFlag, duration: parseDuration, count: parseCount, size: parseSize, octal: parseOctal,
 };
 
-/** Value parsers say what they need ("needs a duration..."); the message gets the option's name. */
+/** Value and URL parsers say what is wrong ("needs a duration...", "is not a URL"); the message gets the option's name. */
 function aboutOption<T>(keyword: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof ValueError) throw new ValueError(`"${keyword}" ${error.message}`);
+    if (error instanceof ValueError || error instanceof UrlError) throw new ValueError(`"${keyword}" ${error.message}`);
     throw error;
   }
 }

@@ -46,7 +46,7 @@ async function main(): Promise<number> {
   try {
     await runInstance(paths, new InstanceContext(config, instance, logger), workerFor(config, paths, credentials, logger));
   } catch (error) {
-    logger.error(`${config.label} instance ${instance} failed: ${error instanceof Error ? error.message : String(error)}`, error instanceof Error ? { stack: error.stack } : {});
+    logFailure(logger, `${config.label} instance ${instance} failed`, error);
     await closeLogger(logger);
     return 1;
   }
@@ -62,10 +62,15 @@ function workerFor(config: Config, paths: SrPaths, credentials: CredentialsStore
   return new QueueHolder(paths, credentials);
 }
 
+/** One error line; the stack goes with it, shown at logLevel debug. */
+function logFailure(logger: Logger, what: string, error: unknown): void {
+  logger.error(`${what}: ${error instanceof Error ? error.message : String(error)}`, error instanceof Error ? { stack: error.stack } : {});
+}
+
 /** An unexpected error is logged, then the process ends non-zero: its pid file stays, sr sanity restarts it. */
 function installCrashHandlers(logger: Logger): void {
   const crash = (error: unknown) => {
-    logger.error(`instance crashed: ${error instanceof Error ? error.message : String(error)}`, error instanceof Error ? { stack: error.stack } : {});
+    logFailure(logger, 'instance crashed', error);
     void closeLogger(logger).finally(() => process.exit(1));
   };
   process.on('uncaughtException', crash);

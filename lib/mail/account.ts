@@ -37,10 +37,5 @@ export function mailAccount(url: string): MailAccount {
 
 /** The account's password: from the URL if written there, else credentials.conf. */
 export function accountPassword(account: MailAccount, credentials: CredentialsStore): string {
-  const inline = parseServiceUrl(account.url).password;
-  const password = inline ?? credentials.lookup(account.url)?.url.password;
-  if (password === undefined) {
-    throw new UserError(`no password for ${account.label} in credentials.conf: add a line ${account.scheme}://${encodeURIComponent(account.user)}:PASSWORD@${account.host}:${account.port}/`);
-  }
-  return password;
+  return credentials.passwordFor(account.url, account.label);
 }

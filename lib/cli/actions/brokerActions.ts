@@ -42,9 +42,6 @@ async function withBrokers<T>(context: CliContext, work: (sessions: BrokerSessio
   const sessions = new BrokerSessions(context.paths, loadCredentials(context));
   try {
     return await work(sessions);
-  } catch (error) {
-    if (error instanceof Error && /cannot reach/.test(error.message)) throw new UserError(error.message);
-    throw error;
   } finally {
     await sessions.closeAll();
   }

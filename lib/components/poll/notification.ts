@@ -3,9 +3,19 @@ import type { MailAccount } from '../../mail/account.js';
 import type { MessageHeader, WatchedFolder } from '../../mail/imap/imapMailbox.js';
 import { formatPubTime, type Notification } from '../../message.js';
 
-/** `INBOX/Invoices/42.eml`: folder levels, then the UID. A `/` inside a level name is escaped. */
+/** One level of a relPath: a `/` inside a folder name or a UIDL would make a directory, so it is escaped. */
+function pathWord(text: string): string {
+  return text.replaceAll('%', '%25').replaceAll('/', '%2F');
+}
+
+/** `INBOX/Invoices/42.eml`: folder levels, then the UID. */
 export function imapRelPath(folder: WatchedFolder, uid: number): string {
-  return [...folder.levels.map((level) => level.replaceAll('%', '%25').replaceAll('/', '%2F')), `${uid}.eml`].join('/');
+  return [...folder.levels.map(pathWord), `${uid}.eml`].join('/');
+}
+
+/** `<uidl>.eml`: RFC 1939 allows any of 0x21-0x7E in a UIDL, `/` among them. */
+export function pop3RelPath(uidl: string): string {
+  return `${pathWord(uidl)}.eml`;
 }
 
 export function imapNotification(account: MailAccount, folder: WatchedFolder, uidValidity: number, header: MessageHeader): Notification {

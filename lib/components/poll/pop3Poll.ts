@@ -10,11 +10,7 @@ import type { TlsSettings } from '../../mail/tls.js';
 import { formatPubTime, type Notification } from '../../message.js';
 import { acceptedNotification, announceInOrder } from './announce.js';
 import type { MailboxPoll, PassResult, PollContext } from './imapPoll.js';
-
-/** `<uidl>.eml`: a UIDL may hold `/` (RFC 1939 allows 0x21-0x7E), which would be a directory. */
-export function pop3RelPath(uidl: string): string {
-  return `${uidl.replaceAll('%', '%25').replaceAll('/', '%2F')}.eml`;
-}
+import { pop3RelPath } from './notification.js';
 
 export class Pop3Poll implements MailboxPoll {
   private readonly settings: Pop3Settings;

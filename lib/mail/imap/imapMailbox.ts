@@ -16,7 +16,6 @@ export interface WatchedFolder {
 export interface FolderStatus {
   readonly uidValidity: number;
   readonly uidNext: number;
-  readonly messages: number;
 }
 
 export interface MessageHeader {
@@ -115,9 +114,9 @@ export class ImapMailbox {
 
   /** One round trip whatever the folder's size. */
   async status(folder: string): Promise<FolderStatus> {
-    const status = await this.session.status(folder, { uidValidity: true, uidNext: true, messages: true });
+    const status = await this.session.status(folder, { uidValidity: true, uidNext: true });
     if (!status) throw new Error(`${this.account.label}: STATUS ${folder} failed`);
-    return { uidValidity: Number(status.uidValidity ?? 0), uidNext: status.uidNext ?? 0, messages: status.messages ?? 0 };
+    return { uidValidity: Number(status.uidValidity ?? 0), uidNext: status.uidNext ?? 0 };
   }
 
   /**
