@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type ConfigId, configLabel } from './components.js';
 import { ConfigError, ConfigErrors } from './errors.js';
+import type { FileRule } from './fileRules.js';
 import { appliesTo, defaultValue, OPTIONS, type OptionValue } from './options.js';
 import { type Binding, ConfigBuilder, type Mask, type Setting } from './parser.js';
 import { configFile, displayPath, type SrPaths } from './paths.js';
@@ -21,6 +22,8 @@ export class Config {
     readonly settings: ReadonlyMap<string, Setting>,
     readonly masks: readonly Mask[],
     readonly subtopics: readonly Binding[],
+    /** acceptFile / rejectFile, in file order */
+    readonly fileRules: readonly FileRule[],
     readonly env: Readonly<Record<string, string>>,
     readonly headers: Readonly<Record<string, string>>,
   ) {}
@@ -78,5 +81,5 @@ export function loadConfig(paths: SrPaths, id: ConfigId, commandLine: CommandLin
   layer(file, false, false);
   for (const [keyword, value] of commandLine) builder.readCommandLine(keyword, value);
   if (builder.errors.length > 0) throw new ConfigErrors(builder.errors);
-  return new Config(id, file, builder.values, builder.masks, builder.subtopics, builder.env, builder.headers);
+  return new Config(id, file, builder.values, builder.masks, builder.subtopics, builder.fileRules, builder.env, builder.headers);
 }

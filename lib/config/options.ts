@@ -9,7 +9,9 @@ export type OptionKind =
   /** every occurrence appends a value */
   | 'list' | 'urlList'
   /** order-sensitive rules (sr3.md 3.4): each line snapshots the options above it */
-  | 'mask' | 'subtopic';
+  | 'mask' | 'subtopic'
+  /** acceptFile / rejectFile: one ordered list of rules on decoded file names */
+  | 'fileRule';
 
 export type OptionValue = boolean | number | string | readonly string[] | undefined;
 
@@ -60,10 +62,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Exchange to announce on; default xs_<post_broker user>.' },
   { name: 'post_topicPrefix', kind: 'str', aliases: ['post_topic_prefix'],
     help: 'Topic prefix of announcements; default the topicPrefix.' },
-  { name: 'post_baseUrl', kind: 'str', template: true, aliases: ['post_base_url', 'post_baseurl'],
-    help: 'baseUrl of the files announced downstream (default file:).' },
-  { name: 'post_baseDir', kind: 'str', template: true, aliases: ['post_base_dir', 'post_basedir'],
-    help: 'Local root removed from file paths when announcing them.' },
+  { name: 'post_baseUrl', kind: 'str', default: { subscribe: 'file:' }, aliases: ['post_base_url', 'post_baseurl'],
+    help: 'baseUrl of the files a subscribe announces downstream.' },
+  { name: 'post_baseDir', kind: 'str', aliases: ['post_base_dir', 'post_basedir'],
+    help: 'Local root removed from file paths when announcing them; without it the relPath is the absolute path.' },
 
   // What to take
   { name: 'accept', kind: 'mask',
@@ -74,6 +76,44 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Take notifications that no accept or reject rule matched.' },
   { name: 'directory', kind: 'str', template: true, components: ['subscribe'],
     help: 'Where files are written; ${%Y%m%d}-style dates and message fields are filled in per message.' },
+
+  // What a subscribe writes (docs/filters.md for the file rules)
+  { name: 'attachmentsOnly', kind: 'flag', default: true, components: ['subscribe'],
+    help: 'Write only attachments; off also writes each text and HTML body as a file (body.txt, body.html).' },
+  { name: 'inline', kind: 'enum', choices: ['keep', 'skip'], default: 'keep', components: ['subscribe'],
+    help: 'Parts shown inside the message (images of an HTML mail, Content-Disposition inline): keep writes them as attachments, skip leaves them out.' },
+  { name: 'decodeDepth', kind: 'count', default: 3, components: ['subscribe'],
+    help: 'Attached messages (message/rfc822) are opened this many levels deep; deeper ones are written whole as .eml files.' },
+  { name: 'acceptFile', kind: 'fileRule', components: ['subscribe'],
+    help: 'Regex, plain or /between slashes/ with flags i, m, s, u, on the whole decoded file name: keep the files it matches. Tried in order with rejectFile.' },
+  { name: 'rejectFile', kind: 'fileRule', components: ['subscribe'],
+    help: 'Regex on the whole decoded file name: leave out the files it matches. Tried in order with acceptFile.' },
+  { name: 'acceptUnmatchedFile', kind: 'flag', default: true, components: ['subscribe'],
+    help: 'Keep the decoded files that no acceptFile or rejectFile rule matched.' },
+  { name: 'sidecar', kind: 'flag', default: false, components: ['subscribe'],
+    help: 'Beside each file, write <file>.json with where it came from: account, folder, UIDVALIDITY, UID or UIDL, Message-ID, subject, from, date, MIME part, type, size, sha256.' },
+  { name: 'saveRaw', kind: 'flag', default: false, components: ['subscribe'],
+    help: 'Also keep each message as it came, as <UID or UIDL>.eml under rawDirectory (a local backup).' },
+  { name: 'rawDirectory', kind: 'str', template: true, components: ['subscribe'],
+    help: 'Where saveRaw keeps messages; templates as for directory. Default: the directory.' },
+  { name: 'maxMessageSize', kind: 'size', default: 0, components: ['subscribe'],
+    help: 'A message larger than this is not downloaded but quarantined; 0 takes any size.' },
+
+  // What a subscribe does on the mail server, and with failures
+  { name: 'mailAction', kind: 'str', default: 'none', components: ['subscribe'],
+    help: 'Once the files and their notifications are safe: none, seen, flag <keyword>, move <folder> (created when missing) or delete. POP3 knows none and delete.' },
+  { name: 'delete', kind: 'flag', default: false, components: ['subscribe'],
+    help: 'sr3 spelling of mailAction delete: delete each message from the server once its files are safe.' },
+  { name: 'attempts', kind: 'count', default: 3, components: ['subscribe'],
+    help: 'A message failing this many times for a reason retrying cannot cure (undecodable, too large, not the announced message) is quarantined.' },
+  { name: 'retry_ttl', kind: 'duration', default: 0, components: ['subscribe'], aliases: ['retry_expire'],
+    help: 'A message still failing for a passing reason (server or broker down) is retried, with growing pauses, for this long; 0 retries forever. It stays on the mail server either way.' },
+  { name: 'nodupe_ttl', kind: 'duration', default: 30 * 86400, components: ['subscribe'], aliases: ['suppress_duplicates', 'no_duplicates', 'caching'],
+    help: 'How long a message done is remembered by its server identity and Message-ID, so that a redelivered or re-announced one writes nothing again.' },
+  { name: 'quarantineDirectory', kind: 'str', components: ['subscribe'],
+    help: 'Where quarantined messages go, each as .eml with a .reason.txt; default quarantine/ in the config\'s state directory.' },
+  { name: 'quarantineFolder', kind: 'str', components: ['subscribe'],
+    help: 'IMAP folder (created when missing) a quarantined message is moved to; without it the message gets the $Quarantined keyword and stays.' },
 
   // Where mail comes from
   { name: 'pollUrl', kind: 'urlList', schemes: MAIL_SCHEMES, components: ['poll'], aliases: ['destination'],

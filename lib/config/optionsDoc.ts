@@ -6,7 +6,7 @@ import { formatDuration } from './values.js';
 const KIND_WORDS: Record<OptionSpec['kind'], string> = {
   flag: 'on/off', duration: 'duration', count: 'number', size: 'size', octal: 'octal mode', str: 'text',
   url: 'URL', enum: 'one of', set: 'set', list: 'text, repeatable', urlList: 'URL, repeatable',
-  mask: 'regex, order matters', subtopic: 'topic, order matters',
+  mask: 'regex, order matters', subtopic: 'topic, order matters', fileRule: 'regex, order matters',
 };
 
 function shown(spec: OptionSpec, value: OptionValue): string {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Component } from './components.js';
 import { ConfigError } from './errors.js';
+import { FILE_RULE_OPTIONS, type FileRule, fileRule, FileRuleError } from './fileRules.js';
 import { appliesTo, findOption, knownWords, type OptionSpec, type OptionValue } from './options.js';
 import { parseServiceUrl, UrlError } from './urls.js';
 import { applySetValue, parseCount, parseDuration, parseFlag, parseOctal, parseSize, ValueError } from './values.js';
@@ -55,6 +56,7 @@ export class ConfigBuilder {
   readonly values = new Map<string, Setting>();
   readonly masks: Mask[] = [];
   readonly subtopics: Binding[] = [];
+  readonly fileRules: FileRule[] = [];
   readonly env: Record<string, string> = {};
   readonly headers: Record<string, string> = {};
   readonly errors: ConfigError[] = [];
@@ -201,6 +203,7 @@ export class ConfigBuilder {
       case 'urlList': return set([...((current as string[] | undefined) ?? []), this.checkUrl(spec, keyword, text)]);
       case 'mask': return this.addMask(spec.name as Mask['action'], text, where);
       case 'subtopic': return this.addSubtopic(text, where);
+      case 'fileRule': return this.addFileRule(spec.name as keyof typeof FILE_RULE_OPTIONS, text, where);
     }
   }
 
@@ -227,6 +230,15 @@ export class ConfigBuilder {
     }
     const directory = this.values.get('directory')?.value as string | undefined;
     this.masks.push({ action, pattern: text, regex, directory, where });
+  }
+
+  private addFileRule(option: keyof typeof FILE_RULE_OPTIONS, text: string, where: Location): void {
+    try {
+      this.fileRules.push({ ...fileRule(FILE_RULE_OPTIONS[option], text), where });
+    } catch (error) {
+      if (error instanceof FileRuleError) throw new ValueError(`${option} ${error.message}`);
+      throw error;
+    }
   }
 
   private addSubtopic(text: string, where: Location): void {

@@ -2,6 +2,8 @@
 // imapflow: what tests of the poll and the subscribe arrange and check.
 import fs from 'node:fs';
 import { ImapFlow } from 'imapflow';
+import { mailAccount } from '../../lib/mail/account.js';
+import { Pop3Client } from '../../lib/mail/pop3/pop3Client.js';
 import type { Bench } from './bench.js';
 
 export interface StoredMessage {
@@ -99,4 +101,29 @@ export async function emptyFolder(bench: Bench, user: string, folder: string): P
       lock.release();
     }
   });
+}
+
+export async function folderUidValidity(bench: Bench, user: string, folder: string): Promise<number> {
+  return withSession(bench, user, async (client) => {
+    const status = await client.status(folder, { uidValidity: true });
+    if (!status) throw new Error(`STATUS ${folder} failed`);
+    return Number(status.uidValidity);
+  });
+}
+
+/** The UIDLs of a POP3 mailbox, in message order. */
+export async function popUidls(bench: Bench, user: string): Promise<string[]> {
+  const account = bench.dovecot.users.find((candidate) => candidate.name === user);
+  if (!account) throw new Error(`no bench user ${user}`);
+  const client = await Pop3Client.connect({
+    account: mailAccount(`pops://${user}@127.0.0.1:${bench.dovecot.ports.pop3s}/`),
+    password: account.password,
+    tls: { required: true, verify: true, ca: [fs.readFileSync(bench.dovecot.caCert)] },
+    timeoutMs: 30000,
+  });
+  try {
+    return (await client.uidl()).map((entry) => entry.uidl);
+  } finally {
+    await client.quit();
+  }
 }

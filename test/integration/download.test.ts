@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { mailAccount } from '../../lib/mail/account.js';
-import { downloadImap, downloadPop3, MessageGone, MessageMismatch } from '../../lib/mail/download.js';
-import { ImapMailbox } from '../../lib/mail/imap/imapMailbox.js';
-import { Pop3Client } from '../../lib/mail/pop3/pop3Client.js';
+import { ImapSource } from '../../lib/mail/imap/imapSource.js';
+import { MessageGone, MessageMismatch } from '../../lib/mail/mailSource.js';
+import { Pop3Source } from '../../lib/mail/pop3/pop3Source.js';
 import type { TlsSettings } from '../../lib/mail/tls.js';
 import { type Bench, getBench } from '../bench/bench.js';
-import { appendMessages, emptyFolder, listMessages } from '../bench/mailbox.js';
+import { appendMessages, emptyFolder, folderUidValidity, listMessages, popUidls } from '../bench/mailbox.js';
 
 let bench: Bench;
 let tls: TlsSettings;
@@ -41,23 +41,23 @@ const EIGHT_BIT = Buffer.concat(Array.from({ length: 12000 }, () => Buffer.conca
 
 describe('download by IMAP coordinates', () => {
   const folder = `dl${Date.now().toString(36)}`;
-  let mailbox: ImapMailbox;
+  let source: ImapSource;
   let uidValidity: number;
   const sent = [message('small', 'hello\r\n'), message('large 8-bit', EIGHT_BIT)];
   let uids: number[];
 
   before(async () => {
     uids = await appendMessages(bench, 'ingest', folder, sent.map((m) => m.raw));
-    mailbox = new ImapMailbox({ account: mailAccount(`imaps://ingest@127.0.0.1:${bench.dovecot.ports.imaps}/`), password: 'ingest-secret', tls, timeoutMs: 30000 });
-    await mailbox.connect();
-    uidValidity = (await mailbox.status(folder)).uidValidity;
+    source = new ImapSource({ account: mailAccount(`imaps://ingest@127.0.0.1:${bench.dovecot.ports.imaps}/`), password: 'ingest-secret', tls, timeoutMs: 30000 });
+    uidValidity = await folderUidValidity(bench, 'ingest', folder);
   });
-  after(async () => mailbox.close());
+  after(async () => source.close());
+  const at = (uid: number, validity = uidValidity) => ({ protocol: 'imap' as const, folder, uidValidity: validity, uid });
 
   it('streams each message byte for byte, without marking it \\Seen', async () => {
     for (const [index, { raw, messageId }] of sent.entries()) {
       const { sink, bytes } = collector();
-      const octets = await downloadImap(mailbox, folder, uidValidity, uids[index]!, { messageId, size: raw.length }, sink);
+      const octets = await source.download(at(uids[index]!), { messageId, size: raw.length }, sink);
       assert.equal(octets, raw.length);
       assert.ok(bytes().equals(raw), `message ${index + 1} byte for byte`);
     }
@@ -67,18 +67,18 @@ describe('download by IMAP coordinates', () => {
 
   it('refuses a message other than the one announced, naming both', async () => {
     await assert.rejects(
-      downloadImap(mailbox, folder, uidValidity, uids[0]!, { messageId: '<someone-else@example.org>' }, new PassThrough()),
+      source.download(at(uids[0]!), { messageId: '<someone-else@example.org>' }, new PassThrough()),
       (error: unknown) => error instanceof MessageMismatch && error.message.includes(sent[0]!.messageId) && error.message.includes('<someone-else@example.org>'),
     );
   });
 
   it('says when the folder was recreated (UIDVALIDITY) or the UID is gone', async () => {
     await assert.rejects(
-      downloadImap(mailbox, folder, uidValidity + 1, uids[0]!, {}, new PassThrough()),
+      source.download(at(uids[0]!, uidValidity + 1), {}, new PassThrough()),
       (error: unknown) => error instanceof MessageGone && error.message.includes(`UIDVALIDITY is ${uidValidity}, the notification's ${uidValidity + 1}`),
     );
     await assert.rejects(
-      downloadImap(mailbox, folder, uidValidity, 9999, {}, new PassThrough()),
+      source.download(at(9999), {}, new PassThrough()),
       (error: unknown) => error instanceof MessageGone && /UID 9999 is no longer on the server/.test(error.message),
     );
   });
@@ -89,20 +89,21 @@ describe('download by POP3 UIDL', () => {
     await emptyFolder(bench, 'postal', 'INBOX');
     const sent = [message('one', 'first\r\n'), message('two', EIGHT_BIT)];
     await appendMessages(bench, 'postal', 'INBOX', sent.map((m) => m.raw));
-    const client = await Pop3Client.connect({ account: mailAccount(`pops://postal@127.0.0.1:${bench.dovecot.ports.pop3s}/`), password: 'postal-secret', tls, timeoutMs: 30000 });
+    const source = new Pop3Source({ account: mailAccount(`pops://postal@127.0.0.1:${bench.dovecot.ports.pop3s}/`), password: 'postal-secret', tls, timeoutMs: 30000 });
+    const list = await popUidls(bench, 'postal');
+    const at = (uidl: string) => ({ protocol: 'pop3' as const, uidl });
     try {
-      const list = await client.uidl();
       const { sink, bytes } = collector();
-      const octets = await downloadPop3(client, 'pops://postal@127.0.0.1/', list[1]!.uidl, { messageId: sent[1]!.messageId, size: sent[1]!.raw.length }, sink);
+      const octets = await source.download(at(list[1]!), { messageId: sent[1]!.messageId, size: sent[1]!.raw.length }, sink);
       assert.equal(octets, sent[1]!.raw.length);
       assert.ok(bytes().equals(sent[1]!.raw));
-      await assert.rejects(downloadPop3(client, 'pops://postal@127.0.0.1/', 'no-such-uidl', {}, new PassThrough()), MessageGone);
+      await assert.rejects(source.download(at('no-such-uidl'), {}, new PassThrough()), MessageGone);
       await assert.rejects(
-        downloadPop3(client, 'pops://postal@127.0.0.1/', list[0]!.uidl, { messageId: sent[1]!.messageId }, new PassThrough()),
+        source.download(at(list[0]!), { messageId: sent[1]!.messageId }, new PassThrough()),
         (error: unknown) => error instanceof MessageMismatch && error.message.includes(sent[0]!.messageId),
       );
     } finally {
-      await client.quit();
+      await source.close();
     }
   });
 });

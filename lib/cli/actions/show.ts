@@ -36,7 +36,7 @@ function describe(config: Config): string[] {
     lines.push(`${text.padEnd(48)} # ${where ? (where.line > 0 ? `${where.file}:${where.line}` : where.file) : 'default'}`);
   for (const [name, value] of Object.entries(config.env)) row(`declare env ${name}=${value}`, undefined);
   for (const spec of OPTIONS) {
-    if (spec.kind === 'mask' || spec.kind === 'subtopic') continue;
+    if (spec.kind === 'mask' || spec.kind === 'subtopic' || spec.kind === 'fileRule') continue;
     const setting = config.settings.get(spec.name);
     if (setting === undefined || setting.value === undefined) continue;
     for (const text of formatValue(spec, setting.value)) row(`${spec.name} ${text}`, setting.where);
@@ -48,6 +48,7 @@ function describe(config: Config): string[] {
   for (const mask of config.masks) {
     row(`${mask.action} ${mask.pattern}${mask.directory ? `  (into ${mask.directory})` : ''}`, mask.where);
   }
+  for (const rule of config.fileRules) row(`${rule.action}File ${rule.pattern}`, rule.where);
   return lines;
 }
 

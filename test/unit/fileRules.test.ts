@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fileAccepted, fileRegex, fileRule, FileRuleError } from '../../lib/decode/fileFilters.js';
+import { fileAccepted, fileRegex, fileRule, FileRuleError } from '../../lib/config/fileRules.js';
 
 describe('file name filters (acceptFile, rejectFile)', () => {
   it('match the whole name, plain or between slashes with flags', () => {

@@ -9,7 +9,12 @@ export interface FileRule {
   /** as written in the config */
   readonly pattern: string;
   readonly regex: RegExp;
+  /** the config line it came from, for sr show */
+  readonly where?: { readonly file: string; readonly line: number };
 }
+
+/** The option words, as sr3 spells its own accept/reject. */
+export const FILE_RULE_OPTIONS = { acceptFile: 'accept', rejectFile: 'reject' } as const;
 
 export class FileRuleError extends Error {}
 

@@ -1,0 +1,141 @@
+// A subscribe's IMAP connection to one account: messages are downloaded by UID after the
+// folder's UIDVALIDITY and the message's Message-ID are checked, streamed; actions go by
+// UID sets, one command for a whole batch. The folder stays selected (read-write) between
+// messages, so a run of messages from one folder costs no SELECT each.
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Writable } from 'node:stream';
+import type { ImapFlow } from 'imapflow';
+import {
+  checkMessageId, checkSize, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone,
+} from '../mailSource.js';
+import { type ImapConnectionSettings, imapClient } from './imapMailbox.js';
+
+type ImapCoordinates = Extract<MessageCoordinates, { protocol: 'imap' }>;
+
+function counter(): Transform & { octets: number } {
+  const counting = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      counting.octets += chunk.length;
+      done(null, chunk);
+    },
+  }) as Transform & { octets: number };
+  counting.octets = 0;
+  return counting;
+}
+
+/** Answers from the server that say the folder exists already (RFC 5530 ALREADYEXISTS, or the words). */
+function alreadyExists(error: unknown): boolean {
+  const e = error as { serverResponseCode?: string; responseText?: string };
+  return e.serverResponseCode === 'ALREADYEXISTS' || /exists/i.test(e.responseText ?? '');
+}
+
+export class ImapSource implements MailSource {
+  private client: ImapFlow | undefined;
+  private readonly created = new Set<string>();
+
+  constructor(private readonly settings: ImapConnectionSettings) {}
+
+  get account() {
+    return this.settings.account;
+  }
+
+  private async session(): Promise<ImapFlow> {
+    if (this.client?.usable) return this.client;
+    this.client?.close();
+    const client = imapClient(this.settings);
+    this.client = client;
+    try {
+      await client.connect();
+    } catch (error) {
+      this.client = undefined;
+      throw error;
+    }
+    return client;
+  }
+
+  /** Runs `work` with the folder selected; a connection that failed is dropped, to be opened again. */
+  private async inFolder<T>(folder: string, uidValidity: number | undefined, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+    const client = await this.session();
+    try {
+      const lock = await client.getMailboxLock(folder);
+      try {
+        const current = client.mailbox ? Number(client.mailbox.uidValidity) : undefined;
+        if (uidValidity !== undefined && current !== uidValidity) {
+          throw new MessageGone(`${this.account.label} ${folder}: the folder's UIDVALIDITY is ${current}, the notification's ${uidValidity}: the folder was recreated`);
+        }
+        return await work(client);
+      } finally {
+        lock.release();
+      }
+    } catch (error) {
+      if (!client.usable) this.client = undefined;
+      throw error;
+    }
+  }
+
+  async download(at: MessageCoordinates, expected: ExpectedMessage, sink: Writable): Promise<number> {
+    const { folder, uidValidity, uid } = at as ImapCoordinates;
+    const where = `${this.account.label} ${folder} UID ${uid}`;
+    const counting = counter();
+    await this.inFolder(folder, uidValidity, async (client) => {
+      const found = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });
+      if (!found) throw new MessageGone(`${where} is no longer on the server`);
+      checkMessageId(where, expected, found.envelope?.messageId);
+      const download = await client.download(String(uid), undefined, { uid: true });
+      if (!('content' in download) || !download.content) throw new MessageGone(`${where} is no longer on the server`);
+      await pipeline(download.content, counting, sink);
+    });
+    checkSize(where, expected, counting.octets);
+    return counting.octets;
+  }
+
+  async apply(action: MailAction, messages: readonly MessageCoordinates[]): Promise<void> {
+    if (action.kind === 'none' || messages.length === 0) return;
+    // One command per folder and UIDVALIDITY: a UID means nothing outside its folder's UIDVALIDITY.
+    const groups = new Map<string, ImapCoordinates[]>();
+    for (const message of messages as readonly ImapCoordinates[]) {
+      const key = `${message.uidValidity}\u0000${message.folder}`;
+      groups.set(key, [...(groups.get(key) ?? []), message]);
+    }
+    for (const group of groups.values()) {
+      const { folder, uidValidity } = group[0]!;
+      const uids = group.map((message) => message.uid).join(',');
+      if (action.kind === 'move') await this.ensureFolder(action.folder);
+      try {
+        await this.inFolder(folder, uidValidity, async (client) => {
+          switch (action.kind) {
+            case 'seen': await client.messageFlagsAdd(uids, ['\\Seen'], { uid: true }); break;
+            case 'flag': await client.messageFlagsAdd(uids, [action.keyword], { uid: true }); break;
+            case 'delete': await client.messageDelete(uids, { uid: true }); break;
+            // imapflow uses MOVE where the server has it, else COPY, \Deleted and EXPUNGE.
+            case 'move': await client.messageMove(uids, action.folder, { uid: true }); break;
+          }
+        });
+      } catch (error) {
+        // The folder recreated since: none of these UIDs names our messages any more; nothing to tidy.
+        if (!(error instanceof MessageGone)) throw error;
+      }
+    }
+  }
+
+  /** Creates the target folder of a move the first time it is needed. */
+  private async ensureFolder(folder: string): Promise<void> {
+    if (this.created.has(folder)) return;
+    const client = await this.session();
+    try {
+      await client.mailboxCreate(folder);
+    } catch (error) {
+      if (!alreadyExists(error)) {
+        if (!client.usable) this.client = undefined;
+        throw error;
+      }
+    }
+    this.created.add(folder);
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.logout().catch(() => client.close());
+  }
+}
