@@ -1,0 +1,155 @@
+// Writing one output file so that nobody ever sees half of it and nothing is overwritten:
+// the bytes go to a hidden temporary name in the target directory, hashed on the way
+// (sha256 for the sidecar, sha512 for the downstream identity), fsynced, then linked
+// under the final name, which fails rather than replace a file already there. A name
+// already taken by the same bytes means the file is there already (written by an earlier
+// try of the same message, or the very same attachment in another message): nothing more
+// is written. A name taken by other bytes gets a suffix derived from the message and part,
+// so a retry of the message chooses the same name again and finds its own file.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface PlacedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+  /** base64, as sr3 writes identities */
+  readonly sha512: string;
+  /** the same bytes were already under that name: nothing was written */
+  readonly alreadyPresent: boolean;
+}
+
+/** Room kept in a name for `~0123abcd-99` and `.json`. */
+export const SUFFIX_RESERVE_BYTES = 18;
+
+const FILE_MODE = 0o644;
+
+/** A Writable into a file descriptor that hashes what it writes and fsyncs at the end. */
+class HashingWriter extends Writable {
+  readonly sha256 = crypto.createHash('sha256');
+  readonly sha512 = crypto.createHash('sha512');
+  size = 0;
+
+  constructor(private readonly fd: number) {
+    super({ highWaterMark: 256 * 1024 });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.sha256.update(chunk);
+    this.sha512.update(chunk);
+    this.size += chunk.length;
+    writeAll(this.fd, chunk, 0, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    fs.fsync(this.fd, (error) => callback(error));
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer, offset: number, callback: (error?: Error | null) => void): void {
+  fs.write(fd, chunk, offset, chunk.length - offset, null, (error, written) => {
+    if (error) return callback(error);
+    if (offset + written < chunk.length) return writeAll(fd, chunk, offset + written, callback);
+    callback();
+  });
+}
+
+export class StagedFile {
+  private readonly writer: HashingWriter;
+  private finished = false;
+
+  private constructor(readonly directory: string, readonly name: string, readonly tempPath: string, private readonly fd: number) {
+    this.writer = new HashingWriter(fd);
+    this.writer.once('finish', () => { this.finished = true; });
+  }
+
+  /** A temporary file in `directory` (created when missing) that will become `name`. */
+  static create(directory: string, name: string): StagedFile {
+    fs.mkdirSync(directory, { recursive: true });
+    const tempPath = path.join(directory, `.${crypto.randomBytes(6).toString('hex')}.tmp`);
+    return new StagedFile(directory, name, tempPath, fs.openSync(tempPath, 'wx', FILE_MODE));
+  }
+
+  /** Where the bytes go; ending it flushes and fsyncs them. */
+  get stream(): Writable {
+    return this.writer;
+  }
+
+  /** Writes a whole buffer (a sidecar) and ends the stream. */
+  async writeAll(content: Buffer): Promise<void> {
+    await pipeline(async function* () { yield content; }, this.writer);
+  }
+
+  /**
+   * Moves the finished file to its name, or to `<stem>~<tag>[-n]<ext>` when the name holds
+   * other bytes; `tag` must be the same on every try of the same message part.
+   */
+  async place(tag: string): Promise<PlacedFile> {
+    if (!this.finished) throw new Error(`${this.tempPath}: placed before it was written`);
+    fs.closeSync(this.fd);
+    const hashes = { sha256: this.writer.sha256.digest('hex'), sha512: this.writer.sha512.digest('base64'), size: this.writer.size };
+    try {
+      for (const candidate of candidateNames(this.name, tag)) {
+        const target = path.join(this.directory, candidate);
+        try {
+          fs.linkSync(this.tempPath, target);
+          return { path: target, ...hashes, alreadyPresent: false };
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
+        if (await sameContent(target, hashes.size, hashes.sha256)) return { path: target, ...hashes, alreadyPresent: true };
+      }
+      throw new Error(`${path.join(this.directory, this.name)}: every name for it is taken by other files`);
+    } finally {
+      fs.rmSync(this.tempPath, { force: true });
+    }
+  }
+
+  /** Gives up: the temporary file is removed. */
+  discard(): void {
+    this.writer.destroy();
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // closed already
+    }
+    fs.rmSync(this.tempPath, { force: true });
+  }
+}
+
+function* candidateNames(name: string, tag: string): Generator<string> {
+  yield name;
+  const dot = name.lastIndexOf('.');
+  const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  yield `${stem}~${tag}${extension}`;
+  for (let n = 2; n < 100; n += 1) yield `${stem}~${tag}-${n}${extension}`;
+}
+
+async function sameContent(file: string, size: number, sha256: string): Promise<boolean> {
+  try {
+    if (fs.statSync(file).size !== size) return false;
+    const hash = crypto.createHash('sha256');
+    await pipeline(fs.createReadStream(file), hash);
+    return hash.digest('hex') === sha256;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes the new names in a directory durable (a rename or link lives in the directory). */
+export function syncDirectory(directory: string): void {
+  const fd = fs.openSync(directory, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** An 8-hex tag from what identifies a message part on its server. */
+export function partTag(...identity: readonly string[]): string {
+  return crypto.createHash('sha256').update(identity.join('\u0000')).digest('hex').slice(0, 8);
+}
