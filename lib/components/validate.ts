@@ -8,6 +8,7 @@ import type { Config } from '../config/load.js';
 import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule.js';
 import { accountPassword, mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
+import { checkSubscribe } from './subscribe/settings.js';
 
 /** Fails, before anything starts, when a server the config names has no password in credentials.conf. */
 export function checkCredentials(config: Config, credentials: CredentialsStore): void {
@@ -30,6 +31,7 @@ export function validateConfig(config: Config): void {
     }
   }
   if (config.id.component === 'poll') validatePoll(config, at);
+  if (config.id.component === 'subscribe') checkSubscribe(config, at);
   if (errors.length > 0) throw new ConfigErrors(errors);
 }
 

@@ -4,7 +4,7 @@
 // (message/rfc822) are opened by feeding their body to a nested walk, up to a depth; below
 // that they are handed over whole, as .eml. Memory does not depend on a part's size: a body
 // chunk is written before the next one is read.
-import { PassThrough, type Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Splitter } from '@zone-eu/mailsplit';
 import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit/lib/types.js';
@@ -90,11 +90,16 @@ function fallbackName(kind: PartKind, contentType: string, partPath: string, bod
   return `part-${partPath}.${extension}`;
 }
 
-/** Text bodies are written as UTF-8 whatever charset they came in. */
-function toUtf8(charset: string | false): NodeJS.ReadWriteStream | undefined {
+/** Text bodies are written as UTF-8 whatever charset they came in (a decoder keeps a character split across chunks). */
+function toUtf8(charset: string | false): Transform | undefined {
   const name = (charset || 'us-ascii').toLowerCase();
   if (name === 'utf-8' || name === 'utf8' || name === 'us-ascii' || !iconv.encodingExists(name)) return undefined;
-  return iconv.decodeStream(name).pipe(iconv.encodeStream('utf-8')) as unknown as NodeJS.ReadWriteStream;
+  const decoder = iconv.getDecoder(name);
+  const utf8 = (text: string | undefined) => (text ? Buffer.from(text, 'utf8') : undefined);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) { done(null, utf8(decoder.write(chunk))); },
+    flush(done) { done(null, utf8(decoder.end())); },
+  });
 }
 
 interface OpenPart {

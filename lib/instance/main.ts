@@ -8,9 +8,9 @@ import { ConfigErrors, UsageError, UserError } from '../config/errors.js';
 import { type Config, loadConfig } from '../config/load.js';
 import { credentialsFile, instanceStem, resolvePaths, type SrPaths } from '../config/paths.js';
 import { closeLogger, createConsoleLogger, createInstanceLogger, type Logger, type LogLevel } from '../log/logger.js';
-import { QueueHolder } from './brokerLink.js';
 import { InstanceContext, runInstance, type Worker } from './runtime.js';
 import { PollWorker } from '../components/poll/pollWorker.js';
+import { SubscribeWorker } from '../components/subscribe/subscribeWorker.js';
 import { checkCredentials, validateConfig } from '../components/validate.js';
 
 function parseArguments(words: readonly string[]): { id: ConfigId; instance: number; options: ReturnType<typeof parseOptionWords> } {
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   for (const warning of credentials.warnings) logger.warning(warning);
   installCrashHandlers(logger);
   try {
-    await runInstance(paths, new InstanceContext(config, instance, logger), workerFor(config, paths, credentials, logger));
+    await runInstance(paths, new InstanceContext(config, instance, logger), workerFor(config, paths, credentials));
   } catch (error) {
     logFailure(logger, `${config.label} instance ${instance} failed`, error);
     await closeLogger(logger);
@@ -54,12 +54,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The component's work. The subscribe's comes with its own module; until then its instances
- * keep their queue and heartbeat only and say so, rather than pretend to download mail. */
-function workerFor(config: Config, paths: SrPaths, credentials: CredentialsStore, logger: Logger): Worker {
-  if (config.id.component === 'poll') return new PollWorker(paths, credentials);
-  logger.warning(`${config.label}: this version of mailpump does not download mail yet; the instance holds its queue and waits`);
-  return new QueueHolder(paths, credentials);
+function workerFor(config: Config, paths: SrPaths, credentials: CredentialsStore): Worker {
+  return config.id.component === 'poll' ? new PollWorker(paths, credentials) : new SubscribeWorker(paths, credentials);
 }
 
 /** One error line; the stack goes with it, shown at logLevel debug. */

@@ -36,7 +36,7 @@ function alive(pid: number): boolean {
 }
 
 /** Fast heartbeats so hangs show in seconds, not minutes. */
-const QUICK = ['metrics_writeInterval 1s', 'runStateThreshold_hung 4s', 'stop_timeout 10s'];
+const QUICK = ['directory ${HOME}/files', 'metrics_writeInterval 1s', 'runStateThreshold_hung 4s', 'stop_timeout 10s'];
 
 describe('instances', () => {
   it('start, crash, sanity and stop: the whole cycle on real processes', async () => {
@@ -124,7 +124,7 @@ describe('instances', () => {
   });
 
   it('stop sends SIGKILL to an instance that ignores SIGTERM for longer than stop_timeout', async () => {
-    box.writeConfig('subscribe/mail.conf', ['stop_timeout 1s'].join('\n'));
+    box.writeConfig('subscribe/mail.conf', ['directory ${HOME}/files', 'stop_timeout 1s'].join('\n'));
     // A process with an instance's command line that ignores SIGTERM: a stuck instance.
     const stuck = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000);', INSTANCE_ENTRY, 'subscribe/mail', '1'], { stdio: 'ignore' });
     try {

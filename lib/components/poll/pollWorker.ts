@@ -12,7 +12,7 @@ import { openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import { accountPassword, mailAccount } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
-import { Pop3Error } from '../../mail/pop3/pop3Client.js';
+import { describeMailError } from '../../mail/mailErrors.js';
 import { tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
 import { ImapPoll, type MailboxPoll, type PollContext } from './imapPoll.js';
@@ -136,15 +136,4 @@ export class PollWorker implements Worker {
       context.count('errors');
     }
   }
-}
-
-/** A mail error in words for the log: the account and the server's answer, never a password. */
-export function describeMailError(error: unknown, user: string): string {
-  const details = error as { authenticationFailed?: boolean; responseText?: string; tlsFailed?: boolean; code?: string; message?: string };
-  const tlsRefused = (why: string) => `TLS refused: ${why} (set "tls off" only on a trusted network)`;
-  if (error instanceof Pop3Error) return error.kind === 'tls' ? tlsRefused(error.message) : error.message;
-  if (details.authenticationFailed) return `login failed for ${user}${details.responseText ? `: ${details.responseText}` : ''}`;
-  if (details.tlsFailed) return tlsRefused(details.message ?? 'the server did not upgrade the connection');
-  if (details.code === 'ECONNREFUSED') return 'connection refused';
-  return details.message ?? String(error);
 }

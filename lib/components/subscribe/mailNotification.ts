@@ -1,0 +1,59 @@
+// What a subscribe reads from a mail notification (design.md "The mail notification"): the
+// account (baseUrl), where the message is (folder, UIDVALIDITY and UID, or UIDL), what it is
+// expected to be (Message-ID, size), and the keys it is remembered by once done.
+import { UserError } from '../../config/errors.js';
+import { type MailAccount, mailAccount } from '../../mail/account.js';
+import type { ExpectedMessage, MessageCoordinates } from '../../mail/mailSource.js';
+import type { MailFields, Notification } from '../../message.js';
+
+export interface MailMessageRef {
+  readonly account: MailAccount;
+  readonly at: MessageCoordinates;
+  readonly expected: ExpectedMessage;
+  readonly mail: MailFields;
+  /** `<account label> INBOX UID 42`, for logs */
+  readonly where: string;
+  /** the message on its server: UIDs mean nothing outside their folder's UIDVALIDITY */
+  readonly serverKey: string;
+  /** the message by what it is: the same mail found again (copied, delivered twice) is not ingested twice */
+  readonly contentKey: string | undefined;
+}
+
+/** The notification names no mail message (not from a mail poll, or its `mail` fields are missing). */
+export class NotMailNotification extends Error {}
+
+export function mailMessageRef(notification: Notification): MailMessageRef {
+  let account: MailAccount;
+  try {
+    account = mailAccount(notification.baseUrl);
+  } catch (error) {
+    if (error instanceof UserError) throw new NotMailNotification(`baseUrl ${notification.baseUrl} is not a mailbox (${error.message})`);
+    throw error;
+  }
+  const mail = notification.mail ?? {};
+  const expected: ExpectedMessage = {
+    ...(typeof mail.messageId === 'string' && mail.messageId !== '' ? { messageId: mail.messageId } : {}),
+    ...(typeof notification.size === 'number' ? { size: notification.size } : {}),
+  };
+  const contentKey = expected.messageId ? `msgid:${expected.messageId}|${expected.size ?? ''}` : undefined;
+  if (account.protocol === 'imap') {
+    const { folder, uidValidity, uid } = mail;
+    if (typeof folder !== 'string' || !Number.isInteger(uidValidity) || !Number.isInteger(uid)) {
+      throw new NotMailNotification(`${notification.baseUrl}${notification.relPath} has no mail.folder, mail.uidValidity and mail.uid`);
+    }
+    return {
+      account, expected, mail, contentKey,
+      at: { protocol: 'imap', folder, uidValidity: uidValidity!, uid: uid! },
+      where: `${account.label} ${folder} UID ${uid}`,
+      serverKey: `${account.label}|${folder}|${uidValidity}|${uid}`,
+    };
+  }
+  const { uidl } = mail;
+  if (typeof uidl !== 'string' || uidl === '') throw new NotMailNotification(`${notification.baseUrl}${notification.relPath} has no mail.uidl`);
+  return {
+    account, expected, mail, contentKey,
+    at: { protocol: 'pop3', uidl },
+    where: `${account.label} UIDL ${uidl}`,
+    serverKey: `${account.label}|uidl|${uidl}`,
+  };
+}

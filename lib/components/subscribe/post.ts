@@ -1,0 +1,35 @@
+// The downstream notification of a file a subscribe wrote (sr3.md 5.1): its URL from
+// post_baseUrl and post_baseDir, its sha512 identity computed while it was written, and
+// the mail it came from, so a consumer downstream can trace every file to its message.
+import path from 'node:path';
+import type { MessagePart } from '../../decode/mimeParts.js';
+import { formatPubTime, type Notification } from '../../message.js';
+import type { PlacedFile } from '../../output/stagedFile.js';
+import type { MailMessageRef } from './mailNotification.js';
+
+export interface PostSettings {
+  readonly postBaseUrl: string;
+  readonly postBaseDir: string | undefined;
+}
+
+/** The file's path relative to post_baseDir; the absolute path when there is none or the file is outside it. */
+function relPathOf(settings: PostSettings, file: string): string {
+  if (settings.postBaseDir !== undefined) {
+    const relative = path.relative(settings.postBaseDir, file);
+    if (relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)) return relative.split(path.sep).join('/');
+  }
+  return file;
+}
+
+export function fileNotification(settings: PostSettings, ref: MailMessageRef, part: MessagePart, file: PlacedFile): Notification {
+  return {
+    pubTime: formatPubTime(new Date()),
+    baseUrl: settings.postBaseUrl,
+    relPath: relPathOf(settings, file.path),
+    size: file.size,
+    identity: { method: 'sha512', value: file.sha512 },
+    mtime: formatPubTime(new Date()),
+    contentType: part.contentType,
+    mail: { ...ref.mail, account: ref.account.label, partPath: part.partPath, ...(part.declaredName ? { declaredName: part.declaredName } : {}) },
+  };
+}

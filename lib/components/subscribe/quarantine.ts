@@ -1,0 +1,55 @@
+// Where a message goes that failed `attempts` times for a reason retrying cannot cure (it
+// cannot be decoded, it is over maxMessageSize): its raw form and the reason are kept in
+// quarantineDirectory for someone to look at, and on the server it is moved to
+// quarantineFolder or marked $Quarantined, so that it is neither lost nor tried forever.
+import path from 'node:path';
+import { safeFileName } from '../../decode/safeName.js';
+import type { MailAction, MailSource } from '../../mail/mailSource.js';
+import { partTag, StagedFile, syncDirectory } from '../../output/stagedFile.js';
+import type { MailMessageRef } from './mailNotification.js';
+
+export const QUARANTINE_KEYWORD = '$Quarantined';
+
+export function quarantineAction(folder: string | undefined): MailAction {
+  return folder ? { kind: 'move', folder } : { kind: 'flag', keyword: QUARANTINE_KEYWORD };
+}
+
+/**
+ * Writes `<name>.reason.txt` and, with a source to download it from, `<name>.eml`; returns
+ * the reason file. A message too large to ingest is not downloaded here either.
+ */
+export async function quarantineFiles(directory: string, ref: MailMessageRef, reason: string, source: MailSource | undefined): Promise<string> {
+  const stem = safeFileName(ref.where.replace(/^[a-z]+:\/\//, ''), 'message');
+  const tag = partTag(ref.serverKey, 'quarantine');
+  const note = StagedFile.create(directory, `${stem}.reason.txt`);
+  let placed: string;
+  try {
+    await note.writeAll(Buffer.from(`${ref.where}\nMessage-ID: ${ref.expected.messageId ?? '(none)'}\n${new Date().toISOString()} ${reason}\n`));
+    placed = (await note.place(tag)).path;
+  } finally {
+    note.discard();
+  }
+  if (source) {
+    const raw = StagedFile.create(directory, `${stem}.eml`);
+    try {
+      await source.download(ref.at, {}, raw.stream);
+      await raw.place(tag);
+    } catch {
+      // no longer downloadable: the reason file says what is known
+    } finally {
+      raw.discard();
+    }
+  }
+  syncDirectory(directory);
+  return placed;
+}
+
+/** The message is tidied on the server; POP3 has no folders nor keywords, so it stays as it is there. */
+export async function quarantineOnServer(source: MailSource, ref: MailMessageRef, folder: string | undefined): Promise<void> {
+  if (ref.at.protocol !== 'imap') return;
+  await source.apply(quarantineAction(folder), [ref.at]);
+}
+
+export function quarantineDefault(stateDirectory: string): string {
+  return path.join(stateDirectory, 'quarantine');
+}

@@ -1,0 +1,67 @@
+// A subscribe config read into what its work needs, and checked: sr start and each instance
+// run checkSubscribe, so a wrong mailAction or directory is reported as file:line at once.
+import path from 'node:path';
+import type { Config } from '../../config/load.js';
+import { stateDir, type SrPaths } from '../../config/paths.js';
+import { fillTemplate, TemplateError } from '../../decode/templates.js';
+import { type MailAction, MailActionError, parseMailAction } from '../../mail/mailSource.js';
+import type { IngestSettings } from './ingest.js';
+import { quarantineDefault } from './quarantine.js';
+
+/** mailAction as written, or `delete` for sr3's `delete on`. */
+export function mailActionOf(config: Config): MailAction {
+  return config.flag('delete') ? { kind: 'delete' } : parseMailAction(config.str('mailAction') ?? 'none');
+}
+
+export function ingestSettings(config: Config, paths: SrPaths, announce: IngestSettings['announce']): IngestSettings {
+  const directory = config.str('directory')!;
+  return {
+    directory,
+    rawDirectory: config.flag('saveRaw') ? config.str('rawDirectory') ?? directory : undefined,
+    sidecar: config.flag('sidecar'),
+    decodeDepth: config.number('decodeDepth'),
+    policy: {
+      attachmentsOnly: config.flag('attachmentsOnly'),
+      skipInline: config.str('inline') === 'skip',
+      rules: config.fileRules,
+      acceptUnmatched: config.flag('acceptUnmatchedFile'),
+    },
+    mailAction: mailActionOf(config),
+    maxMessageSize: config.number('maxMessageSize'),
+    incomingDirectory: path.join(stateDir(paths, config.id), 'incoming'),
+    announce,
+    postBaseUrl: config.str('post_baseUrl') ?? 'file:',
+    postBaseDir: config.str('post_baseDir'),
+  };
+}
+
+export function quarantineDirectory(config: Config, paths: SrPaths): string {
+  return config.str('quarantineDirectory') ?? quarantineDefault(stateDir(paths, config.id));
+}
+
+/** A sample of every field, to try a template before any message comes. */
+const SAMPLE_FIELDS = { folder: 'INBOX', folderLevels: ['INBOX'], from: 'a@b', subject: 's', uid: 1, uidl: 'u', messageId: '<m@b>', account: 'a@b' };
+
+export function checkSubscribe(config: Config, at: (option: string, message: string) => void): void {
+  const directory = config.str('directory');
+  if (directory === undefined) at('directory', 'a subscribe needs a directory to write files to, e.g. directory /var/spool/mailpump/${%Y%m%d}');
+  for (const option of ['directory', 'rawDirectory', 'quarantineDirectory', 'post_baseDir']) {
+    const template = config.str(option);
+    if (template === undefined) continue;
+    try {
+      if (!path.isAbsolute(fillTemplate(template, SAMPLE_FIELDS, new Date()))) at(option, `"${option}" must be an absolute path, got "${template}"`);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      at(option, `"${option}" ${error.message}`);
+    }
+  }
+  try {
+    const action = parseMailAction(config.str('mailAction') ?? 'none');
+    if (config.flag('delete') && action.kind !== 'none' && action.kind !== 'delete') {
+      at('delete', `"delete on" (mailAction delete) contradicts "mailAction ${config.str('mailAction')}": keep one`);
+    }
+  } catch (error) {
+    if (!(error instanceof MailActionError)) throw error;
+    at('mailAction', `"mailAction" ${error.message}`);
+  }
+}

@@ -1,0 +1,29 @@
+// One MailSource per account, opened on its first message and kept for the next ones: a
+// subscribe reading notifications of several mailboxes holds one connection to each.
+import type { CredentialsStore } from '../../config/credentials.js';
+import { accountPassword, type MailAccount } from '../../mail/account.js';
+import { ImapSource } from '../../mail/imap/imapSource.js';
+import type { MailSource } from '../../mail/mailSource.js';
+import { Pop3Source } from '../../mail/pop3/pop3Source.js';
+import type { TlsSettings } from '../../mail/tls.js';
+
+export class SourcePool {
+  private readonly sources = new Map<string, MailSource>();
+
+  constructor(private readonly credentials: CredentialsStore, private readonly tls: TlsSettings, private readonly timeoutMs: number) {}
+
+  /** The account's source; throws a UserError when credentials.conf has no password for it. */
+  sourceFor(account: MailAccount): MailSource {
+    const existing = this.sources.get(account.label);
+    if (existing) return existing;
+    const settings = { account, password: accountPassword(account, this.credentials), tls: this.tls, timeoutMs: this.timeoutMs };
+    const source = account.protocol === 'imap' ? new ImapSource(settings) : new Pop3Source(settings);
+    this.sources.set(account.label, source);
+    return source;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sources.values()].map((source) => source.close().catch(() => undefined)));
+    this.sources.clear();
+  }
+}

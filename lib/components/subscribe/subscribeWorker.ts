@@ -1,0 +1,228 @@
+// The subscribe instance's work: take mail notifications from the queue, several at once
+// (up to prefetch), ingest each message (ingest.ts) and acknowledge its notification only
+// once its files, their notifications and the mail action are done. A message that fails
+// stays unacknowledged while it is retried with growing pauses: for a passing reason (server
+// or broker down) until retry_ttl, for a lasting one (undecodable, too large, not the
+// message announced) up to `attempts` times, then it is quarantined. On stop, the messages
+// in hand finish; those waiting for a retry go back to the queue.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Broker, type RawDelivery } from '../../broker/broker.js';
+import { consumeNotifications, publishNotification } from '../../broker/notifications.js';
+import { openBroker } from '../../broker/open.js';
+import { postTarget, subscribeQueue } from '../../broker/topology.js';
+import type { CredentialsStore } from '../../config/credentials.js';
+import { stateDir, type SrPaths } from '../../config/paths.js';
+import { UndecodableMessage } from '../../decode/mimeParts.js';
+import { TemplateError } from '../../decode/templates.js';
+import { acceptingMask } from '../../flow/masks.js';
+import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
+import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
+import { describeMailError } from '../../mail/mailErrors.js';
+import { MessageGone, MessageMismatch } from '../../mail/mailSource.js';
+import { tlsSettings } from '../../mail/tls.js';
+import type { Notification } from '../../message.js';
+import { SubscribeState } from '../../state/subscribeState.js';
+import { ActionBatcher } from './actionBatcher.js';
+import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
+import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
+import { quarantineFiles, quarantineOnServer } from './quarantine.js';
+import { ingestSettings, quarantineDirectory } from './settings.js';
+import { SourcePool } from './sourcePool.js';
+
+const FIRST_RETRY_MS = 10_000;
+const MAX_RETRY_MS = 10 * 60_000;
+
+/** Failures that the same message will meet again however often it is tried. */
+function isLasting(error: unknown): boolean {
+  return error instanceof UndecodableMessage || error instanceof MessageTooLarge || error instanceof MessageMismatch || error instanceof TemplateError;
+}
+
+interface Handling {
+  readonly context: InstanceContext;
+  readonly tools: IngestTools;
+  readonly pool: SourcePool;
+  readonly broker: Broker;
+  readonly queue: string;
+}
+
+export class SubscribeWorker implements Worker {
+  private readonly stopSignal = new StopSignal();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** per account: the last error logged (each distinct one is logged once) and consecutive failures */
+  private readonly accountTrouble = new Map<string, { reason: string; failures: number }>();
+
+  constructor(private readonly paths: SrPaths, private readonly credentials: CredentialsStore) {}
+
+  stop(): void {
+    this.stopSignal.stop();
+  }
+
+  async run(context: InstanceContext): Promise<void> {
+    const { config, logger } = context;
+    const tls = tlsSettings(config);
+    if (!tls.verify) logger.warning('tlsVerify is off: mail server certificates are not checked, so a server in the middle can read the mail and passwords');
+    const broker = await openBrokerLink(this.paths, this.credentials, context, config.str('broker'));
+    const post = postTarget(config);
+    const postBroker = post === undefined ? undefined
+      : post.url === config.str('broker') ? broker
+        : await openBroker(post.url, {
+          paths: this.paths, credentials: this.credentials, persistent: true,
+          onStateChange: (state, detail) => logger[state === 'connected' ? 'info' : 'warning'](`post_broker ${post.url}: ${state}${detail ? ` (${detail})` : ''}`),
+        });
+    const announce = post && postBroker
+      ? (notification: Notification) => publishNotification(postBroker, post.exchange, post.topicPrefix, notification)
+      : undefined;
+    const state = SubscribeState.open(path.join(stateDir(this.paths, config.id), 'subscribe.sqlite'));
+    const settings = ingestSettings(config, this.paths, announce);
+    const pool = new SourcePool(this.credentials, tls, config.number('timeout') * 1000);
+    // Left by a crash in the middle of a download: the message is downloaded again.
+    fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
+    const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);
+    try {
+      if (await this.stopSignal.until(broker.ready())) return;
+      const queue = subscribeQueue(this.paths, config);
+      await broker.declareQueue(queue);
+      if (post && postBroker) {
+        if (await this.stopSignal.until(postBroker.ready())) return;
+        await postBroker.declareExchange(post.exchange);
+      }
+      logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.directory}`
+        + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${config.flag('delete') ? 'delete' : config.str('mailAction')}`);
+      const handling: Handling = { context, tools: { settings, state, actions: new ActionBatcher() }, pool, broker, queue: queue.name };
+      const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
+        const work = this.handle(handling, notification, delivery);
+        this.inFlight.add(work);
+        return work.finally(() => this.inFlight.delete(work));
+      });
+      const interval = config.number('metrics_writeInterval') * 1000;
+      do {
+        try {
+          reportBroker(context, broker, { queue: queue.name, depth: await broker.queueDepth(queue.name) });
+        } catch {
+          reportBroker(context, broker, { queue: queue.name }); // disconnected: the state says so
+        }
+        context.notes = [...this.accountTrouble.entries()].map(([account, trouble]) => `${account}: ${trouble.reason}`)
+          .concat(tls.verify ? [] : ['tlsVerify off']);
+      } while (!(await this.stopSignal.sleep(interval)));
+      await Promise.allSettled([...this.inFlight]);
+      await subscription.cancel();
+    } finally {
+      clearInterval(housekeeping);
+      await pool.closeAll();
+      state.close();
+      if (postBroker && postBroker !== broker) await postBroker.close();
+      await broker.close();
+    }
+  }
+
+  private async handle(handling: Handling, notification: Notification, delivery: RawDelivery): Promise<void> {
+    const { context, tools, broker, queue } = handling;
+    const { config, logger } = context;
+    if (this.stopSignal.stopped) return delivery.requeue();
+    let ref: MailMessageRef;
+    try {
+      ref = mailMessageRef(notification);
+    } catch (error) {
+      if (!(error instanceof NotMailNotification)) throw error;
+      logger.error(`${queue}: not a mail notification: ${error.message}; moved to the dead letters`);
+      await broker.deadLetter(queue, delivery.body, error.message);
+      context.count('errors');
+      return delivery.ack();
+    }
+    const mask = acceptingMask(config, `${notification.baseUrl}${notification.relPath}`);
+    if (mask === undefined) {
+      context.count('rejected');
+      return delivery.ack();
+    }
+    if (tools.state.doneKey([ref.serverKey])) {
+      logger.info(`${ref.where}: ingested before, nothing to do`);
+      context.count('duplicates');
+      return delivery.ack();
+    }
+    // sr3: an accept line takes the directory written above it.
+    const directory = mask !== 'unmatched' && mask.directory !== undefined ? mask.directory : tools.settings.directory;
+    const messageTools = directory === tools.settings.directory ? tools : { ...tools, settings: { ...tools.settings, directory } };
+    for (;;) {
+      try {
+        const source = handling.pool.sourceFor(ref.account);
+        const outcome = await ingestMessage(messageTools, source, notification, ref);
+        this.working(context, ref);
+        if (outcome.kind === 'ingested') {
+          logger.info(`${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''}`);
+          context.count('messages');
+          context.count('files', outcome.files);
+        } else if (outcome.kind === 'duplicate') {
+          logger.info(`${ref.where}: the same mail (${outcome.of}) was ingested before; tidied, nothing written`);
+          context.count('duplicates');
+        } else {
+          logger.info(`${ref.where}: its files were written before a stop; the mail action is now done`);
+          context.count('messages');
+        }
+        return await delivery.ack();
+      } catch (error) {
+        const delay = await this.failed(handling, ref, error).catch((failure: unknown) => {
+          // Quarantining failed too (the server went away meanwhile): the message is tried again.
+          logger.error(`${ref.where}: ${describeMailError(failure, ref.account.user)} while setting it aside; trying again`);
+          return FIRST_RETRY_MS;
+        });
+        if (delay === undefined) return delivery.ack();
+        if (await this.stopSignal.sleep(delay)) return delivery.requeue();
+      }
+    }
+  }
+
+  /** Logs and records a failure; returns the pause before the next try, or undefined when the message is finished with. */
+  private async failed(handling: Handling, ref: MailMessageRef, error: unknown): Promise<number | undefined> {
+    const { context, tools } = handling;
+    const { config, logger } = context;
+    const reason = describeMailError(error, ref.account.user);
+    if (error instanceof MessageGone) {
+      logger.error(`${ref.where}: ${reason}; nothing was written for it`);
+      context.count('gone');
+      return undefined;
+    }
+    if (isLasting(error)) {
+      const record = tools.state.recordFailure(ref.serverKey, reason, true);
+      const attempts = config.number('attempts');
+      if (record.lasting < attempts) {
+        logger.warning(`${ref.where}: ${reason} (try ${record.lasting} of ${attempts})`);
+        return FIRST_RETRY_MS;
+      }
+      await this.quarantine(handling, ref, error, reason);
+      return undefined;
+    }
+    const record = tools.state.recordFailure(ref.serverKey, reason, false);
+    const trouble = this.accountTrouble.get(ref.account.label) ?? { reason: '', failures: 0 };
+    trouble.failures += 1;
+    if (trouble.reason !== reason) logger.error(`${ref.where}: ${reason}; retrying with growing pauses, the message stays on the server`);
+    trouble.reason = reason;
+    this.accountTrouble.set(ref.account.label, trouble);
+    context.count('errors');
+    const ttl = config.number('retry_ttl') * 1000;
+    if (ttl > 0 && Date.now() - record.firstAt > ttl) {
+      logger.error(`${ref.where}: still failing after retry_ttl (${reason}); given up, the message stays on the server`);
+      return undefined;
+    }
+    return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(trouble.failures - 1, 10));
+  }
+
+  private async quarantine(handling: Handling, ref: MailMessageRef, error: unknown, reason: string): Promise<void> {
+    const { context, tools, pool } = handling;
+    const { config, logger } = context;
+    // A message that is not the one announced is left alone: the UID names some other mail.
+    const ours = !(error instanceof MessageMismatch);
+    const source = pool.sourceFor(ref.account);
+    const directory = quarantineDirectory(config, this.paths);
+    const file = await quarantineFiles(directory, ref, reason, ours && !(error instanceof MessageTooLarge) ? source : undefined);
+    if (ours) await quarantineOnServer(source, ref, config.str('quarantineFolder'));
+    tools.state.markDone([ref.serverKey]);
+    logger.error(`${ref.where}: ${reason}; quarantined after ${config.number('attempts')} tries, see ${file}`);
+    context.count('quarantined');
+  }
+
+  private working(context: InstanceContext, ref: MailMessageRef): void {
+    if (!this.accountTrouble.delete(ref.account.label)) return;
+    context.logger.info(`${ref.account.label}: working again`);
+  }
+}

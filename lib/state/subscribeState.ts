@@ -1,0 +1,82 @@
+// What a subscribe must remember across restarts and share between its instances, in one
+// SQLite file in the config's state directory:
+// - done: messages fully ingested (files, notifications, mail action), by their server
+//   identity and by Message-ID, for nodupe_ttl: a redelivered or re-announced message
+//   writes nothing again;
+// - posted: messages whose files and notifications are durable but whose mail action may
+//   not have happened: after a crash there, a redelivery goes straight to the action;
+// - failures: the tries of a message that keeps failing, so that retry_ttl and attempts
+//   count across redeliveries and restarts.
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../system/sqlite.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS done (key TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS posted (key TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS failures (
+  key TEXT PRIMARY KEY,
+  -- failures retrying cannot cure (counted against attempts)
+  lasting INTEGER NOT NULL DEFAULT 0,
+  first_at REAL NOT NULL,
+  reason TEXT NOT NULL
+);
+`;
+
+export interface FailureRecord {
+  readonly lasting: number;
+  /** epoch milliseconds of the first failure */
+  readonly firstAt: number;
+}
+
+const now = () => Date.now() / 1000;
+
+export class SubscribeState {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(file: string): SubscribeState {
+    return new SubscribeState(openDatabase(file, SCHEMA));
+  }
+
+  /** The first of `keys` already done, if any. */
+  doneKey(keys: readonly string[]): string | undefined {
+    const statement = this.db.prepare('SELECT 1 FROM done WHERE key = ?');
+    return keys.find((key) => statement.get(key) !== undefined);
+  }
+
+  isPosted(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM posted WHERE key = ?').get(key) !== undefined;
+  }
+
+  markPosted(key: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO posted (key, at) VALUES (?, ?)').run(key, now());
+  }
+
+  /** The message is done: remembered under every key, its journal and failures forgotten. */
+  markDone(keys: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const key of keys) {
+        this.db.prepare('INSERT OR REPLACE INTO done (key, at) VALUES (?, ?)').run(key, now());
+        this.db.prepare('DELETE FROM posted WHERE key = ?').run(key);
+        this.db.prepare('DELETE FROM failures WHERE key = ?').run(key);
+      }
+    }).immediate();
+  }
+
+  /** Records one more failure; `lasting` for one retrying cannot cure. Returns the record after it. */
+  recordFailure(key: string, reason: string, lasting: boolean): FailureRecord {
+    const row = this.db.prepare(`INSERT INTO failures (key, lasting, first_at, reason) VALUES (?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET lasting = lasting + excluded.lasting, reason = excluded.reason
+      RETURNING lasting, first_at`).get(key, lasting ? 1 : 0, now(), reason) as { lasting: number; first_at: number };
+    return { lasting: row.lasting, firstAt: row.first_at * 1000 };
+  }
+
+  /** Forgets what is older than the ttl (seconds; 0 keeps it forever). */
+  expire(nodupeTtlSeconds: number): number {
+    if (nodupeTtlSeconds <= 0) return 0;
+    return this.db.prepare('DELETE FROM done WHERE at < ?').run(now() - nodupeTtlSeconds).changes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

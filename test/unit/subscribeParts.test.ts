@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { validateConfig } from '../../lib/components/validate.js';
+import { ConfigErrors } from '../../lib/config/errors.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { fillTemplate, isInside, TemplateError } from '../../lib/decode/templates.js';
+import { parseMailAction } from '../../lib/mail/mailSource.js';
+import { partTag, StagedFile } from '../../lib/output/stagedFile.js';
+import { SubscribeState } from '../../lib/state/subscribeState.js';
+import { ConfigTree } from '../helpers/configTree.js';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-parts-'));
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+describe('directory templates', () => {
+  const when = new Date(Date.UTC(2026, 10, 22, 8, 5, 9));
+  it('fills strftime and sr3 dates in UTC', () => {
+    assert.equal(fillTemplate('/d/${%Y%m%d}/${%H%M%S}/${%j}', {}, when), '/d/20261122/080509/326');
+    assert.equal(fillTemplate('/d/${YYYYMMDD}/${YYYY}-${MM}-${DD}/${YYYYMMDD-1D}/${HH-9H}', {}, when), '/d/20261122/2026-11-22/20261121/23');
+  });
+
+  it('fills message fields, each made a safe path level', () => {
+    const fields = { folderLevels: ['INBOX', 'Factures'], from: 'Trésor <tresor@example.org>', subject: '../../etc/passwd', uid: 42, messageId: '<a/b@c>' };
+    assert.equal(fillTemplate('/d/${FOLDER}/${FROM}/${SUBJECT}/${UID}/${MSGID}', fields, when), '/d/INBOX/Factures/tresor@example.org/passwd/42/b@c');
+    assert.equal(fillTemplate('/d/${SUBJECT}', { subject: '..' }, when), '/d/_');
+  });
+
+  it('names an unknown field', () => {
+    assert.throws(() => fillTemplate('/d/${SUBJ}', {}, when), (error: unknown) => error instanceof TemplateError && /\$\{SUBJ\} is not a field/.test(error.message));
+  });
+
+  it('tells inside from outside', () => {
+    assert.ok(isInside('/d', '/d/x.pdf'));
+    assert.ok(!isInside('/d', '/d/../x.pdf'));
+    assert.ok(!isInside('/d', '/d'));
+  });
+});
+
+describe('staged files', () => {
+  it('places a file under its name, the same bytes again as already present, other bytes with a deterministic suffix', async () => {
+    const dir = path.join(scratch, 'staged');
+    const write = async (content: string, tag: string) => {
+      const file = StagedFile.create(dir, 'facture.pdf');
+      await file.writeAll(Buffer.from(content));
+      return file.place(tag);
+    };
+    const first = await write('one', partTag('a', '2'));
+    assert.equal(path.basename(first.path), 'facture.pdf');
+    assert.equal(first.alreadyPresent, false);
+    assert.equal(first.sha256, '7692c3ad3540bb803c020b3aee66cd8887123234ea0c6e7143c0add73ff431ed');
+    const again = await write('one', partTag('a', '2'));
+    assert.deepEqual([again.path, again.alreadyPresent], [first.path, true]);
+    const other = await write('two', partTag('b', '3'));
+    assert.equal(path.basename(other.path), `facture~${partTag('b', '3')}.pdf`);
+    const otherAgain = await write('two', partTag('b', '3'));
+    assert.deepEqual([otherAgain.path, otherAgain.alreadyPresent], [other.path, true], 'a retry finds its own file');
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['facture.pdf', `facture~${partTag('b', '3')}.pdf`], 'no temporary file left');
+  });
+
+  it('leaves nothing behind when discarded', () => {
+    const dir = path.join(scratch, 'discarded');
+    StagedFile.create(dir, 'x.pdf').discard();
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+});
+
+describe('mailAction', () => {
+  it('reads every action', () => {
+    assert.deepEqual(parseMailAction('none'), { kind: 'none' });
+    assert.deepEqual(parseMailAction('flag $Processed'), { kind: 'flag', keyword: '$Processed' });
+    assert.deepEqual(parseMailAction('move EZGED_OK'), { kind: 'move', folder: 'EZGED_OK' });
+    assert.deepEqual(parseMailAction('move INBOX/Done Mail'), { kind: 'move', folder: 'INBOX/Done Mail' });
+  });
+
+  it('is checked with the config, naming the file and line', () => {
+    const tree = new ConfigTree();
+    try {
+      tree.write('subscribe/mail.conf', ['directory /data/${%Y%m%d}', 'mailAction archive', 'rawDirectory relative/${UID}', 'sidecar on']);
+      tree.write('subscribe/both.conf', ['directory /data', 'mailAction move Done', 'delete on']);
+      tree.write('subscribe/none.conf', ['sidecar on']);
+      const errors = (name: string) => {
+        try {
+          validateConfig(loadConfig(tree.paths, { component: 'subscribe', name }));
+          return [];
+        } catch (error) {
+          if (!(error instanceof ConfigErrors)) throw error;
+          return error.errors.map((e) => e.message);
+        }
+      };
+      assert.deepEqual(errors('mail'), [
+        'subscribe/mail.conf:3: "rawDirectory" must be an absolute path, got "relative/${UID}"',
+        'subscribe/mail.conf:2: "mailAction" needs none, seen, flag <keyword>, move <folder> or delete, got "archive"',
+      ]);
+      assert.deepEqual(errors('both'), ['subscribe/both.conf:3: "delete on" (mailAction delete) contradicts "mailAction move Done": keep one']);
+      assert.match(errors('none')[0] ?? '', /a subscribe needs a directory/);
+    } finally {
+      tree.remove();
+    }
+  });
+});
+
+describe('subscribe state', () => {
+  it('remembers done messages, the journal and failures across openings', () => {
+    const file = path.join(scratch, 'state', 'subscribe.sqlite');
+    let state = SubscribeState.open(file);
+    state.markPosted('k1');
+    assert.equal(state.recordFailure('k1', 'undecodable', true).lasting, 1);
+    assert.equal(state.recordFailure('k1', 'server down', false).lasting, 1);
+    assert.equal(state.recordFailure('k1', 'undecodable', true).lasting, 2);
+    state.close();
+    state = SubscribeState.open(file);
+    assert.ok(state.isPosted('k1'));
+    state.markDone(['k1', 'msgid:<a@b>|10']);
+    assert.equal(state.isPosted('k1'), false);
+    assert.equal(state.doneKey(['x', 'msgid:<a@b>|10']), 'msgid:<a@b>|10');
+    assert.equal(state.recordFailure('k1', 'again', true).lasting, 1, 'failures are forgotten once done');
+    assert.equal(state.expire(0), 0, 'a ttl of 0 keeps everything');
+    state.close();
+  });
+});
