@@ -2,10 +2,10 @@
 // the bytes go to a hidden temporary name in the target directory, hashed on the way
 // (sha256 for the sidecar, sha512 for the downstream identity), fsynced, then linked
 // under the final name, which fails rather than replace a file already there. A name
-// already taken by the same bytes means the file is there already (written by an earlier
-// try of the same message, or the very same attachment in another message): nothing more
-// is written. A name taken by other bytes gets a suffix derived from the message and part,
-// so a retry of the message chooses the same name again and finds its own file.
+// that belongs to another writer, or holds other bytes, is passed over for a suffix
+// derived from the message and part, so a retry of the message chooses the same name
+// again; a name that is its own and holds the same bytes means the file is there already
+// (an earlier try got that far) and nothing more is written.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -84,16 +84,18 @@ export class StagedFile {
   }
 
   /**
-   * Moves the finished file to its name, or to `<stem>~<tag>[-n]<ext>` when the name holds
-   * other bytes; `tag` must be the same on every try of the same message part.
+   * Moves the finished file to its name, or to `<stem>~<tag>[-n]<ext>` when the name is
+   * taken; `tag` must be the same on every try of the same message part. `claim(path)` says
+   * whether a name may be this file's (it records the claim); without it, any name may be.
    */
-  async place(tag: string): Promise<PlacedFile> {
+  async place(tag: string, claim: (path: string) => boolean = () => true): Promise<PlacedFile> {
     if (!this.finished) throw new Error(`${this.tempPath}: placed before it was written`);
     fs.closeSync(this.fd);
     const hashes = { sha256: this.writer.sha256.digest('hex'), sha512: this.writer.sha512.digest('base64'), size: this.writer.size };
     try {
       for (const candidate of candidateNames(this.name, tag)) {
         const target = path.join(this.directory, candidate);
+        if (!claim(target)) continue;
         try {
           fs.linkSync(this.tempPath, target);
           return { path: target, ...hashes, alreadyPresent: false };

@@ -6,13 +6,17 @@
 // - posted: messages whose files and notifications are durable but whose mail action may
 //   not have happened: after a crash there, a redelivery goes straight to the action;
 // - failures: the tries of a message that keeps failing, so that retry_ttl and attempts
-//   count across redeliveries and restarts.
+//   count across redeliveries and restarts;
+// - names: which message part each output file name was given to, claimed before the file
+//   is linked there, so that a retry knows its own file from another message's file that
+//   happens to have the same name and bytes (two mails with the same body text).
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../system/sqlite.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS done (key TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS posted (key TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS names (path TEXT PRIMARY KEY, owner TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (
   key TEXT PRIMARY KEY,
   -- failures retrying cannot cure (counted against attempts)
@@ -70,10 +74,19 @@ export class SubscribeState {
     return { lasting: row.lasting, firstAt: row.first_at * 1000 };
   }
 
+  /** Gives `path` to `owner` unless another owner has it; true when it is `owner`'s. Atomic across instances. */
+  claimName(path: string, owner: string): boolean {
+    const row = this.db.prepare(`INSERT INTO names (path, owner, at) VALUES (?, ?, ?)
+      ON CONFLICT (path) DO UPDATE SET at = at RETURNING owner`).get(path, owner, now()) as { owner: string };
+    return row.owner === owner;
+  }
+
   /** Forgets what is older than the ttl (seconds; 0 keeps it forever). */
   expire(nodupeTtlSeconds: number): number {
     if (nodupeTtlSeconds <= 0) return 0;
-    return this.db.prepare('DELETE FROM done WHERE at < ?').run(now() - nodupeTtlSeconds).changes;
+    const before = now() - nodupeTtlSeconds;
+    return this.db.transaction(() => this.db.prepare('DELETE FROM done WHERE at < ?').run(before).changes
+      + this.db.prepare('DELETE FROM names WHERE at < ?').run(before).changes)();
   }
 
   close(): void {

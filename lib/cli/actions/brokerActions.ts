@@ -68,6 +68,26 @@ export async function declareAction(context: CliContext, selectors: readonly str
   return 0;
 }
 
+/**
+ * sr start: the queues of the subscribes about to start are declared first, so that what
+ * a poll started in the same command announces is queued even before the subscribe's
+ * instances are up. A broker not reachable now is left to the instances, which declare
+ * their queue once connected; sr start says so.
+ */
+export async function declareSubscribeQueues(context: CliContext, configs: readonly Config[]): Promise<void> {
+  const subscribes = configs.filter((config) => config.id.component === 'subscribe');
+  if (subscribes.length === 0) return;
+  await withBrokers(context, async (sessions) => {
+    for (const config of subscribes) {
+      try {
+        await (await sessions.get(config.str('broker'))).declareQueue(subscribeQueue(context.paths, config));
+      } catch (error) {
+        context.err(`start: ${config.label}: its queue could not be declared now (${(error as Error).message}); its instances will declare it once connected`);
+      }
+    }
+  });
+}
+
 /** Deletes the config's queue (if it ever had one) and its state files, keeping the disabled marker. */
 export async function cleanupConfig(context: CliContext, sessions: BrokerSessions, config: Config): Promise<void> {
   const kept = queueNameFile(context.paths, config);

@@ -11,6 +11,7 @@ import { configStatus } from '../../supervisor/status.js';
 import { stopConfig } from '../../supervisor/stop.js';
 import { type CliContext, loadCredentials, loadSelection, loadSelectionStrict } from '../context.js';
 import { logFile } from '../../config/paths.js';
+import { declareSubscribeQueues } from './brokerActions.js';
 
 /**
  * Everything that would make an instance fail at start, for all the configs at once: the
@@ -32,8 +33,10 @@ function checkStartable(context: CliContext, configs: readonly Config[]): void {
 }
 
 export async function startAction(context: CliContext, selectors: readonly string[]): Promise<number> {
-  const configs = loadSelectionStrict(context, selectors);
+  // Subscribes first: their queues must exist before a poll announces.
+  const configs = [...loadSelectionStrict(context, selectors)].sort((a, b) => Number(a.id.component === 'poll') - Number(b.id.component === 'poll'));
   checkStartable(context, configs);
+  await declareSubscribeQueues(context, configs.filter((config) => configStatus(context.paths, config).state !== 'disabled'));
   const explicit = selectors.length > 0;
   let failed = false;
   for (const config of configs) {

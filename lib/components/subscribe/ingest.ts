@@ -120,13 +120,14 @@ async function writeFiles(tools: IngestTools, notification: Notification, ref: M
   const extra: PlacedFile[] = [];
   try {
     await decodeMessage(fs.createReadStream(rawFile), writer, { maxDepth: settings.decodeDepth });
-    written = await writer.place((part) => partTag(ref.serverKey, part.partPath));
+    const placeFile = placer(tools, ref);
+    written = await writer.place(placeFile);
     if (settings.sidecar) {
-      for (const { part, file } of written) extra.push(await writeSidecar(file, sidecarContent(ref, writer.headersFound, part, file), ref));
+      for (const { part, file } of written) extra.push(await writeSidecar(file, part.partPath, sidecarContent(ref, writer.headersFound, part, file), placeFile));
     }
     if (settings.rawDirectory !== undefined) {
       const directory = templateDirectory(settings.rawDirectory, templateFields(notification, ref, writer.headersFound), now);
-      extra.push(await saveRaw(rawFile, directory, ref));
+      extra.push(await saveRaw(rawFile, directory, ref, placeFile));
     }
   } finally {
     writer.discard();
@@ -155,23 +156,33 @@ function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: Writ
   };
 }
 
-async function writeSidecar(file: PlacedFile, content: object, ref: MailMessageRef): Promise<PlacedFile> {
+type PlaceFile = (file: StagedFile, what: string) => Promise<PlacedFile>;
+
+/**
+ * How the message's files take their names: each part (`2`, `3.1`, `raw`, `2.json`) has its
+ * own collision suffix and claims its name in the state, so that a retry finds its own files.
+ */
+function placer(tools: IngestTools, ref: MailMessageRef): PlaceFile {
+  return (file, what) => file.place(partTag(ref.serverKey, what), (target) => tools.state.claimName(target, `${ref.serverKey}|${what}`));
+}
+
+async function writeSidecar(file: PlacedFile, partPath: string, content: object, placeFile: PlaceFile): Promise<PlacedFile> {
   const staged = StagedFile.create(path.dirname(file.path), `${path.basename(file.path)}.json`);
   try {
     await staged.writeAll(Buffer.from(`${JSON.stringify(content, null, 2)}\n`));
-    return await staged.place(partTag(ref.serverKey, 'sidecar'));
+    return await placeFile(staged, `${partPath}.json`);
   } finally {
     staged.discard();
   }
 }
 
 /** saveRaw: the message as it came, `<UID>.eml` or `<UIDL>.eml`. */
-async function saveRaw(rawFile: string, directory: string, ref: MailMessageRef): Promise<PlacedFile> {
+async function saveRaw(rawFile: string, directory: string, ref: MailMessageRef, placeFile: PlaceFile): Promise<PlacedFile> {
   const id = ref.at.protocol === 'imap' ? String(ref.at.uid) : ref.at.uidl;
   const staged = StagedFile.create(directory, safeFileName(`${id}.eml`, 'message.eml'));
   try {
     await pipeline(fs.createReadStream(rawFile), staged.stream);
-    return await staged.place(partTag(ref.serverKey, 'raw'));
+    return await placeFile(staged, 'raw');
   } finally {
     staged.discard();
   }

@@ -52,10 +52,10 @@ export class PartWriter implements PartSink {
     return file.stream;
   }
 
-  /** Moves every staged file to its name; `tagOf` gives the collision suffix of a part. */
-  async place(tagOf: (part: MessagePart) => string): Promise<WrittenPart[]> {
+  /** Moves every staged file to its name, with `placeFile`, which knows the message. */
+  async place(placeFile: (file: StagedFile, what: string) => Promise<PlacedFile>): Promise<WrittenPart[]> {
     const written: WrittenPart[] = [];
-    for (const { part, file } of this.staged) written.push({ part, file: await file.place(tagOf(part)) });
+    for (const { part, file } of this.staged) written.push({ part, file: await placeFile(file, part.partPath) });
     this.staged.length = 0;
     return written;
   }

@@ -31,6 +31,7 @@ function alreadyExists(error: unknown): boolean {
 
 export class ImapSource implements MailSource {
   private client: ImapFlow | undefined;
+  private connecting: Promise<ImapFlow> | undefined;
   private readonly created = new Set<string>();
 
   constructor(private readonly settings: ImapConnectionSettings) {}
@@ -39,18 +40,19 @@ export class ImapSource implements MailSource {
     return this.settings.account;
   }
 
-  private async session(): Promise<ImapFlow> {
-    if (this.client?.usable) return this.client;
-    this.client?.close();
-    const client = imapClient(this.settings);
-    this.client = client;
-    try {
-      await client.connect();
-    } catch (error) {
+  /** The connection, opened once for all the messages in flight that ask for it together. */
+  private session(): Promise<ImapFlow> {
+    if (this.client?.usable) return Promise.resolve(this.client);
+    if (!this.connecting) {
+      this.client?.close();
       this.client = undefined;
-      throw error;
+      const client = imapClient(this.settings);
+      this.connecting = client.connect().then(() => {
+        this.client = client;
+        return client;
+      }).finally(() => { this.connecting = undefined; });
     }
-    return client;
+    return this.connecting;
   }
 
   /** Runs `work` with the folder selected; a connection that failed is dropped, to be opened again. */

@@ -1,0 +1,183 @@
+// The mail subscribe end to end on a real Dovecot, with the poll announcing: a generated
+// corpus of 1,000+ messages ingested on each broker (the local one and RabbitMQ), every
+// expected file present and byte-exact (sha256 computed by the corpus, not the decoder),
+// nothing outside `directory`, every mail moved, a stop and start in the middle with
+// nothing lost or written twice. Then POP3 with delete, sidecars and raw backups, and
+// quarantine.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { type Bench, getBench } from '../bench/bench.js';
+import { amqpUrl } from '../bench/rabbitmq.js';
+import { appendMessages, listMessages, popUidls } from '../bench/mailbox.js';
+import { corpusMessage, type CorpusMessage, largeMessage } from '../helpers/mailCorpus.js';
+import { Sandbox, waitFor } from '../helpers/sandbox.js';
+
+let bench: Bench;
+let box: Sandbox;
+
+before(async () => { bench = await getBench(); });
+beforeEach(() => {
+  box = new Sandbox();
+  const port = (name: 'imaps' | 'pop3s') => bench.dovecot.ports[name];
+  box.writeConfig('credentials.conf', [
+    `imaps://ingest:ingest-secret@127.0.0.1:${port('imaps')}/`,
+    `pops://postal:postal-secret@127.0.0.1:${port('pop3s')}/`,
+    amqpUrl(bench.rabbit),
+  ].join('\n'));
+});
+afterEach(() => box.cleanup());
+
+const unique = () => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const imaps = () => `imaps://ingest@127.0.0.1:${bench.dovecot.ports.imaps}/`;
+const pops = () => `pops://postal@127.0.0.1:${bench.dovecot.ports.pop3s}/`;
+const common = () => [`tlsCa ${bench.dovecot.caCert}`, 'metrics_writeInterval 1s'];
+
+function writePoll(name: string, lines: readonly string[]): void {
+  box.writeConfig(`poll/${name}.conf`, ['callback poll.mail', ...common(), 'sleep 1s', 'batch 500', ...lines].join('\n'));
+}
+
+function writeSubscribe(name: string, lines: readonly string[]): void {
+  box.writeConfig(`subscribe/${name}.conf`, ['callback download.mail_ingest', ...common(), ...lines].join('\n'));
+}
+
+function start(label?: string): void {
+  const started = box.sr(['start', ...(label ? [label] : [])]);
+  assert.equal(started.code, 0, `${label ?? 'all'}: ${started.stderr}`);
+}
+
+/** Every file under `dir`, relative, hidden ones included. */
+function walk(dir: string, prefix = ''): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const relative = path.join(prefix, entry.name);
+    return entry.isDirectory() ? walk(path.join(dir, entry.name), relative) : [relative];
+  });
+}
+
+const sha256Of = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+/** `scan~0123abcd.pdf` (a collision suffix) is `scan.pdf`. */
+const baseName = (name: string) => name.replace(/~[0-9a-f]{8}(?:-\d+)?(?=\.[^.]*$|$)/, '');
+
+/** The files expected, as sorted `name sha256` lines. */
+function expectedLines(messages: readonly CorpusMessage[]): string[] {
+  return messages.flatMap((message) => message.files.map((file) => `${file.name} ${file.sha256}`)).sort();
+}
+
+function writtenLines(dir: string): string[] {
+  return walk(dir).filter((file) => !file.endsWith('.json')).map((file) => `${baseName(path.basename(file))} ${sha256Of(path.join(dir, file))}`).sort();
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function subscribeLog(name: string): string {
+  return walk(path.join(box.cacheDir, 'log')).filter((file) => file.startsWith(`subscribe_${name}_`))
+    .map((file) => fs.readFileSync(path.join(box.cacheDir, 'log', file), 'utf8')).join('');
+}
+
+const CORPUS_SIZE = Number(process.env.CORPUS_DEBUG ?? 1000);
+
+for (const brokerKind of ['local', 'rabbitmq'] as const) {
+  describe(`the subscribe on the ${brokerKind} broker`, () => {
+    let corpus: CorpusMessage[];
+    let folder: string;
+
+    before(async () => {
+      folder = unique();
+      corpus = Array.from({ length: CORPUS_SIZE }, (_, index) => corpusMessage(index, folder));
+      corpus.push(largeMessage(50 * 1024 * 1024, folder));
+      await appendMessages(bench, 'ingest', folder, corpus.map((message) => message.raw));
+    });
+    after(() => { corpus = []; });
+
+    it(`ingests ${CORPUS_SIZE} messages and a 50 MB attachment: every file byte-exact, nothing outside directory, every mail moved, through a stop and start`, async () => {
+      const files = path.join(box.home, 'files');
+      const done = `${folder}-done`;
+      const brokerLines = brokerKind === 'local' ? [] : [`broker ${amqpUrl(bench.rabbit, false)}`];
+      writePoll('mail', [...brokerLines, `pollUrl ${imaps()}`, `folder ${folder}`]);
+      writeSubscribe('mail', [...brokerLines, `directory ${files}/\${FOLDER}`, `mailAction move ${done}`, 'instances 2']);
+      start('subscribe/mail');
+      start('poll/mail');
+      const expected = expectedLines(corpus);
+      const target = path.join(files, folder);
+      const written = () => walk(target).filter((file) => !file.startsWith('.')).length;
+      await waitFor(() => written() >= expected.length / 3, 120000, 'a third of the files');
+      // A stop in the middle: what is in hand finishes, the rest waits in the queue.
+      assert.equal(box.sr(['stop', 'subscribe/mail']).code, 0);
+      const atStop = written();
+      assert.ok(atStop < expected.length, `stopped before the end (${atStop} of ${expected.length} files)`);
+      start('subscribe/mail');
+      await eventually(async () => (await listMessages(bench, 'ingest', folder)).length === 0, 240000, 'every message moved');
+
+      assert.deepEqual(writtenLines(target), expected, 'every expected file, byte-exact, once');
+      assert.deepEqual(walk(files).filter((file) => !file.startsWith(`${folder}/`)), [], 'nothing elsewhere in directory');
+      assert.deepEqual(walk(box.home).filter((file) => !file.startsWith('.config/') && !file.startsWith('.cache/') && !file.startsWith('files/')), [], 'nothing outside directory');
+      assert.ok(!fs.existsSync(path.resolve(target, '../../x.pdf')) && !fs.existsSync(path.resolve(target, '../x.pdf')), '../../x.pdf stayed inside');
+      const moved = await listMessages(bench, 'ingest', done);
+      assert.equal(moved.length, corpus.length, 'every mail moved, none twice');
+      assert.deepEqual(new Set(moved.map((m) => m.messageId)), new Set(corpus.map((m) => m.messageId)));
+      assert.doesNotMatch(subscribeLog('mail'), /\[ERROR\]/);
+    });
+  });
+}
+
+describe('the subscribe, one message at a time', () => {
+  it('reads POP3 by UIDL, writes bodies, sidecars and the raw backup, then deletes the message', async () => {
+    const tag = unique();
+    const messages = [corpusMessage(2, tag), corpusMessage(5, tag)];
+    await appendMessages(bench, 'postal', 'INBOX', messages.map((m) => m.raw));
+    const uidls = await popUidls(bench, 'postal');
+    const files = path.join(box.home, 'out');
+    writePoll('pop', [`pollUrl ${pops()}`]);
+    writeSubscribe('pop', [`directory ${files}/\${%Y}`, 'attachmentsOnly off', 'sidecar on', 'saveRaw on', `rawDirectory ${files}/raw`, 'delete on']);
+    start(); // both, as a user would: the subscribe's queue is declared before the poll announces
+    await eventually(async () => (await popUidls(bench, 'postal')).length === 0, 60000, 'the POP3 mailbox emptied');
+    const year = path.join(files, String(new Date().getUTCFullYear()));
+    const names = walk(year).sort();
+    assert.deepEqual(names.filter((n) => !n.endsWith('.json')).map(baseName).sort(),
+      [...messages.flatMap((m) => m.files.map((f) => f.name)), 'body.txt', 'body.txt'].sort());
+    assert.equal(names.filter((n) => n.endsWith('.json')).length, names.length / 2, 'one sidecar per file');
+    const pdf = names.find((n) => n.startsWith('facturé'))!;
+    const sidecar = JSON.parse(fs.readFileSync(path.join(year, `${pdf}.json`), 'utf8')) as Record<string, unknown>;
+    assert.equal(sidecar.account, pops().replace('/postal@', '/postal@'));
+    assert.equal(sidecar.uidl, uidls[0]);
+    assert.equal(sidecar.messageId, messages[0]!.messageId);
+    assert.equal(sidecar.subject, 'Factures 2');
+    assert.equal(sidecar.sha256, sha256Of(path.join(year, pdf)));
+    assert.equal(sidecar.partPath, '2');
+    const raw = walk(path.join(files, 'raw')).sort();
+    assert.equal(raw.length, 2);
+    assert.ok(raw.every((name) => name.endsWith('.eml')));
+    assert.ok(fs.readFileSync(path.join(files, 'raw', `${uidls[0]}.eml`)).equals(messages[0]!.raw), 'the raw backup is the message as it came');
+  });
+
+  it('quarantines a message over maxMessageSize with its reason and flags it; the others go on', async () => {
+    const folder = unique();
+    const small = corpusMessage(2, folder, 500);
+    const big = largeMessage(200_000, folder);
+    await appendMessages(bench, 'ingest', folder, [small.raw, big.raw]);
+    const files = path.join(box.home, 'files');
+    const quarantine = path.join(box.home, 'quarantine');
+    writePoll('mail', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+    writeSubscribe('mail', [`directory ${files}`, 'maxMessageSize 100k', 'attempts 1', `quarantineDirectory ${quarantine}`, 'mailAction seen']);
+    start('subscribe/mail');
+    start('poll/mail');
+    await eventually(async () => (await listMessages(bench, 'ingest', folder)).every((m) => m.flags.includes('\\Seen') || m.flags.includes('$Quarantined')), 60000, 'both messages tidied');
+    const [first, second] = await listMessages(bench, 'ingest', folder);
+    assert.ok(first!.flags.includes('\\Seen'));
+    assert.ok(second!.flags.includes('$Quarantined') && !second!.flags.includes('\\Seen'), 'the large one is flagged, not seen');
+    assert.deepEqual(writtenLines(files), expectedLines([small]));
+    const reasons = walk(quarantine);
+    assert.equal(reasons.length, 1, 'a reason file, and no download of a message too large');
+    assert.match(fs.readFileSync(path.join(quarantine, reasons[0]!), 'utf8'), /more than maxMessageSize 100000/);
+    assert.match(subscribeLog('mail'), /\[ERROR\].*UID 2: .*more than maxMessageSize 100000; quarantined after 1 tries/);
+  });
+});
