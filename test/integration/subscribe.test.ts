@@ -9,6 +9,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { LocalBroker } from '../../lib/broker/local.js';
+import type { Notification } from '../../lib/message.js';
 import { type Bench, getBench } from '../bench/bench.js';
 import { amqpUrl } from '../bench/rabbitmq.js';
 import { appendMessages, listMessages, popUidls } from '../bench/mailbox.js';
@@ -157,6 +159,39 @@ describe('the subscribe, one message at a time', () => {
     assert.equal(raw.length, 2);
     assert.ok(raw.every((name) => name.endsWith('.eml')));
     assert.ok(fs.readFileSync(path.join(files, 'raw', `${uidls[0]}.eml`)).equals(messages[0]!.raw), 'the raw backup is the message as it came');
+  });
+
+  it('announces each file written downstream: relPath from post_baseDir, sha512 identity, mail provenance', async () => {
+    const folder = unique();
+    const message = corpusMessage(2, folder);
+    await appendMessages(bench, 'ingest', folder, [message.raw]);
+    const files = path.join(box.home, 'files');
+    const downstream = LocalBroker.open(path.join(box.cacheDir, 'broker', 'local.sqlite'));
+    const announced: Notification[] = [];
+    try {
+      await downstream.declareQueue({ name: `q_test.${folder}`, bindings: [{ exchange: 'xs_files', topic: '#' }], expireSeconds: 0, messageAgeMaxSeconds: 0 });
+      await downstream.consume(`q_test.${folder}`, 10, async (delivery) => {
+        announced.push(JSON.parse(delivery.body.toString()) as Notification);
+        await delivery.ack();
+      });
+      writePoll('mail', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+      writeSubscribe('mail', [`directory ${files}/\${FOLDER}`, 'post_broker local:', 'post_exchange xs_files', `post_baseDir ${files}`, 'post_baseUrl file:/srv/mail/']);
+      start();
+      await waitFor(() => announced.length === message.files.length, 30000, 'one notification per file');
+    } finally {
+      await downstream.close();
+    }
+    for (const notification of announced) {
+      const file = path.join(files, notification.relPath);
+      assert.ok(notification.relPath.startsWith(`${folder}/`), notification.relPath);
+      assert.equal(notification.baseUrl, 'file:/srv/mail/');
+      assert.equal(notification.size, fs.statSync(file).size);
+      assert.deepEqual(notification.identity, { method: 'sha512', value: crypto.createHash('sha512').update(fs.readFileSync(file)).digest('base64') });
+      assert.equal(notification.mail?.messageId, message.messageId);
+      assert.equal(notification.mail?.folder, folder);
+      assert.match(String(notification.mail?.partPath), /^[2-4]$/);
+    }
+    assert.deepEqual(announced.map((n) => `${path.basename(n.relPath)} ${sha256Of(path.join(files, n.relPath))}`).sort(), expectedLines([message]));
   });
 
   it('quarantines a message over maxMessageSize with its reason and flags it; the others go on', async () => {

@@ -168,7 +168,7 @@ describe('instances', () => {
     box.writeConfig('subscribe/mail.conf', [...QUICK, 'callback poll.mail'].join('\n'));
     const refused = box.sr(['restart', 'subscribe/mail']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /subscribe\/mail.conf:4: callback "poll.mail" is not built into mailpump's subscribe/);
+    assert.match(refused.stderr, /subscribe\/mail.conf:5: callback "poll.mail" is not built into mailpump's subscribe/);
     assert.ok(alive(pid), 'still running');
     assert.equal(box.sr(['stop', 'subscribe/mail']).code, 0);
     assert.ok(!alive(pid));

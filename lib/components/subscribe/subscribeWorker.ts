@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Broker, type RawDelivery } from '../../broker/broker.js';
 import { consumeNotifications, publishNotification } from '../../broker/notifications.js';
-import { openBroker } from '../../broker/open.js';
+import { isLocal, openBroker } from '../../broker/open.js';
 import { postTarget, subscribeQueue } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import { stateDir, type SrPaths } from '../../config/paths.js';
@@ -32,6 +32,10 @@ import { SourcePool } from './sourcePool.js';
 
 const FIRST_RETRY_MS = 10_000;
 const MAX_RETRY_MS = 10 * 60_000;
+
+function sameBroker(a: string | undefined, b: string | undefined): boolean {
+  return a === b || (isLocal(a) && isLocal(b));
+}
 
 /** Failures that the same message will meet again however often it is tried. */
 function isLasting(error: unknown): boolean {
@@ -65,7 +69,7 @@ export class SubscribeWorker implements Worker {
     const broker = await openBrokerLink(this.paths, this.credentials, context, config.str('broker'));
     const post = postTarget(config);
     const postBroker = post === undefined ? undefined
-      : post.url === config.str('broker') ? broker
+      : sameBroker(post.url, config.str('broker')) ? broker
         : await openBroker(post.url, {
           paths: this.paths, credentials: this.credentials, persistent: true,
           onStateChange: (state, detail) => logger[state === 'connected' ? 'info' : 'warning'](`post_broker ${post.url}: ${state}${detail ? ` (${detail})` : ''}`),

@@ -1,0 +1,130 @@
+// npm run bench:ingest [-- counts...]: the subscribe against a private Dovecot (IMAPS,
+// loopback), with the poll announcing on the local broker, as `sr start` runs them.
+//   - for each count (default 1000 and 10000) of corpus messages (about 60 KB, 1.3
+//     attachments each): the time from `sr start` to the last file written, beside one plain
+//     `UID FETCH 1:* BODY.PEEK[]` of the same folder over one connection, in the same run;
+//   - peak RSS of a process decoding and writing a message with a 1 GB attachment.
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Bench } from '../bench/bench.js';
+import { makeCertificates } from '../bench/certificates.js';
+import { type DovecotInfo, startDovecot, stopDovecot } from '../bench/dovecot.js';
+import { imapSession } from '../bench/mailbox.js';
+import { corpusMessage } from '../helpers/mailCorpus.js';
+import { Sandbox } from '../helpers/sandbox.js';
+
+const COUNTS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [1000, 10000];
+const ATTACHMENT_SCALE = 22_000; // bytes: corpus messages then average about 60 KB
+const USER = { name: 'bench', password: 'bench-secret' };
+const LARGE_BYTES = 1024 ** 3;
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-bench-ingest-'));
+fs.chmodSync(root, 0o755);
+
+async function fill(dovecot: DovecotInfo, folder: string, count: number): Promise<{ bytes: number; files: number }> {
+  const client = await imapSession({ dovecot } as Bench, USER.name);
+  await client.mailboxCreate(folder);
+  let bytes = 0;
+  let files = 0;
+  for (let n = 0; n < count; n += 1) {
+    const message = corpusMessage(n, folder, ATTACHMENT_SCALE);
+    bytes += message.raw.length;
+    files += message.files.length;
+    await client.append(folder, message.raw);
+  }
+  await client.logout();
+  return { bytes, files };
+}
+
+/** One `UID FETCH 1:* BODY.PEEK[]` over one connection, every byte read. */
+async function rawFetch(dovecot: DovecotInfo, folder: string): Promise<number> {
+  const client = await imapSession({ dovecot } as Bench, USER.name);
+  const lock = await client.getMailboxLock(folder);
+  const started = performance.now();
+  let bytes = 0;
+  for await (const message of client.fetch('1:*', { source: true }, { uid: true })) bytes += message.source?.length ?? 0;
+  const seconds = (performance.now() - started) / 1000;
+  lock.release();
+  await client.logout();
+  if (bytes === 0) throw new Error('the raw fetch read nothing');
+  return seconds;
+}
+
+function countFiles(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  return fs.readdirSync(dir).filter((name) => !name.startsWith('.')).length;
+}
+
+async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: number, instances: number): Promise<number> {
+  const box = new Sandbox();
+  const files = path.join(box.home, 'files');
+  try {
+    box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
+    const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
+    box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'batch 1000', 'sleep 1s'].join('\n'));
+    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `instances ${instances}`, 'prefetch 50'].join('\n'));
+    const started = performance.now();
+    const result = box.sr(['start']);
+    if (result.code !== 0) throw new Error(`sr start failed: ${result.stderr}`);
+    for (;;) {
+      const written = countFiles(files);
+      if (written >= expectedFiles) break;
+      if (performance.now() - started > 30 * 60_000) throw new Error(`only ${written} of ${expectedFiles} files after 30 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    box.cleanup();
+  }
+}
+
+/** A message with one `bytes` attachment, written to a file in pieces. */
+function writeLargeMessage(file: string, bytes: number): void {
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, 'From: a@example.org\r\nSubject: large\r\nMessage-ID: <large@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    + '--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="large.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n');
+  const piece = 57 * 1024 * 16; // a multiple of 57 bytes: base64 lines of 76 characters
+  for (let written = 0; written < bytes; written += piece) {
+    const chunk = crypto.randomBytes(Math.min(piece, bytes - written));
+    fs.writeSync(fd, `${chunk.toString('base64').replace(/.{76}/g, '$&\r\n').replace(/\r\n$/, '')}\r\n`);
+  }
+  fs.writeSync(fd, '--b--\r\n');
+  fs.closeSync(fd);
+}
+
+function decodePeakRss(): { mib: number; seconds: number } {
+  const message = path.join(root, 'large.eml');
+  writeLargeMessage(message, LARGE_BYTES);
+  const out = path.join(root, 'large-out');
+  const child = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'decodeFile.js'), message, out], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`decoding the large message failed: ${child.stderr}`);
+  const report = JSON.parse(child.stdout) as { maxRssKib: number; seconds: number; bytes: number };
+  if (report.bytes !== LARGE_BYTES) throw new Error(`decoded ${report.bytes} bytes, not ${LARGE_BYTES}`);
+  fs.rmSync(message);
+  fs.rmSync(out, { recursive: true });
+  return { mib: report.maxRssKib / 1024, seconds: report.seconds };
+}
+
+const dovecot = await startDovecot(path.join(root, 'dovecot'), makeCertificates(root), [USER]);
+try {
+  process.stdout.write(`bench:ingest on ${os.cpus().length} cores, node ${process.version}\n`);
+  for (const count of COUNTS) {
+    const folder = `corpus${count}`;
+    const filled = await fill(dovecot, folder, count);
+    const raw = await rawFetch(dovecot, folder);
+    process.stdout.write(`${count} messages, ${(filled.bytes / count / 1024).toFixed(1)} KiB average, ${filled.files} files: raw UID FETCH 1:* BODY.PEEK[] ${raw.toFixed(2)} s\n`);
+    for (const instances of [1, 2]) {
+      const seconds = await ingest(dovecot, folder, filled.files, instances);
+      process.stdout.write(`  ingest with ${instances} instance(s) (poll + subscribe, sr start to last file): ${seconds.toFixed(2)} s = ${(seconds / raw).toFixed(2)} x the raw fetch, ${(count / seconds).toFixed(0)} messages/s\n`);
+    }
+  }
+  const large = decodePeakRss();
+  process.stdout.write(`1 GiB attachment: decoded and written in ${large.seconds.toFixed(1)} s, peak RSS ${large.mib.toFixed(0)} MiB\n`);
+} finally {
+  await stopDovecot(dovecot);
+  fs.rmSync(root, { recursive: true, force: true });
+}
