@@ -142,12 +142,12 @@ async function sameContent(file: string, size: number, sha256: string): Promise<
 }
 
 /** Makes the new names in a directory durable (a rename or link lives in the directory). */
-export function syncDirectory(directory: string): void {
-  const fd = fs.openSync(directory, 'r');
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await fs.promises.open(directory, 'r');
   try {
-    fs.fsyncSync(fd);
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }
 

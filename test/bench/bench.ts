@@ -21,8 +21,9 @@ export const BENCH_ENV = 'MAILPUMP_TEST_BENCH';
 export const MAIL_USERS: readonly MailUser[] = [
   { name: 'ingest', password: 'ingest-secret' },
   { name: 'clerk', password: 'p@ss/w#rd%20?' },
-  // POP3 reads INBOX only: this account's INBOX belongs to the POP3 tests.
-  { name: 'postal', password: 'postal-secret' },
+  // POP3 reads INBOX only: each of these accounts' INBOX belongs to one test file.
+  { name: 'postal', password: 'postal-secret' }, // poll and download tests
+  { name: 'courier', password: 'courier-secret' }, // the subscribe test
 ];
 
 /** The servers' programs, or the Debian packages to install: a missing server fails the run, never skips it. */

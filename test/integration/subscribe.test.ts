@@ -26,7 +26,7 @@ beforeEach(() => {
   const port = (name: 'imaps' | 'pop3s') => bench.dovecot.ports[name];
   box.writeConfig('credentials.conf', [
     `imaps://ingest:ingest-secret@127.0.0.1:${port('imaps')}/`,
-    `pops://postal:postal-secret@127.0.0.1:${port('pop3s')}/`,
+    `pops://courier:courier-secret@127.0.0.1:${port('pop3s')}/`,
     amqpUrl(bench.rabbit),
   ].join('\n'));
 });
@@ -34,7 +34,7 @@ afterEach(() => box.cleanup());
 
 const unique = () => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const imaps = () => `imaps://ingest@127.0.0.1:${bench.dovecot.ports.imaps}/`;
-const pops = () => `pops://postal@127.0.0.1:${bench.dovecot.ports.pop3s}/`;
+const pops = () => `pops://courier@127.0.0.1:${bench.dovecot.ports.pop3s}/`;
 const common = () => [`tlsCa ${bench.dovecot.caCert}`, 'metrics_writeInterval 1s'];
 
 function writePoll(name: string, lines: readonly string[]): void {
@@ -135,13 +135,13 @@ describe('the subscribe, one message at a time', () => {
   it('reads POP3 by UIDL, writes bodies, sidecars and the raw backup, then deletes the message', async () => {
     const tag = unique();
     const messages = [corpusMessage(2, tag), corpusMessage(5, tag)];
-    await appendMessages(bench, 'postal', 'INBOX', messages.map((m) => m.raw));
-    const uidls = await popUidls(bench, 'postal');
+    await appendMessages(bench, 'courier', 'INBOX', messages.map((m) => m.raw));
+    const uidls = await popUidls(bench, 'courier');
     const files = path.join(box.home, 'out');
     writePoll('pop', [`pollUrl ${pops()}`]);
     writeSubscribe('pop', [`directory ${files}/\${%Y}`, 'attachmentsOnly off', 'sidecar on', 'saveRaw on', `rawDirectory ${files}/raw`, 'delete on']);
     start(); // both, as a user would: the subscribe's queue is declared before the poll announces
-    await eventually(async () => (await popUidls(bench, 'postal')).length === 0, 60000, 'the POP3 mailbox emptied');
+    await eventually(async () => (await popUidls(bench, 'courier')).length === 0, 60000, 'the POP3 mailbox emptied');
     const year = path.join(files, String(new Date().getUTCFullYear()));
     const names = walk(year).sort();
     assert.deepEqual(names.filter((n) => !n.endsWith('.json')).map(baseName).sort(),
@@ -149,7 +149,7 @@ describe('the subscribe, one message at a time', () => {
     assert.equal(names.filter((n) => n.endsWith('.json')).length, names.length / 2, 'one sidecar per file');
     const pdf = names.find((n) => n.startsWith('facturé'))!;
     const sidecar = JSON.parse(fs.readFileSync(path.join(year, `${pdf}.json`), 'utf8')) as Record<string, unknown>;
-    assert.equal(sidecar.account, pops().replace('/postal@', '/postal@'));
+    assert.equal(sidecar.account, pops());
     assert.equal(sidecar.uidl, uidls[0]);
     assert.equal(sidecar.messageId, messages[0]!.messageId);
     assert.equal(sidecar.subject, 'Factures 2');

@@ -82,6 +82,16 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
   }
 }
 
+/** What creating one file costs on this file system: the floor under writing thousands of them. */
+function fileCreateMs(count = 1000): number {
+  const dir = fs.mkdtempSync(path.join(root, 'creates-'));
+  const started = performance.now();
+  for (let n = 0; n < count; n += 1) fs.closeSync(fs.openSync(path.join(dir, `f${n}`), 'wx'));
+  const each = (performance.now() - started) / count;
+  fs.rmSync(dir, { recursive: true });
+  return each;
+}
+
 /** A message with one `bytes` attachment, written to a file in pieces. */
 function writeLargeMessage(file: string, bytes: number): void {
   const fd = fs.openSync(file, 'w');
@@ -111,7 +121,7 @@ function decodePeakRss(): { mib: number; seconds: number } {
 
 const dovecot = await startDovecot(path.join(root, 'dovecot'), makeCertificates(root), [USER]);
 try {
-  process.stdout.write(`bench:ingest on ${os.cpus().length} cores, node ${process.version}\n`);
+  process.stdout.write(`bench:ingest on ${os.cpus().length} cores, node ${process.version}; creating an empty file here takes ${fileCreateMs().toFixed(2)} ms\n`);
   for (const count of COUNTS) {
     const folder = `corpus${count}`;
     const filled = await fill(dovecot, folder, count);

@@ -1,11 +1,12 @@
-// One message, start to end: download it to a temporary file (binary-exact, size checked),
-// decode it into staged files, place them, write sidecars and the raw backup, announce the
-// files downstream, record that all of it is durable, then act on the server and record the
-// message done. Each step is safe to repeat: a retry after a crash finds its files already
+// One message, start to end: download it (binary-exact, size checked; in memory or to a
+// temporary file, by size), decode it into staged files, place them, write sidecars and
+// the raw backup, announce the files downstream, record that all of it is durable, then
+// act on the server and record the message done. Each step is safe to repeat: a retry after a crash finds its files already
 // in place (same name, same bytes) and writes nothing twice.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decodeMessage, type MessageHeaders } from '../../decode/mimeParts.js';
 import { safeFileName } from '../../decode/safeName.js';
@@ -72,12 +73,35 @@ function templateFields(notification: Notification, ref: MailMessageRef, headers
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as TemplateFields;
 }
 
-/** A temporary file for the raw message, removed by `finally` whatever happens. */
-async function withIncomingFile<T>(directory: string, work: (file: string) => Promise<T>): Promise<T> {
+/** Messages up to this size are kept in memory between download and decoding (see downloadRaw). */
+const IN_MEMORY_OCTETS = 1024 * 1024;
+
+/** Opens the downloaded message for reading, as many times as needed (decoding, saveRaw). */
+type OpenRaw = () => Readable;
+
+/**
+ * Downloads the message and runs `work` on it. A small message is kept in memory: creating
+ * a file costs about a millisecond on the disks measured (docs/performance.md), as much as
+ * decoding the message, and small ones are most of the mail. A larger one goes to a
+ * temporary file in the state directory, removed whatever happens. Either way memory is
+ * bounded: at most IN_MEMORY_OCTETS for each message in flight.
+ */
+async function downloadRaw<T>(source: MailSource, ref: MailMessageRef, directory: string, work: (openRaw: OpenRaw) => Promise<T>): Promise<T> {
+  if (ref.expected.size !== undefined && ref.expected.size <= IN_MEMORY_OCTETS) {
+    const chunks: Buffer[] = [];
+    await source.download(ref.at, ref.expected, new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    }));
+    return work(() => Readable.from(chunks));
+  }
   fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
   const file = path.join(directory, `${crypto.randomBytes(8).toString('hex')}.eml`);
   try {
-    return await work(file);
+    await source.download(ref.at, ref.expected, fs.createWriteStream(file, { mode: 0o600 }));
+    return await work(() => fs.createReadStream(file));
   } finally {
     fs.rmSync(file, { force: true });
   }
@@ -102,24 +126,21 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
   if (settings.maxMessageSize > 0 && (ref.expected.size ?? 0) > settings.maxMessageSize) {
     throw new MessageTooLarge(`${ref.where} is ${ref.expected.size} bytes, more than maxMessageSize ${settings.maxMessageSize}`);
   }
-  const outcome = await withIncomingFile(settings.incomingDirectory, async (rawFile) => {
-    await source.download(ref.at, ref.expected, fs.createWriteStream(rawFile, { mode: 0o600 }));
-    return writeFiles(tools, notification, ref, rawFile);
-  });
+  const outcome = await downloadRaw(source, ref, settings.incomingDirectory, (openRaw) => writeFiles(tools, notification, ref, openRaw));
   state.markPosted(ref.serverKey);
   await actOn(tools, source, ref, false);
   state.markDone(keys);
   return outcome;
 }
 
-async function writeFiles(tools: IngestTools, notification: Notification, ref: MailMessageRef, rawFile: string): Promise<IngestOutcome> {
+async function writeFiles(tools: IngestTools, notification: Notification, ref: MailMessageRef, openRaw: OpenRaw): Promise<IngestOutcome> {
   const { settings } = tools;
   const now = new Date();
   const writer = new PartWriter(settings.policy, (headers) => templateDirectory(settings.directory, templateFields(notification, ref, headers), now));
   let written: WrittenPart[];
   const extra: PlacedFile[] = [];
   try {
-    await decodeMessage(fs.createReadStream(rawFile), writer, { maxDepth: settings.decodeDepth });
+    await decodeMessage(openRaw(), writer, { maxDepth: settings.decodeDepth });
     const placeFile = placer(tools, ref);
     written = await writer.place(placeFile);
     if (settings.sidecar) {
@@ -127,12 +148,13 @@ async function writeFiles(tools: IngestTools, notification: Notification, ref: M
     }
     if (settings.rawDirectory !== undefined) {
       const directory = templateDirectory(settings.rawDirectory, templateFields(notification, ref, writer.headersFound), now);
-      extra.push(await saveRaw(rawFile, directory, ref, placeFile));
+      extra.push(await saveRaw(openRaw, directory, ref, placeFile));
     }
   } finally {
     writer.discard();
   }
-  for (const directory of new Set([...written, ...extra.map((file) => ({ file }))].map(({ file }) => path.dirname(file.path)))) syncDirectory(directory);
+  const directories = new Set([...written.map(({ file }) => file), ...extra].map((file) => path.dirname(file.path)));
+  await Promise.all([...directories].map(syncDirectory));
   if (settings.announce) {
     await Promise.all(written.map(({ part, file }) => settings.announce!(fileNotification(settings, ref, part, file))));
   }
@@ -177,11 +199,11 @@ async function writeSidecar(file: PlacedFile, partPath: string, content: object,
 }
 
 /** saveRaw: the message as it came, `<UID>.eml` or `<UIDL>.eml`. */
-async function saveRaw(rawFile: string, directory: string, ref: MailMessageRef, placeFile: PlaceFile): Promise<PlacedFile> {
+async function saveRaw(openRaw: OpenRaw, directory: string, ref: MailMessageRef, placeFile: PlaceFile): Promise<PlacedFile> {
   const id = ref.at.protocol === 'imap' ? String(ref.at.uid) : ref.at.uidl;
   const staged = StagedFile.create(directory, safeFileName(`${id}.eml`, 'message.eml'));
   try {
-    await pipeline(fs.createReadStream(rawFile), staged.stream);
+    await pipeline(openRaw(), staged.stream);
     return await placeFile(staged, 'raw');
   } finally {
     staged.discard();

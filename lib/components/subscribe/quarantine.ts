@@ -40,7 +40,7 @@ export async function quarantineFiles(directory: string, ref: MailMessageRef, re
       raw.discard();
     }
   }
-  syncDirectory(directory);
+  await syncDirectory(directory);
   return placed;
 }
 

@@ -1,9 +1,9 @@
 // A subscribe's IMAP connection to one account: messages are downloaded by UID after the
-// folder's UIDVALIDITY and the message's Message-ID are checked, streamed; actions go by
-// UID sets, one command for a whole batch. The folder stays selected (read-write) between
+// folder's UIDVALIDITY and the message's Message-ID are checked, small ones several per
+// command, large ones streamed alone; actions go by UID sets, one command for a whole batch. The folder stays selected (read-write) between
 // messages, so a run of messages from one folder costs no SELECT each.
 import { pipeline } from 'node:stream/promises';
-import { Transform, type Writable } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import {
   checkMessageId, checkSize, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone,
@@ -11,6 +11,19 @@ import {
 import { type ImapConnectionSettings, imapClient } from './imapMailbox.js';
 
 type ImapCoordinates = Extract<MessageCoordinates, { protocol: 'imap' }>;
+
+/** Messages up to this size are fetched in batches, whole in memory: a few of them at a time. */
+const BATCH_MESSAGE_OCTETS = 1024 * 1024;
+/** A large message is streamed in partial fetches of this size, each one round trip. */
+const DOWNLOAD_CHUNK_OCTETS = 1024 * 1024;
+
+interface WaitingDownload {
+  readonly uid: number;
+  readonly expected: ExpectedMessage;
+  readonly sink: Writable;
+  readonly resolve: (octets: number) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 function counter(): Transform & { octets: number } {
   const counting = new Transform({
@@ -33,6 +46,7 @@ export class ImapSource implements MailSource {
   private client: ImapFlow | undefined;
   private connecting: Promise<ImapFlow> | undefined;
   private readonly created = new Set<string>();
+  private readonly waitingDownloads = new Map<string, WaitingDownload[]>();
 
   constructor(private readonly settings: ImapConnectionSettings) {}
 
@@ -75,15 +89,80 @@ export class ImapSource implements MailSource {
     }
   }
 
-  async download(at: MessageCoordinates, expected: ExpectedMessage, sink: Writable): Promise<number> {
-    const { folder, uidValidity, uid } = at as ImapCoordinates;
+  /**
+   * A message announced small is fetched together with the others waiting for the same
+   * folder, in one `UID FETCH 41,42,57 (ENVELOPE BODY.PEEK[])`: one round trip for many. A
+   * large one (or one of unknown size) is streamed alone, in chunks, never held in memory.
+   */
+  download(at: MessageCoordinates, expected: ExpectedMessage, sink: Writable): Promise<number> {
+    const coordinates = at as ImapCoordinates;
+    const work = expected.size !== undefined && expected.size <= BATCH_MESSAGE_OCTETS
+      ? new Promise<number>((resolve, reject) => this.queueDownload(coordinates, { uid: coordinates.uid, expected, sink, resolve, reject }))
+      : this.downloadAlone(coordinates, expected, sink);
+    // Whatever failed, the sink is not left open.
+    return work.catch((error: unknown) => {
+      sink.destroy();
+      throw error;
+    });
+  }
+
+  private queueDownload(at: ImapCoordinates, waiting: WaitingDownload): void {
+    const key = `${at.uidValidity}\u0000${at.folder}`;
+    const queued = this.waitingDownloads.get(key);
+    if (queued) {
+      queued.push(waiting);
+      return;
+    }
+    this.waitingDownloads.set(key, [waiting]);
+    const take = () => {
+      const batch = this.waitingDownloads.get(key) ?? [];
+      this.waitingDownloads.delete(key);
+      return batch;
+    };
+    // The batch is taken when the folder is ours: what arrives while another command runs joins it.
+    let taken: WaitingDownload[] | undefined;
+    void this.inFolder(at.folder, at.uidValidity, async (client) => {
+      taken = take();
+      await this.fetchBatch(client, at.folder, taken);
+    }).catch((error: unknown) => {
+      for (const failed of taken ?? take()) failed.reject(error);
+    });
+  }
+
+  private async fetchBatch(client: ImapFlow, folder: string, batch: readonly WaitingDownload[]): Promise<void> {
+    const byUid = new Map(batch.map((waiting) => [waiting.uid, waiting]));
+    try {
+      for await (const message of client.fetch(batch.map((w) => w.uid).join(','), { uid: true, envelope: true, source: true }, { uid: true })) {
+        const waiting = byUid.get(message.uid);
+        if (!waiting) continue;
+        byUid.delete(message.uid);
+        const where = `${this.account.label} ${folder} UID ${message.uid}`;
+        try {
+          checkMessageId(where, waiting.expected, message.envelope?.messageId);
+          const source = message.source ?? Buffer.alloc(0);
+          checkSize(where, waiting.expected, source.length);
+          await pipeline(Readable.from([source]), waiting.sink);
+          waiting.resolve(source.length);
+        } catch (error) {
+          waiting.reject(error);
+        }
+      }
+    } catch (error) {
+      for (const waiting of byUid.values()) waiting.reject(error);
+      throw error;
+    }
+    for (const waiting of byUid.values()) waiting.reject(new MessageGone(`${this.account.label} ${folder} UID ${waiting.uid} is no longer on the server`));
+  }
+
+  private async downloadAlone(at: ImapCoordinates, expected: ExpectedMessage, sink: Writable): Promise<number> {
+    const { folder, uidValidity, uid } = at;
     const where = `${this.account.label} ${folder} UID ${uid}`;
     const counting = counter();
     await this.inFolder(folder, uidValidity, async (client) => {
       const found = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });
       if (!found) throw new MessageGone(`${where} is no longer on the server`);
       checkMessageId(where, expected, found.envelope?.messageId);
-      const download = await client.download(String(uid), undefined, { uid: true });
+      const download = await client.download(String(uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_OCTETS });
       if (!('content' in download) || !download.content) throw new MessageGone(`${where} is no longer on the server`);
       await pipeline(download.content, counting, sink);
     });
