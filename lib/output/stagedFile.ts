@@ -61,7 +61,7 @@ export class StagedFile {
   private readonly writer: HashingWriter;
   private finished = false;
 
-  private constructor(readonly directory: string, readonly name: string, readonly tempPath: string, private readonly fd: number) {
+  private constructor(readonly directory: string, private finalName: string, readonly tempPath: string, private readonly fd: number) {
     this.writer = new HashingWriter(fd);
     this.writer.once('finish', () => { this.finished = true; });
   }
@@ -71,6 +71,15 @@ export class StagedFile {
     fs.mkdirSync(directory, { recursive: true });
     const tempPath = path.join(directory, `.${crypto.randomBytes(6).toString('hex')}.tmp`);
     return new StagedFile(directory, name, tempPath, fs.openSync(tempPath, 'wx', FILE_MODE));
+  }
+
+  get name(): string {
+    return this.finalName;
+  }
+
+  /** A name learnt after the bytes (a TNEF attachment's comes after its data). */
+  rename(name: string): void {
+    this.finalName = name;
   }
 
   /** Where the bytes go; ending it flushes and fsyncs them. */

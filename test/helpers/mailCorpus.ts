@@ -115,3 +115,10 @@ export function largeMessage(bytes: number, tag: string): CorpusMessage {
   const raw = Buffer.from(`${headers(0, 'Large', messageId)}\r\n${multipart('mixed', 'large', [TEXT, part('Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="archive.bin"', content)])}`);
   return { messageId, raw, files: [{ name: 'archive.bin', sha256: sha256(content) }] };
 }
+
+/** A message from Outlook: its attachments inside one winmail.dat (test/fixtures/tnef). */
+export function tnefMessage(winmailDat: Buffer, expected: readonly ExpectedFile[], tag: string): CorpusMessage {
+  const messageId = `<tnef-${tag}@example.org>`;
+  const raw = Buffer.from(`${headers(0, 'Outlook', messageId)}\r\n${multipart('mixed', 'tnef', [TEXT, part('Content-Type: application/ms-tnef; name="winmail.dat"\r\nContent-Disposition: attachment; filename="winmail.dat"', winmailDat)])}`);
+  return { messageId, raw, files: expected };
+}

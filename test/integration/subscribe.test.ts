@@ -1,5 +1,5 @@
 // The mail subscribe end to end on a real Dovecot, with the poll announcing: a generated
-// corpus of 1,000+ messages ingested on each broker (the local one and RabbitMQ), every
+// corpus of 1,000+ messages (and an Outlook winmail.dat) ingested on each broker (the local one and RabbitMQ), every
 // expected file present and byte-exact (sha256 computed by the corpus, not the decoder),
 // nothing outside `directory`, every mail moved, a stop and start in the middle with
 // nothing lost or written twice. Then POP3 with delete, sidecars and raw backups, and
@@ -14,7 +14,8 @@ import type { Notification } from '../../lib/message.js';
 import { type Bench, getBench } from '../bench/bench.js';
 import { amqpUrl } from '../bench/rabbitmq.js';
 import { appendMessages, listMessages, popUidls } from '../bench/mailbox.js';
-import { corpusMessage, type CorpusMessage, largeMessage } from '../helpers/mailCorpus.js';
+import { corpusMessage, type CorpusMessage, largeMessage, tnefMessage } from '../helpers/mailCorpus.js';
+import { TNEF_FILES, tnefFixture } from '../helpers/tnefFixtures.js';
 import { Sandbox, waitFor } from '../helpers/sandbox.js';
 
 let bench: Bench;
@@ -95,12 +96,12 @@ for (const brokerKind of ['local', 'rabbitmq'] as const) {
     before(async () => {
       folder = unique();
       corpus = Array.from({ length: CORPUS_SIZE }, (_, index) => corpusMessage(index, folder));
-      corpus.push(largeMessage(50 * 1024 * 1024, folder));
+      corpus.push(largeMessage(50 * 1024 * 1024, folder), tnefMessage(tnefFixture('attachments.dat'), TNEF_FILES, folder));
       await appendMessages(bench, 'ingest', folder, corpus.map((message) => message.raw));
     });
     after(() => { corpus = []; });
 
-    it(`ingests ${CORPUS_SIZE} messages and a 50 MB attachment: every file byte-exact, nothing outside directory, every mail moved, through a stop and start`, async () => {
+    it(`ingests ${CORPUS_SIZE} messages, a 50 MB attachment and a winmail.dat: every file byte-exact, nothing outside directory, every mail moved, through a stop and start`, async () => {
       const files = path.join(box.home, 'files');
       const done = `${folder}-done`;
       const brokerLines = brokerKind === 'local' ? [] : [`broker ${amqpUrl(bench.rabbit, false)}`];

@@ -1,13 +1,16 @@
 // The decoder's sink for one message: decides which parts become files (attachmentsOnly,
 // inline, acceptFile/rejectFile on the safe name), stages each in the message's directory
-// while it is decoded, and once the message is decoded whole, places them all under their
-// names. Nothing is visible under a final name before the whole message decoded.
+// while it is decoded (a winmail.dat unpacked into its files), and once the message is
+// decoded whole, places them all under their names. Nothing is visible under a final name
+// before the whole message decoded.
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { type FileRule, fileAccepted } from '../../config/fileRules.js';
 import type { MessageHeaders, MessagePart, PartSink } from '../../decode/mimeParts.js';
 import { safeFileName } from '../../decode/safeName.js';
 import { isInside } from '../../decode/templates.js';
+import { type TnefNames, tnefReader } from '../../decode/tnef.js';
 import { type PlacedFile, StagedFile, SUFFIX_RESERVE_BYTES } from '../../output/stagedFile.js';
 
 export interface PartPolicy {
@@ -17,6 +20,24 @@ export interface PartPolicy {
   readonly acceptUnmatched: boolean;
 }
 
+/** Outlook's winmail.dat, by type or by name. */
+function isTnef(part: MessagePart): boolean {
+  return part.contentType === 'application/ms-tnef' || part.contentType === 'application/vnd.ms-tnef'
+    || part.declaredName?.toLowerCase() === 'winmail.dat';
+}
+
+interface Staged {
+  part: MessagePart;
+  readonly file: StagedFile;
+}
+
+/** A winmail.dat being unpacked: its files, and itself whole, kept if it cannot be unpacked. */
+interface TnefGroup {
+  readonly whole: Staged;
+  readonly inner: Staged[];
+  unpacked: boolean;
+}
+
 export interface WrittenPart {
   readonly part: MessagePart;
   readonly file: PlacedFile;
@@ -24,7 +45,8 @@ export interface WrittenPart {
 
 export class PartWriter implements PartSink {
   private directory: string | undefined;
-  private readonly staged: Array<{ readonly part: MessagePart; readonly file: StagedFile }> = [];
+  private readonly staged: Staged[] = [];
+  private readonly tnefGroups: TnefGroup[] = [];
   headersFound: MessageHeaders = {};
   /** parts left out by acceptFile / rejectFile */
   filteredOut = 0;
@@ -39,21 +61,93 @@ export class PartWriter implements PartSink {
   open(part: MessagePart): Writable | undefined {
     if (part.kind === 'body' && this.policy.attachmentsOnly) return undefined;
     if (part.kind === 'inline' && this.policy.skipInline) return undefined;
-    const name = safeFileName(part.declaredName ?? part.fallbackName, part.fallbackName, SUFFIX_RESERVE_BYTES);
-    if (!fileAccepted(this.policy.rules, this.policy.acceptUnmatched, name)) {
-      this.filteredOut += 1;
-      return undefined;
-    }
-    this.directory ??= this.chooseDirectory(this.headersFound);
-    // safeFileName leaves no separator nor `..`: this guard is the last line, not the first.
-    if (!isInside(this.directory, path.join(this.directory, name))) throw new Error(`${name}: would be written outside ${this.directory}`);
-    const file = StagedFile.create(this.directory, name);
+    if (isTnef(part)) return this.openTnef(part);
+    const file = this.stage(part);
+    if (!file) return undefined;
     this.staged.push({ part, file });
     return file.stream;
   }
 
+  private fileName(part: MessagePart): string {
+    return safeFileName(part.declaredName ?? part.fallbackName, part.fallbackName, SUFFIX_RESERVE_BYTES);
+  }
+
+  private accepted(name: string): boolean {
+    if (fileAccepted(this.policy.rules, this.policy.acceptUnmatched, name)) return true;
+    this.filteredOut += 1;
+    return false;
+  }
+
+  /** A staged file for the part, or undefined when acceptFile / rejectFile leave it out. */
+  private stage(part: MessagePart, name = this.fileName(part)): StagedFile | undefined {
+    if (!this.accepted(name)) return undefined;
+    this.directory ??= this.chooseDirectory(this.headersFound);
+    // safeFileName leaves no separator nor `..`: this guard is the last line, not the first.
+    if (!isInside(this.directory, path.join(this.directory, name))) throw new Error(`${name}: would be written outside ${this.directory}`);
+    return StagedFile.create(this.directory, name);
+  }
+
+  /**
+   * winmail.dat is unpacked into its files as it streams, and staged whole at the same time:
+   * a TNEF stream that turns out broken is written as it came, not lost.
+   */
+  private openTnef(part: MessagePart): Writable {
+    this.directory ??= this.chooseDirectory(this.headersFound);
+    const directory = this.directory;
+    const group: TnefGroup = { whole: { part, file: StagedFile.create(directory, this.fileName(part)) }, inner: [], unpacked: true };
+    this.tnefGroups.push(group);
+    const innerPart = (index: number, names: TnefNames = {}): MessagePart => {
+      const declaredName = names.longName ?? names.shortName;
+      return {
+        ...part, partPath: `${part.partPath}.tnef${index}`, contentType: 'application/octet-stream',
+        fallbackName: `part-${part.partPath}-${index}.bin`, ...(declaredName ? { declaredName: declaredName.normalize('NFC') } : {}),
+      };
+    };
+    const reader = tnefReader({
+      open: (index) => {
+        const staged = { part: innerPart(index), file: StagedFile.create(directory, innerPart(index).fallbackName) };
+        group.inner.push(staged);
+        return staged.file.stream;
+      },
+      named: (index, names) => {
+        const staged = group.inner[index - 1];
+        if (!staged) return;
+        staged.part = innerPart(index, names);
+        staged.file.rename(this.fileName(staged.part));
+      },
+    });
+    reader.on('error', () => { group.unpacked = false; });
+    const whole = group.whole.file.stream;
+    const wait = (stream: Writable) => new Promise((resolve) => stream.once('drain', resolve));
+    return new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const pending: Array<Promise<unknown>> = [];
+        if (!whole.write(chunk)) pending.push(wait(whole));
+        if (group.unpacked && !reader.write(chunk)) pending.push(Promise.race([wait(reader), finished(reader).catch(() => undefined)]));
+        Promise.all(pending).then(() => done(), done);
+      },
+      final(done) {
+        whole.end();
+        if (group.unpacked) reader.end();
+        Promise.all([finished(whole), finished(reader).catch(() => { group.unpacked = false; })]).then(() => done(), done);
+      },
+    });
+  }
+
+  /** Each winmail.dat becomes its files when it could be unpacked, else stays whole. */
+  private settleTnef(): void {
+    for (const group of this.tnefGroups.splice(0)) {
+      const keep = group.unpacked && group.inner.length > 0 ? group.inner : [group.whole];
+      for (const staged of [group.whole, ...group.inner]) {
+        if (keep.includes(staged) && this.accepted(staged.file.name)) this.staged.push(staged);
+        else staged.file.discard();
+      }
+    }
+  }
+
   /** Moves every staged file to its name, with `placeFile`, which knows the message. */
   async place(placeFile: (file: StagedFile, what: string) => Promise<PlacedFile>): Promise<WrittenPart[]> {
+    this.settleTnef();
     const written: WrittenPart[] = [];
     for (const { part, file } of this.staged) written.push({ part, file: await placeFile(file, part.partPath) });
     this.staged.length = 0;
@@ -62,6 +156,7 @@ export class PartWriter implements PartSink {
 
   /** The message failed: no temporary file stays behind. */
   discard(): void {
+    for (const group of this.tnefGroups.splice(0)) for (const { file } of [group.whole, ...group.inner]) file.discard();
     for (const { file } of this.staged) file.discard();
     this.staged.length = 0;
   }
