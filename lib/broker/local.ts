@@ -10,7 +10,7 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { pidExists } from '../system/pids.js';
-import { openDatabase } from '../system/sqlite.js';
+import { openDatabase, Statements } from '../system/sqlite.js';
 import { type Broker, type BrokerState, type QueueSpec, type RawDelivery, type Subscription, topicMatches } from './broker.js';
 
 const SCHEMA = `
@@ -65,9 +65,10 @@ export class LocalBroker implements Broker {
 
   private readonly housekeepingTimer: NodeJS.Timeout;
   /** Every publish, claim and ack runs one of a few statements: each is prepared once. */
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: Statements;
 
   private constructor(readonly file: string, readonly db: Database.Database) {
+    this.statements = new Statements(db);
     // Every process that has the broker open does its share of the housekeeping; the timer
     // must not keep a process alive on its own.
     this.housekeepingTimer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
@@ -81,12 +82,7 @@ export class LocalBroker implements Broker {
   }
 
   statement(sql: string): Database.Statement {
-    let prepared = this.statements.get(sql);
-    if (!prepared) {
-      prepared = this.db.prepare(sql);
-      this.statements.set(sql, prepared);
-    }
-    return prepared;
+    return this.statements.get(sql);
   }
 
   /** Gives back what a consumer held and forgets it: it left, or it died. */

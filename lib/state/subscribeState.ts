@@ -11,7 +11,7 @@
 //   is linked there, so that a retry knows its own file from another message's file that
 //   happens to have the same name and bytes (two mails with the same body text).
 import type Database from 'better-sqlite3';
-import { openDatabase } from '../system/sqlite.js';
+import { openDatabase, Statements } from '../system/sqlite.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS done (key TEXT PRIMARY KEY, at REAL NOT NULL);
@@ -35,7 +35,15 @@ export interface FailureRecord {
 const now = () => Date.now() / 1000;
 
 export class SubscribeState {
-  private constructor(private readonly db: Database.Database) {}
+  private readonly statements: Statements;
+
+  private constructor(private readonly db: Database.Database) {
+    this.statements = new Statements(db);
+  }
+
+  private run(sql: string, ...values: unknown[]): Database.RunResult {
+    return this.statements.get(sql).run(...values);
+  }
 
   static open(file: string): SubscribeState {
     return new SubscribeState(openDatabase(file, SCHEMA));
@@ -43,32 +51,32 @@ export class SubscribeState {
 
   /** The first of `keys` already done, if any. */
   doneKey(keys: readonly string[]): string | undefined {
-    const statement = this.db.prepare('SELECT 1 FROM done WHERE key = ?');
+    const statement = this.statements.get('SELECT 1 FROM done WHERE key = ?');
     return keys.find((key) => statement.get(key) !== undefined);
   }
 
   isPosted(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM posted WHERE key = ?').get(key) !== undefined;
+    return this.statements.get('SELECT 1 FROM posted WHERE key = ?').get(key) !== undefined;
   }
 
   markPosted(key: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO posted (key, at) VALUES (?, ?)').run(key, now());
+    this.run('INSERT OR REPLACE INTO posted (key, at) VALUES (?, ?)', key, now());
   }
 
   /** The message is done: remembered under every key, its journal and failures forgotten. */
   markDone(keys: readonly string[]): void {
     this.db.transaction(() => {
       for (const key of keys) {
-        this.db.prepare('INSERT OR REPLACE INTO done (key, at) VALUES (?, ?)').run(key, now());
-        this.db.prepare('DELETE FROM posted WHERE key = ?').run(key);
-        this.db.prepare('DELETE FROM failures WHERE key = ?').run(key);
+        this.run('INSERT OR REPLACE INTO done (key, at) VALUES (?, ?)', key, now());
+        this.run('DELETE FROM posted WHERE key = ?', key);
+        this.run('DELETE FROM failures WHERE key = ?', key);
       }
     }).immediate();
   }
 
   /** Records one more failure; `lasting` for one retrying cannot cure. Returns the record after it. */
   recordFailure(key: string, reason: string, lasting: boolean): FailureRecord {
-    const row = this.db.prepare(`INSERT INTO failures (key, lasting, first_at, reason) VALUES (?, ?, ?, ?)
+    const row = this.statements.get(`INSERT INTO failures (key, lasting, first_at, reason) VALUES (?, ?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET lasting = lasting + excluded.lasting, reason = excluded.reason
       RETURNING lasting, first_at`).get(key, lasting ? 1 : 0, now(), reason) as { lasting: number; first_at: number };
     return { lasting: row.lasting, firstAt: row.first_at * 1000 };
@@ -76,7 +84,7 @@ export class SubscribeState {
 
   /** Gives `path` to `owner` unless another owner has it; true when it is `owner`'s. Atomic across instances. */
   claimName(path: string, owner: string): boolean {
-    const row = this.db.prepare(`INSERT INTO names (path, owner, at) VALUES (?, ?, ?)
+    const row = this.statements.get(`INSERT INTO names (path, owner, at) VALUES (?, ?, ?)
       ON CONFLICT (path) DO UPDATE SET at = at RETURNING owner`).get(path, owner, now()) as { owner: string };
     return row.owner === owner;
   }
@@ -85,8 +93,8 @@ export class SubscribeState {
   expire(nodupeTtlSeconds: number): number {
     if (nodupeTtlSeconds <= 0) return 0;
     const before = now() - nodupeTtlSeconds;
-    return this.db.transaction(() => this.db.prepare('DELETE FROM done WHERE at < ?').run(before).changes
-      + this.db.prepare('DELETE FROM names WHERE at < ?').run(before).changes)();
+    return this.db.transaction(() => this.run('DELETE FROM done WHERE at < ?', before).changes
+      + this.run('DELETE FROM names WHERE at < ?', before).changes)();
   }
 
   close(): void {

@@ -1,4 +1,5 @@
-// Opening the SQLite files mailpump keeps (the local broker, the poll state) the same way.
+// Opening the SQLite files mailpump keeps (the local broker, the poll and subscribe state)
+// the same way, and running their statements prepared once.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,4 +15,20 @@ export function openDatabase(file: string, schema: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.exec(schema);
   return db;
+}
+
+/** Prepares each SQL text once per database: preparing costs more than running the small statements mailpump runs per message. */
+export class Statements {
+  private readonly prepared = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  get(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
 }
