@@ -24,6 +24,7 @@ import { tlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { ActionBatcher } from './actionBatcher.js';
+import { DecodePool } from './decodePool.js';
 import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
 import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
 import { quarantineFiles, quarantineOnServer } from './quarantine.js';
@@ -77,7 +78,9 @@ export class SubscribeWorker implements Worker {
     const announce = post && postBroker
       ? (notification: Notification) => publishNotification(postBroker, post.exchange, post.topicPrefix, notification)
       : undefined;
-    const state = SubscribeState.open(path.join(stateDir(this.paths, config.id), 'subscribe.sqlite'));
+    const stateFile = path.join(stateDir(this.paths, config.id), 'subscribe.sqlite');
+    const state = SubscribeState.open(stateFile);
+    const decoders = new DecodePool(stateFile);
     const settings = ingestSettings(config, this.paths, announce);
     const pool = new SourcePool(this.credentials, tls, config.number('timeout') * 1000);
     // Left by a crash in the middle of a download: the message is downloaded again.
@@ -93,7 +96,7 @@ export class SubscribeWorker implements Worker {
       }
       logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.directory}`
         + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${config.flag('delete') ? 'delete' : config.str('mailAction')}`);
-      const handling: Handling = { context, tools: { settings, state, actions: new ActionBatcher() }, pool, broker, queue: queue.name };
+      const handling: Handling = { context, tools: { settings, state, actions: new ActionBatcher(), decoders }, pool, broker, queue: queue.name };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
         const work = this.handle(handling, notification, delivery);
         this.inFlight.add(work);
@@ -114,6 +117,7 @@ export class SubscribeWorker implements Worker {
     } finally {
       clearInterval(housekeeping);
       await pool.closeAll();
+      await decoders.close();
       state.close();
       if (postBroker && postBroker !== broker) await postBroker.close();
       await broker.close();

@@ -1,0 +1,17 @@
+// Entry point of a decode thread (decodePool.ts): runs write jobs as they come, with its
+// own connection to the subscribe state (SQLite connections are not shared across threads).
+import { parentPort, workerData } from 'node:worker_threads';
+import { SubscribeState } from '../../state/subscribeState.js';
+import { type WriteJob, writeMessageFiles } from './writeFiles.js';
+
+const state = SubscribeState.open((workerData as { stateFile: string }).stateFile);
+
+parentPort!.on('message', (message: { id: number; job: WriteJob }) => {
+  writeMessageFiles(message.job, state).then(
+    (result) => parentPort!.postMessage({ id: message.id, result }),
+    (error: unknown) => parentPort!.postMessage({
+      id: message.id,
+      error: { name: error instanceof Error ? error.constructor.name : 'Error', message: error instanceof Error ? error.message : String(error) },
+    }),
+  );
+});

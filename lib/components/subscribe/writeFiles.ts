@@ -1,0 +1,141 @@
+// The decoding half of ingesting a message, run in a decode thread (decodePool.ts) while
+// the main thread downloads the next messages: decode the raw message into staged files,
+// place them under their names, write the sidecars and the raw backup, fsync their
+// directories. Its input and output are plain data, so that they cross between threads.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { decodeMessage, type MessageHeaders } from '../../decode/mimeParts.js';
+import { safeFileName } from '../../decode/safeName.js';
+import { type TemplateFields, templateDirectory } from '../../decode/templates.js';
+import type { Notification } from '../../message.js';
+import { partTag, type PlacedFile, StagedFile, syncDirectory } from '../../output/stagedFile.js';
+import type { SubscribeState } from '../../state/subscribeState.js';
+import type { MailMessageRef } from './mailNotification.js';
+import { type PartPolicy, PartWriter, type WrittenPart } from './partWriter.js';
+
+export interface FileSettings {
+  readonly directory: string;
+  readonly rawDirectory: string | undefined;
+  readonly sidecar: boolean;
+  readonly decodeDepth: number;
+  readonly policy: PartPolicy;
+}
+
+/** The downloaded message: its bytes (a small one), or the temporary file holding it. */
+export type RawMessage = { readonly kind: 'memory'; readonly data: Uint8Array } | { readonly kind: 'file'; readonly path: string };
+
+export interface WriteJob {
+  readonly settings: FileSettings;
+  readonly notification: Notification;
+  readonly ref: MailMessageRef;
+  readonly raw: RawMessage;
+  /** when the job was made: dates in templates are those of the message's ingest */
+  readonly now: number;
+}
+
+export interface WriteResult {
+  readonly written: readonly WrittenPart[];
+  readonly filteredOut: number;
+}
+
+function openRaw(raw: RawMessage): Readable {
+  return raw.kind === 'memory' ? Readable.from([Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength)]) : fs.createReadStream(raw.path);
+}
+
+/** `${FOLDER}` levels come from the relPath, where the poll wrote the folder's hierarchy. */
+function folderLevels(notification: Notification, ref: MailMessageRef): string[] {
+  if (ref.at.protocol === 'pop3') return ['INBOX'];
+  return notification.relPath.split('/').slice(0, -1).map((word) => word.replaceAll('%2F', '/').replaceAll('%25', '%'));
+}
+
+function templateFields(notification: Notification, ref: MailMessageRef, headers: MessageHeaders): TemplateFields {
+  const mail = ref.mail;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const fields = {
+    folder: ref.at.protocol === 'imap' ? ref.at.folder : 'INBOX',
+    folderLevels: folderLevels(notification, ref),
+    from: text(mail.from) ?? headers.from,
+    subject: text(mail.subject) ?? headers.subject,
+    uid: ref.at.protocol === 'imap' ? ref.at.uid : undefined,
+    uidl: ref.at.protocol === 'pop3' ? ref.at.uidl : undefined,
+    messageId: ref.expected.messageId ?? headers.messageId,
+    account: `${ref.account.user}@${ref.account.host}`,
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as TemplateFields;
+}
+
+export async function writeMessageFiles(job: WriteJob, state: SubscribeState): Promise<WriteResult> {
+  const { settings, notification, ref, raw } = job;
+  const now = new Date(job.now);
+  const writer = new PartWriter(settings.policy, (headers) => templateDirectory(settings.directory, templateFields(notification, ref, headers), now));
+  let written: WrittenPart[];
+  const extra: PlacedFile[] = [];
+  try {
+    await decodeMessage(openRaw(raw), writer, { maxDepth: settings.decodeDepth });
+    const placeFile = placer(state, ref);
+    written = await writer.place(placeFile);
+    if (settings.sidecar) {
+      for (const { part, file } of written) extra.push(await writeSidecar(file, part.partPath, sidecarContent(ref, writer.headersFound, part, file), placeFile));
+    }
+    if (settings.rawDirectory !== undefined) {
+      const directory = templateDirectory(settings.rawDirectory, templateFields(notification, ref, writer.headersFound), now);
+      extra.push(await saveRaw(raw, directory, ref, placeFile));
+    }
+  } finally {
+    writer.discard();
+  }
+  const directories = new Set([...written.map(({ file }) => file), ...extra].map((file) => path.dirname(file.path)));
+  await Promise.all([...directories].map(syncDirectory));
+  return { written, filteredOut: writer.filteredOut };
+}
+
+function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: WrittenPart['part'], file: PlacedFile): object {
+  const at = ref.at;
+  return {
+    account: ref.account.label,
+    ...(at.protocol === 'imap' ? { folder: at.folder, uidValidity: at.uidValidity, uid: at.uid } : { uidl: at.uidl }),
+    messageId: headers.messageId ?? ref.expected.messageId ?? null,
+    subject: headers.subject ?? null,
+    from: headers.from ?? null,
+    date: headers.date ?? null,
+    partPath: part.partPath,
+    declaredName: part.declaredName ?? null,
+    contentType: part.contentType,
+    size: file.size,
+    sha256: file.sha256,
+  };
+}
+
+type PlaceFile = (file: StagedFile, what: string) => Promise<PlacedFile>;
+
+/**
+ * How the message's files take their names: each part (`2`, `3.1`, `raw`, `2.json`) has its
+ * own collision suffix and claims its name in the state, so that a retry finds its own files.
+ */
+function placer(state: SubscribeState, ref: MailMessageRef): PlaceFile {
+  return (file, what) => file.place(partTag(ref.serverKey, what), (target) => state.claimName(target, `${ref.serverKey}|${what}`));
+}
+
+async function writeSidecar(file: PlacedFile, partPath: string, content: object, placeFile: PlaceFile): Promise<PlacedFile> {
+  const staged = StagedFile.create(path.dirname(file.path), `${path.basename(file.path)}.json`);
+  try {
+    await staged.writeAll(Buffer.from(`${JSON.stringify(content, null, 2)}\n`));
+    return await placeFile(staged, `${partPath}.json`);
+  } finally {
+    staged.discard();
+  }
+}
+
+/** saveRaw: the message as it came, `<UID>.eml` or `<UIDL>.eml`. */
+async function saveRaw(raw: RawMessage, directory: string, ref: MailMessageRef, placeFile: PlaceFile): Promise<PlacedFile> {
+  const id = ref.at.protocol === 'imap' ? String(ref.at.uid) : ref.at.uidl;
+  const staged = StagedFile.create(directory, safeFileName(`${id}.eml`, 'message.eml'));
+  try {
+    await pipeline(openRaw(raw), staged.stream);
+    return await placeFile(staged, 'raw');
+  } finally {
+    staged.discard();
+  }
+}
