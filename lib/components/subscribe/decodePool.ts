@@ -18,8 +18,12 @@ interface Pending {
 
 interface Thread {
   worker: Worker;
+  alive: boolean;
   readonly pending: Map<number, Pending>;
 }
+
+/** A thread that died is replaced after this pause: one that dies at start must not spin. */
+const RESTART_DELAY_MS = 1000;
 
 export class DecodePool {
   private readonly threads: Thread[];
@@ -28,7 +32,7 @@ export class DecodePool {
 
   constructor(private readonly stateFile: string, size = Math.max(1, os.availableParallelism() - 1)) {
     this.threads = Array.from({ length: size }, () => {
-      const thread: Thread = { worker: undefined as unknown as Worker, pending: new Map() };
+      const thread: Thread = { worker: undefined as unknown as Worker, alive: false, pending: new Map() };
       this.start(thread);
       return thread;
     });
@@ -37,6 +41,7 @@ export class DecodePool {
   private start(thread: Thread): void {
     const worker = new Worker(new URL('./decodeThread.js', import.meta.url), { workerData: { stateFile: this.stateFile } });
     thread.worker = worker;
+    thread.alive = true;
     worker.on('message', (message: { id: number; result?: WriteResult; error?: { name: string; message: string } }) => {
       const pending = thread.pending.get(message.id);
       thread.pending.delete(message.id);
@@ -45,16 +50,20 @@ export class DecodePool {
     });
     // A thread that died takes its jobs with it: they fail (and are retried), and a new thread takes its place.
     const died = (error: unknown) => {
+      if (!thread.alive) return;
+      thread.alive = false;
       for (const pending of thread.pending.values()) pending.reject(error);
       thread.pending.clear();
-      if (!this.closed) this.start(thread);
+      setTimeout(() => { if (!this.closed) this.start(thread); }, RESTART_DELAY_MS).unref();
     };
     worker.on('error', died);
-    worker.on('exit', (code) => { if (!this.closed && thread.worker === worker) died(new Error(`a decode thread ended (exit code ${code})`)); });
+    worker.on('exit', (code) => { if (!this.closed) died(new Error(`a decode thread ended (exit code ${code})`)); });
   }
 
   run(job: WriteJob): Promise<WriteResult> {
-    const thread = this.threads.reduce((least, candidate) => (candidate.pending.size < least.pending.size ? candidate : least));
+    const alive = this.threads.filter((candidate) => candidate.alive);
+    if (alive.length === 0) return Promise.reject(new Error('no decode thread is running (one died and is being restarted)'));
+    const thread = alive.reduce((least, candidate) => (candidate.pending.size < least.pending.size ? candidate : least));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });

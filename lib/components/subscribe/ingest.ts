@@ -47,9 +47,9 @@ export interface IngestTools {
 const IN_MEMORY_OCTETS = 1024 * 1024;
 
 /**
- * Downloads the message and runs `work` on it. A small message is kept in memory: creating
- * a file costs about a millisecond on the disks measured (docs/performance.md), as much as
- * decoding the message, and small ones are most of the mail. A larger one goes to a
+ * Downloads the message and runs `work` on it. A small message is kept in memory: writing
+ * and reading back a temporary file cost up to a millisecond on the disks measured
+ * (docs/performance.md), as much as decoding the message, and small ones are most of the mail. A larger one goes to a
  * temporary file in the state directory, removed whatever happens. Either way memory is
  * bounded: at most IN_MEMORY_OCTETS for each message in flight.
  */
