@@ -65,6 +65,16 @@ describe('download by IMAP coordinates', () => {
     assert.ok((await listMessages(bench, 'ingest', folder)).every((m) => !m.flags.includes('\\Seen')));
   });
 
+  it('opens a new connection when the server dropped the one it had', async () => {
+    const { raw, messageId } = sent[0]!;
+    await source.download(at(uids[0]!), { messageId, size: raw.length }, new PassThrough().resume());
+    // The connection goes away under it, as when the server restarts or a firewall cuts it.
+    (source as unknown as { client: { close(): void } }).client.close();
+    const { sink, bytes } = collector();
+    await source.download(at(uids[0]!), { messageId, size: raw.length }, sink);
+    assert.ok(bytes().equals(raw));
+  });
+
   it('refuses a message other than the one announced, naming both', async () => {
     await assert.rejects(
       source.download(at(uids[0]!), { messageId: '<someone-else@example.org>' }, new PassThrough()),

@@ -82,7 +82,8 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number, what
 }
 
 function subscribeLog(name: string): string {
-  return walk(path.join(box.cacheDir, 'log')).filter((file) => file.startsWith(`subscribe_${name}_`))
+  // Each instance's current log, through its `<instance>.log` link (the dated file is the same one).
+  return walk(path.join(box.cacheDir, 'log')).filter((file) => new RegExp(`^subscribe_${name}_\\d+\\.log$`).test(file))
     .map((file) => fs.readFileSync(path.join(box.cacheDir, 'log', file), 'utf8')).join('');
 }
 
@@ -193,6 +194,32 @@ describe('the subscribe, one message at a time', () => {
       assert.match(String(notification.mail?.partPath), /^[2-4]$/);
     }
     assert.deepEqual(announced.map((n) => `${path.basename(n.relPath)} ${sha256Of(path.join(files, n.relPath))}`).sort(), expectedLines([message]));
+  });
+
+  it('keeps a message it cannot fetch (login refused) and ingests it once the password is fixed', async () => {
+    const folder = unique();
+    const message = corpusMessage(2, folder);
+    await appendMessages(bench, 'ingest', folder, [message.raw]);
+    const files = path.join(box.home, 'files');
+    writePoll('mail', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+    writeSubscribe('mail', [`directory ${files}`, `mailAction move ${folder}-done`]);
+    // Credentials are read when an instance starts: the subscribe starts with a wrong password, the poll with the right one.
+    const credentials = (password: string) => box.writeConfig('credentials.conf', `imaps://ingest:${password}@127.0.0.1:${bench.dovecot.ports.imaps}/\n`);
+    credentials('wrong-password');
+    start('subscribe/mail');
+    credentials('ingest-secret');
+    start('poll/mail');
+    const errors = () => (JSON.parse(box.sr(['status', '--json', 'subscribe/mail']).stdout) as Array<{ counters: Record<string, number> }>)[0]?.counters.errors ?? 0;
+    await waitFor(() => errors() >= 2, 30000, 'a first try and a retry (after 10 s)');
+    assert.equal(subscribeLog('mail').match(/login failed/g)?.length, 1, 'logged once, not at every retry');
+    assert.doesNotMatch(subscribeLog('mail'), /wrong-password/, 'the password is never logged');
+    assert.deepEqual(walk(files), []);
+    assert.equal((await listMessages(bench, 'ingest', folder)).length, 1, 'the message stays on the server');
+
+    assert.equal(box.sr(['stop', 'subscribe/mail']).code, 0, 'the message in retry goes back to the queue');
+    start('subscribe/mail');
+    await eventually(async () => (await listMessages(bench, 'ingest', folder)).length === 0, 60000, 'the message moved');
+    assert.deepEqual(writtenLines(files), expectedLines([message]));
   });
 
   it('quarantines a message over maxMessageSize with its reason and flags it; the others go on', async () => {
