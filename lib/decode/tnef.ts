@@ -164,7 +164,7 @@ const VARIABLE_TYPES = new Set([PT_STRING8, PT_UNICODE, 0x0102, 0x000d]);
 const pad4 = (length: number) => (length + 3) & ~3;
 
 /** PR_ATTACH_LONG_FILENAME from an attAttachment MAPI property block, if there. */
-export function longFileName(block: Buffer): string | undefined {
+function longFileName(block: Buffer): string | undefined {
   try {
     let at = 0;
     const u16 = () => { const value = block.readUInt16LE(at); at += 2; return value; };

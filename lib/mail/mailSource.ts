@@ -49,10 +49,6 @@ export function parseMailAction(text: string): MailAction {
   }
 }
 
-export function describeCoordinates(account: MailAccount, at: MessageCoordinates): string {
-  return at.protocol === 'imap' ? `${account.label} ${at.folder} UID ${at.uid}` : `${account.label} UIDL ${at.uidl}`;
-}
-
 export interface MailSource {
   readonly account: MailAccount;
   /** Streams the message into `sink`, which it ends; returns the size in octets. */

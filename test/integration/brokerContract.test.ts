@@ -92,7 +92,9 @@ function contract(harness: Harness): void {
     it('shares a queue between competing consumer processes, each message to one', async () => {
       const queue = `q_mailpump.competing.${unique()}`;
       await broker.declareQueue(queueSpec(queue, ['v03.#']));
-      const consumers = [1, 2].map(() => spawnHelper('consumerProcess.js', [JSON.stringify(harness.target()), queue, '5', 'ack']));
+      // Consumers that work a little on each message: one alone that drains the queue as fast
+      // as it fills would leave the other nothing, which says nothing about sharing.
+      const consumers = [1, 2].map(() => spawnHelper('consumerProcess.js', [JSON.stringify(harness.target()), queue, '5', 'slow']));
       try {
         await waitFor(() => consumers.every((c) => c.lines.includes('ready')), 20000, 'consumers ready');
         const count = 400;

@@ -8,9 +8,9 @@ import type { MailAction, MailSource } from '../../mail/mailSource.js';
 import { partTag, StagedFile, syncDirectory } from '../../output/stagedFile.js';
 import type { MailMessageRef } from './mailNotification.js';
 
-export const QUARANTINE_KEYWORD = '$Quarantined';
+const QUARANTINE_KEYWORD = '$Quarantined';
 
-export function quarantineAction(folder: string | undefined): MailAction {
+function quarantineAction(folder: string | undefined): MailAction {
   return folder ? { kind: 'move', folder } : { kind: 'flag', keyword: QUARANTINE_KEYWORD };
 }
 

@@ -9,11 +9,12 @@ import type { IngestSettings } from './ingest.js';
 import { quarantineDefault } from './quarantine.js';
 
 /** mailAction as written, or `delete` for sr3's `delete on`. */
-export function mailActionOf(config: Config): MailAction {
+function mailActionOf(config: Config): MailAction {
   return config.flag('delete') ? { kind: 'delete' } : parseMailAction(config.str('mailAction') ?? 'none');
 }
 
-export function ingestSettings(config: Config, paths: SrPaths, announce: IngestSettings['announce']): IngestSettings {
+/** `instance`: each instance downloads into a directory of its own, which it empties at start. */
+export function ingestSettings(config: Config, paths: SrPaths, instance: number, announce: IngestSettings['announce']): IngestSettings {
   const directory = config.str('directory')!;
   return {
     directory,
@@ -28,7 +29,7 @@ export function ingestSettings(config: Config, paths: SrPaths, announce: IngestS
     },
     mailAction: mailActionOf(config),
     maxMessageSize: config.number('maxMessageSize'),
-    incomingDirectory: path.join(stateDir(paths, config.id), 'incoming'),
+    incomingDirectory: path.join(stateDir(paths, config.id), 'incoming', String(instance)),
     announce,
     postBaseUrl: config.str('post_baseUrl') ?? 'file:',
     postBaseDir: config.str('post_baseDir'),

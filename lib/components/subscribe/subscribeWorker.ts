@@ -81,9 +81,9 @@ export class SubscribeWorker implements Worker {
     const stateFile = path.join(stateDir(this.paths, config.id), 'subscribe.sqlite');
     const state = SubscribeState.open(stateFile);
     const decoders = new DecodePool(stateFile);
-    const settings = ingestSettings(config, this.paths, announce);
+    const settings = ingestSettings(config, this.paths, context.instance, announce);
     const pool = new SourcePool(this.credentials, tls, config.number('timeout') * 1000);
-    // Left by a crash in the middle of a download: the message is downloaded again.
+    // Left by a crash of this instance in the middle of a download: the message is downloaded again.
     fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
     const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);
     try {
