@@ -222,6 +222,22 @@ describe('the subscribe, one message at a time', () => {
     assert.deepEqual(writtenLines(files), expectedLines([message]));
   });
 
+  it('flags or deletes on IMAP as mailAction says, each subscribe taking its own folder by subtopic', async () => {
+    const [flagged, deleted] = [unique(), unique()];
+    await appendMessages(bench, 'ingest', flagged, [corpusMessage(2, flagged).raw, corpusMessage(3, flagged).raw]);
+    await appendMessages(bench, 'ingest', deleted, [corpusMessage(2, deleted).raw]);
+    const files = path.join(box.home, 'files');
+    writePoll('mail', [`pollUrl ${imaps()}`, `folder ${flagged}`, `folder ${deleted}`]);
+    writeSubscribe('flag', [`directory ${files}/flag`, `subtopic ${flagged}.#`, 'mailAction flag $Processed']);
+    writeSubscribe('delete', [`directory ${files}/delete`, `subtopic ${deleted}.#`, 'mailAction delete']);
+    start();
+    await eventually(async () => (await listMessages(bench, 'ingest', deleted)).length === 0, 60000, 'the message deleted');
+    await eventually(async () => (await listMessages(bench, 'ingest', flagged)).every((m) => m.flags.includes('$Processed')), 60000, 'both messages flagged');
+    assert.ok((await listMessages(bench, 'ingest', flagged)).every((m) => !m.flags.includes('\\Seen')), 'flag sets only the keyword');
+    assert.equal(walk(path.join(files, 'flag')).length, 3 + 2);
+    assert.equal(walk(path.join(files, 'delete')).length, 3);
+  });
+
   it('quarantines a message over maxMessageSize with its reason and flags it; the others go on', async () => {
     const folder = unique();
     const small = corpusMessage(2, folder, 500);
