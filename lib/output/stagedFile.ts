@@ -94,17 +94,18 @@ export class StagedFile {
 
   /**
    * Moves the finished file to its name, or to `<stem>~<tag>[-n]<ext>` when the name is
-   * taken; `tag` must be the same on every try of the same message part. `claim(path)` says
-   * whether a name may be this file's (it records the claim); without it, any name may be.
+   * taken; `tag` must be the same on every try of the same message part. `mayTake(path)`
+   * says whether the plain name may be this file's (another writer may own it); the
+   * suffixed names are this part's own by construction. Without it, any name may be.
    */
-  async place(tag: string, claim: (path: string) => boolean = () => true): Promise<PlacedFile> {
+  async place(tag: string, mayTake: (path: string) => boolean = () => true): Promise<PlacedFile> {
     if (!this.finished) throw new Error(`${this.tempPath}: placed before it was written`);
     fs.closeSync(this.fd);
     const hashes = { sha256: this.writer.sha256.digest('hex'), sha512: this.writer.sha512.digest('base64'), size: this.writer.size };
     try {
       for (const candidate of candidateNames(this.name, tag)) {
         const target = path.join(this.directory, candidate);
-        if (!claim(target)) continue;
+        if (candidate === this.name && !mayTake(target)) continue;
         try {
           fs.linkSync(this.tempPath, target);
           return { path: target, ...hashes, alreadyPresent: false };

@@ -82,11 +82,15 @@ export class SubscribeState {
     return { lasting: row.lasting, firstAt: row.first_at * 1000 };
   }
 
-  /** Gives `path` to `owner` unless another owner has it; true when it is `owner`'s. Atomic across instances. */
-  claimName(path: string, owner: string): boolean {
-    const row = this.statements.get(`INSERT INTO names (path, owner, at) VALUES (?, ?, ?)
-      ON CONFLICT (path) DO UPDATE SET at = at RETURNING owner`).get(path, owner, now()) as { owner: string };
-    return row.owner === owner;
+  /**
+   * Gives each path to its owner unless another owner has it, all in one transaction (one
+   * lock for a message's files, not one per file); returns the paths that are their owner's.
+   * Atomic across instances and threads.
+   */
+  claimNames(claims: ReadonlyArray<{ readonly path: string; readonly owner: string }>): Set<string> {
+    if (claims.length === 0) return new Set();
+    return this.db.transaction(() => new Set(claims.filter(({ path, owner }) => (this.statements.get(`INSERT INTO names (path, owner, at) VALUES (?, ?, ?)
+      ON CONFLICT (path) DO UPDATE SET at = at RETURNING owner`).get(path, owner, now()) as { owner: string }).owner === owner).map(({ path }) => path))).immediate();
   }
 
   /** Forgets what is older than the ttl (seconds; 0 keeps it forever). */

@@ -117,6 +117,9 @@ describe('subscribe state', () => {
     assert.equal(state.isPosted('k1'), false);
     assert.equal(state.doneKey(['x', 'msgid:<a@b>|10']), 'msgid:<a@b>|10');
     assert.equal(state.recordFailure('k1', 'again', true).lasting, 1, 'failures are forgotten once done');
+    assert.deepEqual(state.claimNames([{ path: '/d/body.txt', owner: 'a|1' }, { path: '/d/x.pdf', owner: 'a|2' }]), new Set(['/d/body.txt', '/d/x.pdf']));
+    assert.deepEqual(state.claimNames([{ path: '/d/body.txt', owner: 'b|1' }, { path: '/d/y.pdf', owner: 'b|2' }]), new Set(['/d/y.pdf']), 'a name claimed by another part is not given');
+    assert.deepEqual(state.claimNames([{ path: '/d/body.txt', owner: 'a|1' }]), new Set(['/d/body.txt']), 'a retry finds its claim');
     assert.equal(state.expire(0), 0, 'a ttl of 0 keeps everything');
     state.close();
   });

@@ -21,7 +21,7 @@ async function writeParts(raw: Buffer, rules = [] as ReturnType<typeof fileRule>
   // Small chunks: attribute headers and data cut anywhere.
   const chunks = Array.from({ length: Math.ceil(raw.length / 997) }, (_, i) => raw.subarray(i * 997, i * 997 + 997));
   await decodeMessage(Readable.from(chunks), writer, { maxDepth: 3 });
-  await writer.place((file, what) => file.place(what.replace(/\W/g, '')));
+  await writer.place({ claim: () => undefined, place: (file, what) => file.place(what.replace(/\W/g, '')) });
   return fs.readdirSync(dir).map((name) => `${name} ${crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, name))).digest('hex')}`).sort();
 }
 

@@ -38,6 +38,13 @@ interface TnefGroup {
   unpacked: boolean;
 }
 
+/** Places a message's files: `what` names the part (`2`, `3.1`, `raw`, `2.json`). */
+export interface Placer {
+  /** Claims the files' plain names at once, before any is placed. */
+  claim(files: ReadonlyArray<{ readonly file: StagedFile; readonly what: string }>): Promise<void> | void;
+  place(file: StagedFile, what: string): Promise<PlacedFile>;
+}
+
 export interface WrittenPart {
   readonly part: MessagePart;
   readonly file: PlacedFile;
@@ -145,11 +152,13 @@ export class PartWriter implements PartSink {
     }
   }
 
-  /** Moves every staged file to its name, with `placeFile`, which knows the message. */
-  async place(placeFile: (file: StagedFile, what: string) => Promise<PlacedFile>): Promise<WrittenPart[]> {
+  /** Moves every staged file to its name, with `placer`, which knows the message. */
+  async place(placer: Placer): Promise<WrittenPart[]> {
     this.settleTnef();
+    const staged = this.staged.map(({ part, file }) => ({ part, file, what: part.partPath }));
+    await placer.claim(staged);
     const written: WrittenPart[] = [];
-    for (const { part, file } of this.staged) written.push({ part, file: await placeFile(file, part.partPath) });
+    for (const { part, file, what } of staged) written.push({ part, file: await placer.place(file, what) });
     this.staged.length = 0;
     return written;
   }

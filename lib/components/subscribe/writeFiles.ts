@@ -13,7 +13,7 @@ import type { Notification } from '../../message.js';
 import { partTag, type PlacedFile, StagedFile, syncDirectory } from '../../output/stagedFile.js';
 import type { SubscribeState } from '../../state/subscribeState.js';
 import type { MailMessageRef } from './mailNotification.js';
-import { type PartPolicy, PartWriter, type WrittenPart } from './partWriter.js';
+import { type PartPolicy, type Placer, PartWriter, type WrittenPart } from './partWriter.js';
 
 export interface FileSettings {
   readonly directory: string;
@@ -74,14 +74,12 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState): P
   const extra: PlacedFile[] = [];
   try {
     await decodeMessage(openRaw(raw), writer, { maxDepth: settings.decodeDepth });
-    const placeFile = placer(state, ref);
-    written = await writer.place(placeFile);
-    if (settings.sidecar) {
-      for (const { part, file } of written) extra.push(await writeSidecar(file, part.partPath, sidecarContent(ref, writer.headersFound, part, file), placeFile));
-    }
+    const placer = messagePlacer(state, ref);
+    written = await writer.place(placer);
+    if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file) => sidecarContent(ref, writer.headersFound, part, file), placer));
     if (settings.rawDirectory !== undefined) {
       const directory = templateDirectory(settings.rawDirectory, templateFields(notification, ref, writer.headersFound), now);
-      extra.push(await saveRaw(raw, directory, ref, placeFile));
+      extra.push(await saveRaw(raw, directory, ref, placer));
     }
   } finally {
     writer.discard();
@@ -108,33 +106,45 @@ function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: Writ
   };
 }
 
-type PlaceFile = (file: StagedFile, what: string) => Promise<PlacedFile>;
-
 /**
  * How the message's files take their names: each part (`2`, `3.1`, `raw`, `2.json`) has its
- * own collision suffix and claims its name in the state, so that a retry finds its own files.
+ * own collision suffix, and its plain name is claimed in the state first, so that a retry
+ * knows its own files from another message's with the same name and bytes.
  */
-function placer(state: SubscribeState, ref: MailMessageRef): PlaceFile {
-  return (file, what) => file.place(partTag(ref.serverKey, what), (target) => state.claimName(target, `${ref.serverKey}|${what}`));
+function messagePlacer(state: SubscribeState, ref: MailMessageRef): Placer {
+  const ours = new Set<string>();
+  const owner = (what: string) => `${ref.serverKey}|${what}`;
+  return {
+    claim(files) {
+      const claimed = state.claimNames(files.map(({ file, what }) => ({ path: path.join(file.directory, file.name), owner: owner(what) })));
+      for (const claimedPath of claimed) ours.add(claimedPath);
+    },
+    place: (file, what) => file.place(partTag(ref.serverKey, what), (target) => ours.has(target)),
+  };
 }
 
-async function writeSidecar(file: PlacedFile, partPath: string, content: object, placeFile: PlaceFile): Promise<PlacedFile> {
-  const staged = StagedFile.create(path.dirname(file.path), `${path.basename(file.path)}.json`);
+/** `<file>.json` beside each file, staged all, then claimed and placed together. */
+async function writeSidecars(written: readonly WrittenPart[], content: (part: WrittenPart['part'], file: PlacedFile) => object, placer: Placer): Promise<PlacedFile[]> {
+  const staged = written.map(({ part, file }) => ({ file: StagedFile.create(path.dirname(file.path), `${path.basename(file.path)}.json`), what: `${part.partPath}.json`, content: content(part, file) }));
   try {
-    await staged.writeAll(Buffer.from(`${JSON.stringify(content, null, 2)}\n`));
-    return await placeFile(staged, `${partPath}.json`);
+    for (const { file, content: json } of staged) await file.writeAll(Buffer.from(`${JSON.stringify(json, null, 2)}\n`));
+    await placer.claim(staged);
+    const placed: PlacedFile[] = [];
+    for (const { file, what } of staged) placed.push(await placer.place(file, what));
+    return placed;
   } finally {
-    staged.discard();
+    for (const { file } of staged) file.discard();
   }
 }
 
 /** saveRaw: the message as it came, `<UID>.eml` or `<UIDL>.eml`. */
-async function saveRaw(raw: RawMessage, directory: string, ref: MailMessageRef, placeFile: PlaceFile): Promise<PlacedFile> {
+async function saveRaw(raw: RawMessage, directory: string, ref: MailMessageRef, placer: Placer): Promise<PlacedFile> {
   const id = ref.at.protocol === 'imap' ? String(ref.at.uid) : ref.at.uidl;
   const staged = StagedFile.create(directory, safeFileName(`${id}.eml`, 'message.eml'));
   try {
     await pipeline(openRaw(raw), staged.stream);
-    return await placeFile(staged, 'raw');
+    await placer.claim([{ file: staged, what: 'raw' }]);
+    return await placer.place(staged, 'raw');
   } finally {
     staged.discard();
   }
