@@ -4,7 +4,7 @@
 // POP3 account the UIDLs announced. A message is recorded only after the broker confirmed
 // its notification, in the same transaction that moves the cursor.
 import type Database from 'better-sqlite3';
-import { openDatabase } from '../system/sqlite.js';
+import { openDatabase, Statements } from '../system/sqlite.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS imap_cursor (
@@ -36,21 +36,25 @@ export function messageIdentity(messageId: string | undefined, size: number, int
 }
 
 export class PollState {
-  private constructor(private readonly db: Database.Database) {}
+  private readonly statements: Statements;
+
+  private constructor(private readonly db: Database.Database) {
+    this.statements = new Statements(db);
+  }
 
   static open(file: string): PollState {
     return new PollState(openDatabase(file, SCHEMA));
   }
 
   cursor(account: string, folder: string): FolderCursor | undefined {
-    const row = this.db.prepare('SELECT uid_validity, last_uid, reconcile_until FROM imap_cursor WHERE account = ? AND folder = ?')
+    const row = this.statements.get('SELECT uid_validity, last_uid, reconcile_until FROM imap_cursor WHERE account = ? AND folder = ?')
       .get(account, folder) as { uid_validity: number; last_uid: number; reconcile_until: number } | undefined;
     return row && { uidValidity: row.uid_validity, lastUid: row.last_uid, reconcileUntil: row.reconcile_until };
   }
 
   /** A new folder, or one whose UIDVALIDITY changed: start from UID 0, reconciling up to `reconcileUntil`. */
   resetCursor(account: string, folder: string, uidValidity: number, reconcileUntil: number): void {
-    this.db.prepare(`INSERT INTO imap_cursor (account, folder, uid_validity, last_uid, reconcile_until) VALUES (?, ?, ?, 0, ?)
+    this.statements.get(`INSERT INTO imap_cursor (account, folder, uid_validity, last_uid, reconcile_until) VALUES (?, ?, ?, 0, ?)
       ON CONFLICT (account, folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = 0, reconcile_until = excluded.reconcile_until`)
       .run(account, folder, uidValidity, reconcileUntil);
   }
@@ -59,24 +63,24 @@ export class PollState {
   advance(account: string, folder: string, uid: number, identity: string | undefined): void {
     this.db.transaction(() => {
       if (identity !== undefined) {
-        this.db.prepare('INSERT OR REPLACE INTO imap_announced (account, folder, identity, announced) VALUES (?, ?, ?, ?)')
+        this.statements.get('INSERT OR REPLACE INTO imap_announced (account, folder, identity, announced) VALUES (?, ?, ?, ?)')
           .run(account, folder, identity, Date.now() / 1000);
       }
-      this.db.prepare('UPDATE imap_cursor SET last_uid = max(last_uid, ?) WHERE account = ? AND folder = ?').run(uid, account, folder);
+      this.statements.get('UPDATE imap_cursor SET last_uid = max(last_uid, ?) WHERE account = ? AND folder = ?').run(uid, account, folder);
     })();
   }
 
   wasAnnounced(account: string, folder: string, identity: string): boolean {
-    return this.db.prepare('SELECT 1 FROM imap_announced WHERE account = ? AND folder = ? AND identity = ?').get(account, folder, identity) !== undefined;
+    return this.statements.get('SELECT 1 FROM imap_announced WHERE account = ? AND folder = ? AND identity = ?').get(account, folder, identity) !== undefined;
   }
 
   popAnnounced(account: string): Set<string> {
-    const rows = this.db.prepare('SELECT uidl FROM pop_announced WHERE account = ?').all(account) as Array<{ uidl: string }>;
+    const rows = this.statements.get('SELECT uidl FROM pop_announced WHERE account = ?').all(account) as Array<{ uidl: string }>;
     return new Set(rows.map((row) => row.uidl));
   }
 
   recordPop(account: string, uidl: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO pop_announced (account, uidl, announced) VALUES (?, ?, ?)').run(account, uidl, Date.now() / 1000);
+    this.statements.get('INSERT OR IGNORE INTO pop_announced (account, uidl, announced) VALUES (?, ?, ?)').run(account, uidl, Date.now() / 1000);
   }
 
   close(): void {
