@@ -4,7 +4,7 @@
 // reached, instead of retrying forever.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Broker } from '../../broker/broker.js';
+import type { Broker, QueueSpec } from '../../broker/broker.js';
 import { openBroker } from '../../broker/open.js';
 import { postTarget, queueNameFile, subscribeQueue } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
@@ -47,6 +47,14 @@ async function withBrokers<T>(context: CliContext, work: (sessions: BrokerSessio
   }
 }
 
+/** Declares a subscribe's queue, with its bindings, on the broker it reads. */
+async function declareQueueOf(context: CliContext, sessions: BrokerSessions, config: Config): Promise<{ broker: Broker; queue: QueueSpec }> {
+  const broker = await sessions.get(config.str('broker'));
+  const queue = subscribeQueue(context.paths, config);
+  await broker.declareQueue(queue);
+  return { broker, queue };
+}
+
 export async function declareAction(context: CliContext, selectors: readonly string[]): Promise<number> {
   const configs = loadSelectionStrict(context, selectors);
   await withBrokers(context, async (sessions) => {
@@ -58,9 +66,7 @@ export async function declareAction(context: CliContext, selectors: readonly str
         context.out(`declare: ${config.label}: exchange ${post.exchange} on ${broker.label}`);
       }
       if (config.id.component === 'subscribe') {
-        const broker = await sessions.get(config.str('broker'));
-        const queue = subscribeQueue(context.paths, config);
-        await broker.declareQueue(queue);
+        const { broker, queue } = await declareQueueOf(context, sessions, config);
         context.out(`declare: ${config.label}: queue ${queue.name} on ${broker.label}, bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}`);
       }
     }
@@ -80,7 +86,7 @@ export async function declareSubscribeQueues(context: CliContext, configs: reado
   await withBrokers(context, async (sessions) => {
     for (const config of subscribes) {
       try {
-        await (await sessions.get(config.str('broker'))).declareQueue(subscribeQueue(context.paths, config));
+        await declareQueueOf(context, sessions, config);
       } catch (error) {
         context.err(`start: ${config.label}: its queue could not be declared now (${(error as Error).message}); its instances will declare it once connected`);
       }

@@ -36,11 +36,12 @@ export async function startAction(context: CliContext, selectors: readonly strin
   // Subscribes first: their queues must exist before a poll announces.
   const configs = [...loadSelectionStrict(context, selectors)].sort((a, b) => Number(a.id.component === 'poll') - Number(b.id.component === 'poll'));
   checkStartable(context, configs);
-  await declareSubscribeQueues(context, configs.filter((config) => configStatus(context.paths, config).state !== 'disabled'));
+  const statuses = new Map(configs.map((config) => [config, configStatus(context.paths, config)]));
+  await declareSubscribeQueues(context, configs.filter((config) => statuses.get(config)!.state !== 'disabled'));
   const explicit = selectors.length > 0;
   let failed = false;
   for (const config of configs) {
-    const status = configStatus(context.paths, config);
+    const status = statuses.get(config)!;
     if (status.state === 'disabled') {
       if (explicit) context.out(`start: ${config.label} is disabled (sr enable ${config.label} to allow it)`);
       continue;

@@ -19,7 +19,9 @@ import type { FileSettings, RawMessage } from './writeFiles.js';
 /** The message is larger than maxMessageSize: it is not downloaded. */
 export class MessageTooLarge extends Error {}
 
-export interface IngestSettings extends FileSettings {
+export interface IngestSettings {
+  /** what the decode threads need: it crosses to them as it is */
+  readonly files: FileSettings;
   readonly mailAction: MailAction;
   /** 0: any size */
   readonly maxMessageSize: number;
@@ -49,9 +51,9 @@ const IN_MEMORY_OCTETS = 1024 * 1024;
 /**
  * Downloads the message and runs `work` on it. A small message is kept in memory: writing
  * and reading back a temporary file cost up to a millisecond on the disks measured
- * (docs/performance.md), as much as decoding the message, and small ones are most of the mail. A larger one goes to a
- * temporary file in the state directory, removed whatever happens. Either way memory is
- * bounded: at most IN_MEMORY_OCTETS for each message in flight.
+ * (docs/performance.md), as much as decoding the message, and small ones are most of the
+ * mail. A larger one goes to a temporary file in the state directory, removed whatever
+ * happens. Either way memory is bounded: at most IN_MEMORY_OCTETS per message in flight.
  */
 async function downloadRaw<T>(source: MailSource, ref: MailMessageRef, directory: string, work: (raw: RawMessage) => Promise<T>): Promise<T> {
   if (ref.expected.size !== undefined && ref.expected.size <= IN_MEMORY_OCTETS) {
@@ -102,10 +104,7 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
 
 async function writeAndAnnounce(tools: IngestTools, notification: Notification, ref: MailMessageRef, raw: RawMessage): Promise<IngestOutcome> {
   const { settings } = tools;
-  const fileSettings: FileSettings = {
-    directory: settings.directory, rawDirectory: settings.rawDirectory, sidecar: settings.sidecar, decodeDepth: settings.decodeDepth, policy: settings.policy,
-  };
-  const { written, filteredOut } = await tools.decoders.run({ settings: fileSettings, notification, ref, raw, now: Date.now() });
+  const { written, filteredOut } = await tools.decoders.run({ settings: settings.files, notification, ref, raw, now: Date.now() });
   if (settings.announce) {
     await Promise.all(written.map(({ part, file }) => settings.announce!(fileNotification(settings, ref, part, file))));
   }

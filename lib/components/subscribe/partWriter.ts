@@ -41,7 +41,7 @@ interface TnefGroup {
 /** Places a message's files: `what` names the part (`2`, `3.1`, `raw`, `2.json`). */
 export interface Placer {
   /** Claims the files' plain names at once, before any is placed. */
-  claim(files: ReadonlyArray<{ readonly file: StagedFile; readonly what: string }>): Promise<void> | void;
+  claim(files: ReadonlyArray<{ readonly file: StagedFile; readonly what: string }>): void;
   place(file: StagedFile, what: string): Promise<PlacedFile>;
 }
 
@@ -65,12 +65,27 @@ export class PartWriter implements PartSink {
     this.directory = this.chooseDirectory(headers);
   }
 
+  /** The message's directory: chosen from its headers, or without them for a message that has none. */
+  private targetDirectory(): string {
+    this.directory ??= this.chooseDirectory(this.headersFound);
+    return this.directory;
+  }
+
+  /** A staged file named `name` in the message's directory. */
+  private stageAs(name: string): StagedFile {
+    const directory = this.targetDirectory();
+    // safeFileName leaves no separator nor `..`: this guard is the last line, not the first.
+    if (!isInside(directory, path.join(directory, name))) throw new Error(`${name}: would be written outside ${directory}`);
+    return StagedFile.create(directory, name);
+  }
+
   open(part: MessagePart): Writable | undefined {
     if (part.kind === 'body' && this.policy.attachmentsOnly) return undefined;
     if (part.kind === 'inline' && this.policy.skipInline) return undefined;
     if (isTnef(part)) return this.openTnef(part);
-    const file = this.stage(part);
-    if (!file) return undefined;
+    const name = this.fileName(part);
+    if (!this.accepted(name)) return undefined;
+    const file = this.stageAs(name);
     this.staged.push({ part, file });
     return file.stream;
   }
@@ -85,23 +100,12 @@ export class PartWriter implements PartSink {
     return false;
   }
 
-  /** A staged file for the part, or undefined when acceptFile / rejectFile leave it out. */
-  private stage(part: MessagePart, name = this.fileName(part)): StagedFile | undefined {
-    if (!this.accepted(name)) return undefined;
-    this.directory ??= this.chooseDirectory(this.headersFound);
-    // safeFileName leaves no separator nor `..`: this guard is the last line, not the first.
-    if (!isInside(this.directory, path.join(this.directory, name))) throw new Error(`${name}: would be written outside ${this.directory}`);
-    return StagedFile.create(this.directory, name);
-  }
-
   /**
    * winmail.dat is unpacked into its files as it streams, and staged whole at the same time:
    * a TNEF stream that turns out broken is written as it came, not lost.
    */
   private openTnef(part: MessagePart): Writable {
-    this.directory ??= this.chooseDirectory(this.headersFound);
-    const directory = this.directory;
-    const group: TnefGroup = { whole: { part, file: StagedFile.create(directory, this.fileName(part)) }, inner: [], unpacked: true };
+    const group: TnefGroup = { whole: { part, file: this.stageAs(this.fileName(part)) }, inner: [], unpacked: true };
     this.tnefGroups.push(group);
     const innerPart = (index: number, names: TnefNames = {}): MessagePart => {
       const declaredName = names.longName ?? names.shortName;
@@ -112,7 +116,7 @@ export class PartWriter implements PartSink {
     };
     const reader = tnefReader({
       open: (index) => {
-        const staged = { part: innerPart(index), file: StagedFile.create(directory, innerPart(index).fallbackName) };
+        const staged = { part: innerPart(index), file: this.stageAs(innerPart(index).fallbackName) };
         group.inner.push(staged);
         return staged.file.stream;
       },
@@ -156,7 +160,7 @@ export class PartWriter implements PartSink {
   async place(placer: Placer): Promise<WrittenPart[]> {
     this.settleTnef();
     const staged = this.staged.map(({ part, file }) => ({ part, file, what: part.partPath }));
-    await placer.claim(staged);
+    placer.claim(staged);
     const written: WrittenPart[] = [];
     for (const { part, file, what } of staged) written.push({ part, file: await placer.place(file, what) });
     this.staged.length = 0;

@@ -3,6 +3,7 @@
 // the mail it came from, so a consumer downstream can trace every file to its message.
 import path from 'node:path';
 import type { MessagePart } from '../../decode/mimeParts.js';
+import { isInside } from '../../decode/templates.js';
 import { formatPubTime, type Notification } from '../../message.js';
 import type { PlacedFile } from '../../output/stagedFile.js';
 import type { MailMessageRef } from './mailNotification.js';
@@ -14,11 +15,8 @@ export interface PostSettings {
 
 /** The file's path relative to post_baseDir; the absolute path when there is none or the file is outside it. */
 function relPathOf(settings: PostSettings, file: string): string {
-  if (settings.postBaseDir !== undefined) {
-    const relative = path.relative(settings.postBaseDir, file);
-    if (relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)) return relative.split(path.sep).join('/');
-  }
-  return file;
+  if (settings.postBaseDir === undefined || !isInside(settings.postBaseDir, file)) return file;
+  return path.relative(settings.postBaseDir, file).split(path.sep).join('/');
 }
 
 export function fileNotification(settings: PostSettings, ref: MailMessageRef, part: MessagePart, file: PlacedFile): Notification {

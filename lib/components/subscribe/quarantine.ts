@@ -2,7 +2,6 @@
 // cannot be decoded, it is over maxMessageSize): its raw form and the reason are kept in
 // quarantineDirectory for someone to look at, and on the server it is moved to
 // quarantineFolder or marked $Quarantined, so that it is neither lost nor tried forever.
-import path from 'node:path';
 import { safeFileName } from '../../decode/safeName.js';
 import type { MailAction, MailSource } from '../../mail/mailSource.js';
 import { partTag, StagedFile, syncDirectory } from '../../output/stagedFile.js';
@@ -48,8 +47,4 @@ export async function quarantineFiles(directory: string, ref: MailMessageRef, re
 export async function quarantineOnServer(source: MailSource, ref: MailMessageRef, folder: string | undefined): Promise<void> {
   if (ref.at.protocol !== 'imap') return;
   await source.apply(quarantineAction(folder), [ref.at]);
-}
-
-export function quarantineDefault(stateDirectory: string): string {
-  return path.join(stateDirectory, 'quarantine');
 }

@@ -6,7 +6,6 @@ import { stateDir, type SrPaths } from '../../config/paths.js';
 import { fillTemplate, TemplateError } from '../../decode/templates.js';
 import { type MailAction, MailActionError, parseMailAction } from '../../mail/mailSource.js';
 import type { IngestSettings } from './ingest.js';
-import { quarantineDefault } from './quarantine.js';
 
 /** mailAction as written, or `delete` for sr3's `delete on`. */
 function mailActionOf(config: Config): MailAction {
@@ -17,15 +16,17 @@ function mailActionOf(config: Config): MailAction {
 export function ingestSettings(config: Config, paths: SrPaths, instance: number, announce: IngestSettings['announce']): IngestSettings {
   const directory = config.str('directory')!;
   return {
-    directory,
-    rawDirectory: config.flag('saveRaw') ? config.str('rawDirectory') ?? directory : undefined,
-    sidecar: config.flag('sidecar'),
-    decodeDepth: config.number('decodeDepth'),
-    policy: {
-      attachmentsOnly: config.flag('attachmentsOnly'),
-      skipInline: config.str('inline') === 'skip',
-      rules: config.fileRules,
-      acceptUnmatched: config.flag('acceptUnmatchedFile'),
+    files: {
+      directory,
+      rawDirectory: config.flag('saveRaw') ? config.str('rawDirectory') ?? directory : undefined,
+      sidecar: config.flag('sidecar'),
+      decodeDepth: config.number('decodeDepth'),
+      policy: {
+        attachmentsOnly: config.flag('attachmentsOnly'),
+        skipInline: config.str('inline') === 'skip',
+        rules: config.fileRules,
+        acceptUnmatched: config.flag('acceptUnmatchedFile'),
+      },
     },
     mailAction: mailActionOf(config),
     maxMessageSize: config.number('maxMessageSize'),
@@ -37,7 +38,7 @@ export function ingestSettings(config: Config, paths: SrPaths, instance: number,
 }
 
 export function quarantineDirectory(config: Config, paths: SrPaths): string {
-  return config.str('quarantineDirectory') ?? quarantineDefault(stateDir(paths, config.id));
+  return config.str('quarantineDirectory') ?? path.join(stateDir(paths, config.id), 'quarantine');
 }
 
 /** A sample of every field, to try a template before any message comes. */

@@ -94,7 +94,7 @@ export class SubscribeWorker implements Worker {
         if (await this.stopSignal.until(postBroker.ready())) return;
         await postBroker.declareExchange(post.exchange);
       }
-      logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.directory}`
+      logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.files.directory}`
         + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${config.flag('delete') ? 'delete' : config.str('mailAction')}`);
       const handling: Handling = { context, tools: { settings, state, actions: new ActionBatcher(), decoders }, pool, broker, queue: queue.name };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
@@ -149,8 +149,9 @@ export class SubscribeWorker implements Worker {
       return delivery.ack();
     }
     // sr3: an accept line takes the directory written above it.
-    const directory = mask !== 'unmatched' && mask.directory !== undefined ? mask.directory : tools.settings.directory;
-    const messageTools = directory === tools.settings.directory ? tools : { ...tools, settings: { ...tools.settings, directory } };
+    const { settings } = tools;
+    const directory = mask !== 'unmatched' && mask.directory !== undefined ? mask.directory : settings.files.directory;
+    const messageTools = directory === settings.files.directory ? tools : { ...tools, settings: { ...settings, files: { ...settings.files, directory } } };
     for (;;) {
       try {
         const source = handling.pool.sourceFor(ref.account);

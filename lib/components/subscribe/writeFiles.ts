@@ -128,7 +128,7 @@ async function writeSidecars(written: readonly WrittenPart[], content: (part: Wr
   const staged = written.map(({ part, file }) => ({ file: StagedFile.create(path.dirname(file.path), `${path.basename(file.path)}.json`), what: `${part.partPath}.json`, content: content(part, file) }));
   try {
     for (const { file, content: json } of staged) await file.writeAll(Buffer.from(`${JSON.stringify(json, null, 2)}\n`));
-    await placer.claim(staged);
+    placer.claim(staged);
     const placed: PlacedFile[] = [];
     for (const { file, what } of staged) placed.push(await placer.place(file, what));
     return placed;
@@ -143,7 +143,7 @@ async function saveRaw(raw: RawMessage, directory: string, ref: MailMessageRef, 
   const staged = StagedFile.create(directory, safeFileName(`${id}.eml`, 'message.eml'));
   try {
     await pipeline(openRaw(raw), staged.stream);
-    await placer.claim([{ file: staged, what: 'raw' }]);
+    placer.claim([{ file: staged, what: 'raw' }]);
     return await placer.place(staged, 'raw');
   } finally {
     staged.discard();

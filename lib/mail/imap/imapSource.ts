@@ -17,6 +17,11 @@ const BATCH_MESSAGE_OCTETS = 1024 * 1024;
 /** A large message is streamed in partial fetches of this size, each one round trip. */
 const DOWNLOAD_CHUNK_OCTETS = 1024 * 1024;
 
+/** A UID means nothing outside its folder's UIDVALIDITY: batches go by both. */
+function folderKey(at: ImapCoordinates): string {
+  return `${at.uidValidity}\u0000${at.folder}`;
+}
+
 interface WaitingDownload {
   readonly uid: number;
   readonly expected: ExpectedMessage;
@@ -107,7 +112,7 @@ export class ImapSource implements MailSource {
   }
 
   private queueDownload(at: ImapCoordinates, waiting: WaitingDownload): void {
-    const key = `${at.uidValidity}\u0000${at.folder}`;
+    const key = folderKey(at);
     const queued = this.waitingDownloads.get(key);
     if (queued) {
       queued.push(waiting);
@@ -172,10 +177,10 @@ export class ImapSource implements MailSource {
 
   async apply(action: MailAction, messages: readonly MessageCoordinates[]): Promise<void> {
     if (action.kind === 'none' || messages.length === 0) return;
-    // One command per folder and UIDVALIDITY: a UID means nothing outside its folder's UIDVALIDITY.
+    // One command per folder and UIDVALIDITY.
     const groups = new Map<string, ImapCoordinates[]>();
     for (const message of messages as readonly ImapCoordinates[]) {
-      const key = `${message.uidValidity}\u0000${message.folder}`;
+      const key = folderKey(message);
       groups.set(key, [...(groups.get(key) ?? []), message]);
     }
     for (const group of groups.values()) {
