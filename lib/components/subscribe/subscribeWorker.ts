@@ -12,6 +12,7 @@ import { consumeNotifications, publishNotification } from '../../broker/notifica
 import { isLocal, openBroker } from '../../broker/open.js';
 import { postTarget, subscribeQueue } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
+import type { Mask } from '../../config/parser.js';
 import { stateDir, type SrPaths } from '../../config/paths.js';
 import { UndecodableMessage } from '../../decode/mimeParts.js';
 import { TemplateError } from '../../decode/templates.js';
@@ -54,6 +55,8 @@ interface Handling {
 export class SubscribeWorker implements Worker {
   private readonly stopSignal = new StopSignal();
   private readonly inFlight = new Set<Promise<void>>();
+  /** the handling of each message in hand, by server identity (see oneAtATime) */
+  private readonly byServerKey = new Map<string, Promise<void>>();
   /** per account: the last error logged (each distinct one is logged once) and consecutive failures */
   private readonly accountTrouble = new Map<string, { reason: string; failures: number }>();
 
@@ -125,7 +128,7 @@ export class SubscribeWorker implements Worker {
   }
 
   private async handle(handling: Handling, notification: Notification, delivery: RawDelivery): Promise<void> {
-    const { context, tools, broker, queue } = handling;
+    const { context, broker, queue } = handling;
     const { config, logger } = context;
     if (this.stopSignal.stopped) return delivery.requeue();
     let ref: MailMessageRef;
@@ -143,6 +146,28 @@ export class SubscribeWorker implements Worker {
       context.count('rejected');
       return delivery.ack();
     }
+    return this.oneAtATime(ref.serverKey, () => this.handleMessage(handling, notification, delivery, ref, mask));
+  }
+
+  /**
+   * A message announced twice (a poll stopped between publishing and recording it) can have
+   * both notifications in hand at once: the second waits for the first, then finds the
+   * message done, rather than racing it to the server and finding it gone.
+   */
+  private oneAtATime(serverKey: string, work: () => Promise<void>): Promise<void> {
+    const before = this.byServerKey.get(serverKey) ?? Promise.resolve();
+    const handled = before.then(work);
+    const settled = handled.catch(() => undefined);
+    this.byServerKey.set(serverKey, settled);
+    void settled.then(() => {
+      if (this.byServerKey.get(serverKey) === settled) this.byServerKey.delete(serverKey);
+    });
+    return handled;
+  }
+
+  private async handleMessage(handling: Handling, notification: Notification, delivery: RawDelivery, ref: MailMessageRef, mask: Mask | 'unmatched'): Promise<void> {
+    const { context, tools } = handling;
+    const { logger } = context;
     if (tools.state.doneKey([ref.serverKey])) {
       logger.info(`${ref.where}: ingested before, nothing to do`);
       context.count('duplicates');
@@ -187,6 +212,12 @@ export class SubscribeWorker implements Worker {
     const { config, logger } = context;
     const reason = describeMailError(error, ref.account.user);
     if (error instanceof MessageGone) {
+      if (tools.state.doneKey([ref.serverKey]) || tools.state.isPosted(ref.serverKey)) {
+        // Another instance ingested it meanwhile (the poll announced it twice): nothing is missing.
+        logger.info(`${ref.where}: ingested by another instance meanwhile, nothing to do`);
+        context.count('duplicates');
+        return undefined;
+      }
       logger.error(`${ref.where}: ${reason}; nothing was written for it`);
       context.count('gone');
       return undefined;

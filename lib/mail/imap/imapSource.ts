@@ -135,28 +135,35 @@ export class ImapSource implements MailSource {
   }
 
   private async fetchBatch(client: ImapFlow, folder: string, batch: readonly WaitingDownload[]): Promise<void> {
-    const byUid = new Map(batch.map((waiting) => [waiting.uid, waiting]));
+    // One UID may be waited for twice (the same message in hand twice): each waiter has its copy.
+    const byUid = new Map<number, WaitingDownload[]>();
+    for (const waiting of batch) byUid.set(waiting.uid, [...(byUid.get(waiting.uid) ?? []), waiting]);
+    const rejectAll = (error: (uid: number) => unknown) => {
+      for (const [uid, waiters] of byUid) for (const waiting of waiters) waiting.reject(error(uid));
+    };
     try {
-      for await (const message of client.fetch(batch.map((w) => w.uid).join(','), { uid: true, envelope: true, source: true }, { uid: true })) {
-        const waiting = byUid.get(message.uid);
-        if (!waiting) continue;
+      for await (const message of client.fetch([...byUid.keys()].join(','), { uid: true, envelope: true, source: true }, { uid: true })) {
+        const waiters = byUid.get(message.uid);
+        if (!waiters) continue;
         byUid.delete(message.uid);
         const where = `${this.account.label} ${folder} UID ${message.uid}`;
-        try {
-          checkMessageId(where, waiting.expected, message.envelope?.messageId);
-          const source = message.source ?? Buffer.alloc(0);
-          checkSize(where, waiting.expected, source.length);
-          await pipeline(Readable.from([source]), waiting.sink);
-          waiting.resolve(source.length);
-        } catch (error) {
-          waiting.reject(error);
+        const source = message.source ?? Buffer.alloc(0);
+        for (const waiting of waiters) {
+          try {
+            checkMessageId(where, waiting.expected, message.envelope?.messageId);
+            checkSize(where, waiting.expected, source.length);
+            await pipeline(Readable.from([source]), waiting.sink);
+            waiting.resolve(source.length);
+          } catch (error) {
+            waiting.reject(error);
+          }
         }
       }
     } catch (error) {
-      for (const waiting of byUid.values()) waiting.reject(error);
+      rejectAll(() => error);
       throw error;
     }
-    for (const waiting of byUid.values()) waiting.reject(new MessageGone(`${this.account.label} ${folder} UID ${waiting.uid} is no longer on the server`));
+    rejectAll((uid) => new MessageGone(`${this.account.label} ${folder} UID ${uid} is no longer on the server`));
   }
 
   private async downloadAlone(at: ImapCoordinates, expected: ExpectedMessage, sink: Writable): Promise<number> {
