@@ -2,7 +2,8 @@
 // loopback), with the poll announcing on the local broker, as `sr start` runs them.
 //   - for each count (default 1000 and 10000) of corpus messages (about 60 KB, 1.3
 //     attachments each): the time from `sr start` to the last file written, beside one plain
-//     `UID FETCH 1:* BODY.PEEK[]` of the same folder over one connection, in the same run;
+//     `UID FETCH 1:* BODY.PEEK[]` of the same folder over one connection, in the same run,
+//     and the floor: the same files written the subscribe's way with nothing else to do;
 //   - peak RSS of a process decoding and writing a message with a 1 GB attachment.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -14,6 +15,7 @@ import type { Bench } from '../bench/bench.js';
 import { makeCertificates } from '../bench/certificates.js';
 import { type DovecotInfo, startDovecot, stopDovecot } from '../bench/dovecot.js';
 import { imapSession } from '../bench/mailbox.js';
+import { syncDirectory, StagedFile } from '../../lib/output/stagedFile.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox } from '../helpers/sandbox.js';
 
@@ -59,7 +61,8 @@ function countFiles(dir: string): number {
   return fs.readdirSync(dir).filter((name) => !name.startsWith('.')).length;
 }
 
-async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: number, instances: number): Promise<number> {
+/** The ingest's time, and the sizes of the files it wrote. */
+async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: number, instances: number): Promise<{ seconds: number; sizes: number[] }> {
   const box = new Sandbox();
   const files = path.join(box.home, 'files');
   try {
@@ -76,10 +79,34 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
       if (performance.now() - started > 30 * 60_000) throw new Error(`only ${written} of ${expectedFiles} files after 30 minutes`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    return (performance.now() - started) / 1000;
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, sizes: fs.readdirSync(files).filter((name) => !name.startsWith('.')).map((name) => fs.statSync(path.join(files, name)).size) };
   } finally {
     box.cleanup();
   }
+}
+
+/**
+ * The floor under the ingest: files of the given sizes written the way the subscribe writes
+ * them (StagedFile: temporary name, hashes, fsync, link, then the directory's fsync, one
+ * per message), eight at once, with no mail and no decoding.
+ */
+async function writeFloor(sizes: readonly number[], filesPerMessage: number): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(root, 'floor-'));
+  const content = crypto.randomBytes(Math.max(...sizes));
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let n = next++; n < sizes.length; n = next++) {
+      const file = StagedFile.create(dir, `f${n}`);
+      await file.writeAll(content.subarray(0, sizes[n]));
+      await file.place('floor');
+      if (n % filesPerMessage < 1) await syncDirectory(dir);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  fs.rmSync(dir, { recursive: true });
+  return seconds;
 }
 
 /** What creating one file costs on this file system: the floor under writing thousands of them. */
@@ -127,10 +154,14 @@ try {
     const filled = await fill(dovecot, folder, count);
     const raw = await rawFetch(dovecot, folder);
     process.stdout.write(`${count} messages, ${(filled.bytes / count / 1024).toFixed(1)} KiB average, ${filled.files} files: raw UID FETCH 1:* BODY.PEEK[] ${raw.toFixed(2)} s\n`);
+    let sizes: number[] = [];
     for (const instances of [1, 2]) {
-      const seconds = await ingest(dovecot, folder, filled.files, instances);
-      process.stdout.write(`  ingest with ${instances} instance(s) (poll + subscribe, sr start to last file): ${seconds.toFixed(2)} s = ${(seconds / raw).toFixed(2)} x the raw fetch, ${(count / seconds).toFixed(0)} messages/s\n`);
+      const run = await ingest(dovecot, folder, filled.files, instances);
+      sizes = run.sizes;
+      process.stdout.write(`  ingest with ${instances} instance(s) (poll + subscribe, sr start to last file): ${run.seconds.toFixed(2)} s = ${(run.seconds / raw).toFixed(2)} x the raw fetch, ${(count / run.seconds).toFixed(0)} messages/s\n`);
     }
+    const floor = await writeFloor(sizes, filled.files / count);
+    process.stdout.write(`  the same ${sizes.length} files written alone as the subscribe writes them (fsync, link, directory fsync), no mail, no decoding: ${floor.toFixed(2)} s = ${(floor / raw).toFixed(2)} x the raw fetch\n`);
   }
   const large = decodePeakRss();
   process.stdout.write(`1 GiB attachment: decoded and written in ${large.seconds.toFixed(1)} s, peak RSS ${large.mib.toFixed(0)} MiB\n`);
