@@ -65,6 +65,14 @@ describe('download by IMAP coordinates', () => {
     assert.ok((await listMessages(bench, 'ingest', folder)).every((m) => !m.flags.includes('\\Seen')));
   });
 
+  it('gives each of two downloads of the same message at once its own copy', { timeout: 30000 }, async () => {
+    const { raw, messageId } = sent[0]!;
+    const [first, second] = [collector(), collector()];
+    // Both ask before the batch is sent: they share one UID FETCH.
+    await Promise.all([first, second].map(({ sink }) => source.download(at(uids[0]!), { messageId, size: raw.length }, sink)));
+    assert.ok(first.bytes().equals(raw) && second.bytes().equals(raw));
+  });
+
   it('opens a new connection when the server dropped the one it had', async () => {
     const { raw, messageId } = sent[0]!;
     await source.download(at(uids[0]!), { messageId, size: raw.length }, new PassThrough().resume());
