@@ -10,6 +10,11 @@ export type MessageCoordinates =
   | { readonly protocol: 'imap'; readonly folder: string; readonly uidValidity: number; readonly uid: number }
   | { readonly protocol: 'pop3'; readonly uidl: string };
 
+/** `<account> INBOX UID 42` or `<account> UIDL abc`: the message as logs and errors name it. */
+export function describeCoordinates(account: MailAccount, at: MessageCoordinates): string {
+  return at.protocol === 'imap' ? `${account.label} ${at.folder} UID ${at.uid}` : `${account.label} UIDL ${at.uidl}`;
+}
+
 /** What the notification says of the message (its `mail` fields and `size`). */
 export interface ExpectedMessage {
   readonly messageId?: string;
@@ -47,6 +52,13 @@ export function parseMailAction(text: string): MailAction {
     default:
       throw new MailActionError(`needs none, seen, flag <keyword>, move <folder> or delete, got "${text}"`);
   }
+}
+
+/** The action as mailAction would say it: parseMailAction's inverse. */
+export function mailActionWords(action: MailAction): string {
+  if (action.kind === 'flag') return `flag ${action.keyword}`;
+  if (action.kind === 'move') return `move ${action.folder}`;
+  return action.kind;
 }
 
 export interface MailSource {

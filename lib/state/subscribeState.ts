@@ -89,8 +89,15 @@ export class SubscribeState {
    */
   claimNames(claims: ReadonlyArray<{ readonly path: string; readonly owner: string }>): Set<string> {
     if (claims.length === 0) return new Set();
-    return this.db.transaction(() => new Set(claims.filter(({ path, owner }) => (this.statements.get(`INSERT INTO names (path, owner, at) VALUES (?, ?, ?)
-      ON CONFLICT (path) DO UPDATE SET at = at RETURNING owner`).get(path, owner, now()) as { owner: string }).owner === owner).map(({ path }) => path))).immediate();
+    // The row that stays is the first owner's; RETURNING says whose it is.
+    const claim = this.statements.get('INSERT INTO names (path, owner, at) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET at = at RETURNING owner');
+    return this.db.transaction(() => {
+      const ours = new Set<string>();
+      for (const { path, owner } of claims) {
+        if ((claim.get(path, owner, now()) as { owner: string }).owner === owner) ours.add(path);
+      }
+      return ours;
+    }).immediate();
   }
 
   /** Forgets what is older than the ttl (seconds; 0 keeps it forever). */

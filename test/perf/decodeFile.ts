@@ -2,14 +2,14 @@
 // then prints its peak RSS: run by bench:ingest in a process of its own, so that the figure
 // is the decoder's alone.
 import fs from 'node:fs';
-import { PartWriter } from '../../lib/components/subscribe/partWriter.js';
+import { PartWriter, placeInOrder } from '../../lib/components/subscribe/partWriter.js';
 import { decodeMessage } from '../../lib/decode/mimeParts.js';
 
 const [message = '', out = ''] = process.argv.slice(2);
 const started = performance.now();
 const writer = new PartWriter({ attachmentsOnly: true, skipInline: false, rules: [], acceptUnmatched: true }, () => out);
 await decodeMessage(fs.createReadStream(message), writer, { maxDepth: 3 });
-const written = await writer.place({ claim: () => undefined, place: (file) => file.place('bench') });
+const written = await writer.place((files) => placeInOrder(files, () => 'bench'));
 process.stdout.write(`${JSON.stringify({
   maxRssKib: process.resourceUsage().maxRSS,
   seconds: (performance.now() - started) / 1000,

@@ -7,7 +7,7 @@ import { validateConfig } from '../../lib/components/validate.js';
 import { ConfigErrors } from '../../lib/config/errors.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { fillTemplate, isInside, TemplateError } from '../../lib/decode/templates.js';
-import { parseMailAction } from '../../lib/mail/mailSource.js';
+import { mailActionWords, parseMailAction } from '../../lib/mail/mailSource.js';
 import { partTag, StagedFile } from '../../lib/output/stagedFile.js';
 import { SubscribeState } from '../../lib/state/subscribeState.js';
 import { ConfigTree } from '../helpers/configTree.js';
@@ -73,6 +73,10 @@ describe('mailAction', () => {
     assert.deepEqual(parseMailAction('flag $Processed'), { kind: 'flag', keyword: '$Processed' });
     assert.deepEqual(parseMailAction('move EZGED_OK'), { kind: 'move', folder: 'EZGED_OK' });
     assert.deepEqual(parseMailAction('move INBOX/Done Mail'), { kind: 'move', folder: 'INBOX/Done Mail' });
+  });
+
+  it('is said back as written', () => {
+    for (const text of ['none', 'seen', 'delete', 'flag $Processed', 'move INBOX/Done Mail']) assert.equal(mailActionWords(parseMailAction(text)), text);
   });
 
   it('is checked with the config, naming the file and line', () => {

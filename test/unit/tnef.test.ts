@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { PartWriter } from '../../lib/components/subscribe/partWriter.js';
+import { PartWriter, placeInOrder } from '../../lib/components/subscribe/partWriter.js';
 import { fileRule } from '../../lib/config/fileRules.js';
 import { decodeMessage } from '../../lib/decode/mimeParts.js';
 import { TNEF_FILES, tnefFixture } from '../helpers/tnefFixtures.js';
@@ -21,7 +21,7 @@ async function writeParts(raw: Buffer, rules = [] as ReturnType<typeof fileRule>
   // Small chunks: attribute headers and data cut anywhere.
   const chunks = Array.from({ length: Math.ceil(raw.length / 997) }, (_, i) => raw.subarray(i * 997, i * 997 + 997));
   await decodeMessage(Readable.from(chunks), writer, { maxDepth: 3 });
-  await writer.place({ claim: () => undefined, place: (file, what) => file.place(what.replace(/\W/g, '')) });
+  await writer.place((files) => placeInOrder(files, (what) => what.replace(/\W/g, '')));
   return fs.readdirSync(dir).map((name) => `${name} ${crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, name))).digest('hex')}`).sort();
 }
 

@@ -3,7 +3,7 @@
 // expected to be (Message-ID, size), and the keys it is remembered by once done.
 import { UserError } from '../../config/errors.js';
 import { type MailAccount, mailAccount } from '../../mail/account.js';
-import type { ExpectedMessage, MessageCoordinates } from '../../mail/mailSource.js';
+import { describeCoordinates, type ExpectedMessage, type MessageCoordinates } from '../../mail/mailSource.js';
 import type { MailFields, Notification } from '../../message.js';
 
 export interface MailMessageRef {
@@ -41,19 +41,11 @@ export function mailMessageRef(notification: Notification): MailMessageRef {
     if (typeof folder !== 'string' || !Number.isInteger(uidValidity) || !Number.isInteger(uid)) {
       throw new NotMailNotification(`${notification.baseUrl}${notification.relPath} has no mail.folder, mail.uidValidity and mail.uid`);
     }
-    return {
-      account, expected, mail, contentKey,
-      at: { protocol: 'imap', folder, uidValidity: uidValidity!, uid: uid! },
-      where: `${account.label} ${folder} UID ${uid}`,
-      serverKey: `${account.label}|${folder}|${uidValidity}|${uid}`,
-    };
+    const at: MessageCoordinates = { protocol: 'imap', folder, uidValidity: uidValidity!, uid: uid! };
+    return { account, expected, mail, contentKey, at, where: describeCoordinates(account, at), serverKey: `${account.label}|${folder}|${uidValidity}|${uid}` };
   }
   const { uidl } = mail;
   if (typeof uidl !== 'string' || uidl === '') throw new NotMailNotification(`${notification.baseUrl}${notification.relPath} has no mail.uidl`);
-  return {
-    account, expected, mail, contentKey,
-    at: { protocol: 'pop3', uidl },
-    where: `${account.label} UIDL ${uidl}`,
-    serverKey: `${account.label}|uidl|${uidl}`,
-  };
+  const at: MessageCoordinates = { protocol: 'pop3', uidl };
+  return { account, expected, mail, contentKey, at, where: describeCoordinates(account, at), serverKey: `${account.label}|uidl|${uidl}` };
 }

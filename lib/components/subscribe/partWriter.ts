@@ -38,11 +38,20 @@ interface TnefGroup {
   unpacked: boolean;
 }
 
-/** Places a message's files: `what` names the part (`2`, `3.1`, `raw`, `2.json`). */
-export interface Placer {
-  /** Claims the files' plain names at once, before any is placed. */
-  claim(files: ReadonlyArray<{ readonly file: StagedFile; readonly what: string }>): void;
-  place(file: StagedFile, what: string): Promise<PlacedFile>;
+/** A finished staged file and the part it is: `what` is `2`, `3.1`, `raw`, `2.json`. */
+export interface ToPlace {
+  readonly file: StagedFile;
+  readonly what: string;
+}
+
+/** Places files of one message under their names, in the order given. */
+export type Placer = (files: readonly ToPlace[]) => Promise<PlacedFile[]>;
+
+/** One after the other (two may want one name): `tag` gives each part its suffix, `mayTake` as StagedFile.place takes it. */
+export async function placeInOrder(files: readonly ToPlace[], tag: (what: string) => string, mayTake?: (path: string) => boolean): Promise<PlacedFile[]> {
+  const placed: PlacedFile[] = [];
+  for (const { file, what } of files) placed.push(await file.place(tag(what), mayTake));
+  return placed;
 }
 
 export interface WrittenPart {
@@ -159,10 +168,8 @@ export class PartWriter implements PartSink {
   /** Moves every staged file to its name, with `placer`, which knows the message. */
   async place(placer: Placer): Promise<WrittenPart[]> {
     this.settleTnef();
-    const staged = this.staged.map(({ part, file }) => ({ part, file, what: part.partPath }));
-    placer.claim(staged);
-    const written: WrittenPart[] = [];
-    for (const { part, file, what } of staged) written.push({ part, file: await placer.place(file, what) });
+    const placed = await placer(this.staged.map(({ part, file }) => ({ file, what: part.partPath })));
+    const written = this.staged.map(({ part }, index) => ({ part, file: placed[index]! }));
     this.staged.length = 0;
     return written;
   }

@@ -20,13 +20,15 @@ function relPathOf(settings: PostSettings, file: string): string {
 }
 
 export function fileNotification(settings: PostSettings, ref: MailMessageRef, part: MessagePart, file: PlacedFile): Notification {
+  // The file was written just now: its mtime is the notification's time.
+  const now = formatPubTime(new Date());
   return {
-    pubTime: formatPubTime(new Date()),
+    pubTime: now,
     baseUrl: settings.postBaseUrl,
     relPath: relPathOf(settings, file.path),
     size: file.size,
     identity: { method: 'sha512', value: file.sha512 },
-    mtime: formatPubTime(new Date()),
+    mtime: now,
     contentType: part.contentType,
     mail: { ...ref.mail, account: ref.account.label, partPath: part.partPath, ...(part.declaredName ? { declaredName: part.declaredName } : {}) },
   };

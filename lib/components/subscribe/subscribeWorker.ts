@@ -20,7 +20,7 @@ import { acceptingMask } from '../../flow/masks.js';
 import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import { describeMailError } from '../../mail/mailErrors.js';
-import { MessageGone, MessageMismatch } from '../../mail/mailSource.js';
+import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import { tlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
@@ -98,7 +98,7 @@ export class SubscribeWorker implements Worker {
         await postBroker.declareExchange(post.exchange);
       }
       logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.files.directory}`
-        + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${config.flag('delete') ? 'delete' : config.str('mailAction')}`);
+        + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${mailActionWords(settings.mailAction)}`);
       const handling: Handling = { context, tools: { settings, state, actions: new ActionBatcher(), decoders }, pool, broker, queue: queue.name };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
         const work = this.handle(handling, notification, delivery);

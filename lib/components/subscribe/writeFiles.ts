@@ -13,7 +13,7 @@ import type { Notification } from '../../message.js';
 import { partTag, type PlacedFile, StagedFile, syncDirectory } from '../../output/stagedFile.js';
 import type { SubscribeState } from '../../state/subscribeState.js';
 import type { MailMessageRef } from './mailNotification.js';
-import { type PartPolicy, type Placer, PartWriter, type WrittenPart } from './partWriter.js';
+import { type PartPolicy, type Placer, PartWriter, placeInOrder, type WrittenPart } from './partWriter.js';
 
 export interface FileSettings {
   readonly directory: string;
@@ -108,18 +108,14 @@ function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: Writ
 
 /**
  * How the message's files take their names: each part (`2`, `3.1`, `raw`, `2.json`) has its
- * own collision suffix, and its plain name is claimed in the state first, so that a retry
- * knows its own files from another message's with the same name and bytes.
+ * own collision suffix, and the plain names of the files are claimed in the state at once,
+ * before any is placed, so that a retry knows its own files from another message's with
+ * the same name and bytes.
  */
 function messagePlacer(state: SubscribeState, ref: MailMessageRef): Placer {
-  const ours = new Set<string>();
-  const owner = (what: string) => `${ref.serverKey}|${what}`;
-  return {
-    claim(files) {
-      const claimed = state.claimNames(files.map(({ file, what }) => ({ path: path.join(file.directory, file.name), owner: owner(what) })));
-      for (const claimedPath of claimed) ours.add(claimedPath);
-    },
-    place: (file, what) => file.place(partTag(ref.serverKey, what), (target) => ours.has(target)),
+  return (files) => {
+    const ours = state.claimNames(files.map(({ file, what }) => ({ path: path.join(file.directory, file.name), owner: `${ref.serverKey}|${what}` })));
+    return placeInOrder(files, (what) => partTag(ref.serverKey, what), (target) => ours.has(target));
   };
 }
 
@@ -128,10 +124,7 @@ async function writeSidecars(written: readonly WrittenPart[], content: (part: Wr
   const staged = written.map(({ part, file }) => ({ file: StagedFile.create(path.dirname(file.path), `${path.basename(file.path)}.json`), what: `${part.partPath}.json`, content: content(part, file) }));
   try {
     for (const { file, content: json } of staged) await file.writeAll(Buffer.from(`${JSON.stringify(json, null, 2)}\n`));
-    placer.claim(staged);
-    const placed: PlacedFile[] = [];
-    for (const { file, what } of staged) placed.push(await placer.place(file, what));
-    return placed;
+    return await placer(staged);
   } finally {
     for (const { file } of staged) file.discard();
   }
@@ -143,8 +136,8 @@ async function saveRaw(raw: RawMessage, directory: string, ref: MailMessageRef, 
   const staged = StagedFile.create(directory, safeFileName(`${id}.eml`, 'message.eml'));
   try {
     await pipeline(openRaw(raw), staged.stream);
-    placer.claim([{ file: staged, what: 'raw' }]);
-    return await placer.place(staged, 'raw');
+    const [placed] = await placer([{ file: staged, what: 'raw' }]);
+    return placed!;
   } finally {
     staged.discard();
   }

@@ -1,12 +1,13 @@
 // A subscribe's IMAP connection to one account: messages are downloaded by UID after the
 // folder's UIDVALIDITY and the message's Message-ID are checked, small ones several per
-// command, large ones streamed alone; actions go by UID sets, one command for a whole batch. The folder stays selected (read-write) between
-// messages, so a run of messages from one folder costs no SELECT each.
+// command, large ones streamed alone; actions go by UID sets, one command for a whole
+// batch. The folder stays selected (read-write) between messages, so a run of messages
+// from one folder costs no SELECT each.
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform, type Writable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import {
-  checkMessageId, checkSize, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone,
+  checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone,
 } from '../mailSource.js';
 import { type ImapConnectionSettings, imapClient } from './imapMailbox.js';
 
@@ -128,13 +129,15 @@ export class ImapSource implements MailSource {
     let taken: WaitingDownload[] | undefined;
     void this.inFolder(at.folder, at.uidValidity, async (client) => {
       taken = take();
-      await this.fetchBatch(client, at.folder, taken);
+      await this.fetchBatch(client, at, taken);
     }).catch((error: unknown) => {
       for (const failed of taken ?? take()) failed.reject(error);
     });
   }
 
-  private async fetchBatch(client: ImapFlow, folder: string, batch: readonly WaitingDownload[]): Promise<void> {
+  /** `folder`: the coordinates of any message of the batch, which all share its folder and UIDVALIDITY. */
+  private async fetchBatch(client: ImapFlow, folder: ImapCoordinates, batch: readonly WaitingDownload[]): Promise<void> {
+    const where = (uid: number) => describeCoordinates(this.account, { ...folder, uid });
     // One UID may be waited for twice (the same message in hand twice): each waiter has its copy.
     const byUid = new Map<number, WaitingDownload[]>();
     for (const waiting of batch) byUid.set(waiting.uid, [...(byUid.get(waiting.uid) ?? []), waiting]);
@@ -146,12 +149,11 @@ export class ImapSource implements MailSource {
         const waiters = byUid.get(message.uid);
         if (!waiters) continue;
         byUid.delete(message.uid);
-        const where = `${this.account.label} ${folder} UID ${message.uid}`;
         const source = message.source ?? Buffer.alloc(0);
         for (const waiting of waiters) {
           try {
-            checkMessageId(where, waiting.expected, message.envelope?.messageId);
-            checkSize(where, waiting.expected, source.length);
+            checkMessageId(where(message.uid), waiting.expected, message.envelope?.messageId);
+            checkSize(where(message.uid), waiting.expected, source.length);
             await pipeline(Readable.from([source]), waiting.sink);
             waiting.resolve(source.length);
           } catch (error) {
@@ -163,12 +165,12 @@ export class ImapSource implements MailSource {
       rejectAll(() => error);
       throw error;
     }
-    rejectAll((uid) => new MessageGone(`${this.account.label} ${folder} UID ${uid} is no longer on the server`));
+    rejectAll((uid) => new MessageGone(`${where(uid)} is no longer on the server`));
   }
 
   private async downloadAlone(at: ImapCoordinates, expected: ExpectedMessage, sink: Writable): Promise<number> {
     const { folder, uidValidity, uid } = at;
-    const where = `${this.account.label} ${folder} UID ${uid}`;
+    const where = describeCoordinates(this.account, at);
     const counting = counter();
     await this.inFolder(folder, uidValidity, async (client) => {
       const found = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });

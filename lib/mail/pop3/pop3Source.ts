@@ -4,7 +4,7 @@
 // effect at QUIT (RFC 1939 6), so a delete batch ends the session.
 import type { Writable } from 'node:stream';
 import {
-  checkMessageId, checkSize, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone, Serial,
+  checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone, Serial,
 } from '../mailSource.js';
 import { Pop3Client, type Pop3Settings } from './pop3Client.js';
 
@@ -74,7 +74,7 @@ export class Pop3Source implements MailSource {
 
   download(at: MessageCoordinates, expected: ExpectedMessage, sink: Writable): Promise<number> {
     const { uidl } = at as Pop3Coordinates;
-    const where = `${this.account.label} UIDL ${uidl}`;
+    const where = describeCoordinates(this.account, at);
     return this.run(async () => {
       const found = await this.numberOf(uidl);
       if (!found) throw new MessageGone(`${where} is no longer on the server`);
