@@ -127,7 +127,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'idle', kind: 'flag', default: false, components: ['poll'],
     help: 'IMAP IDLE on each watched folder: new mail is announced as it arrives; the scheduled passes go on as a catch-up.' },
   { name: 'batch', kind: 'count', default: 100, components: ['poll'],
-    help: 'At most this many messages announced per mailbox per pass, so a first pass over a large mailbox goes in bounded steps.' },
+    help: 'At most this many messages announced per mailbox per pass, so a first pass over a large mailbox goes in bounded steps; while messages are left, the next pass follows at once, not at the next scheduled time.' },
   { name: 'sleep', kind: 'duration', default: 300, components: ['poll'], aliases: ['scheduled_interval'],
     help: 'Time between passes over the mailboxes; the first pass runs at start. scheduled_* and schedule replace it.' },
   { name: 'scheduled_hour', kind: 'list', components: ['poll'],

@@ -25,6 +25,8 @@ export interface PassResult {
   readonly announced: number;
   /** messages found new but left for the next pass (batch) */
   readonly remaining: number;
+  /** messages the pass got through (announced, or passed over by the filters) */
+  readonly handled: number;
 }
 
 export interface PollContext {
@@ -75,13 +77,15 @@ export class ImapPoll implements MailboxPoll {
     }
     let announced = 0;
     let remaining = 0;
+    let handled = 0;
     for (const folder of this.folders) {
       if (this.poll.stopping()) break;
       const result = await this.folderPass(folder);
       announced += result.announced;
       remaining += result.remaining;
+      handled += result.handled;
     }
-    return { announced, remaining };
+    return { announced, remaining, handled };
   }
 
   private async folderPass(folder: WatchedFolder): Promise<PassResult> {
@@ -97,7 +101,7 @@ export class ImapPoll implements MailboxPoll {
       state.resetCursor(key, folder.path, status.uidValidity, cursor ? status.uidNext - 1 : 0);
       cursor = state.cursor(key, folder.path)!;
     }
-    if (status.uidNext - 1 <= cursor.lastUid) return { announced: 0, remaining: 0 };
+    if (status.uidNext - 1 <= cursor.lastUid) return { announced: 0, remaining: 0, handled: 0 };
 
     const batch = Math.max(1, this.poll.config.number('batch'));
     const { uids, headers } = await this.mailbox.newMessages(folder.path, cursor.lastUid, this.poll.search, batch);
@@ -108,7 +112,7 @@ export class ImapPoll implements MailboxPoll {
     // Every matching message is done: UIDs up to UIDNEXT that did not match the search need no second look.
     if (remaining === 0) state.advance(key, folder.path, status.uidNext - 1, undefined);
     if (announced > 0 || remaining > 0) logger.info(`${key} ${folder.path}: ${announced} announced, ${remaining} remaining`);
-    return { announced, remaining };
+    return { announced, remaining, handled: steps.length };
   }
 
   private step(folder: WatchedFolder, uidValidity: number, header: MessageHeader, reconcileUntil: number): Step {

@@ -95,12 +95,16 @@ export class PollWorker implements Worker {
         if (reason === 'stop') return;
         // Mail that arrives from here on may come after its folder's STATUS: it asks for another pass.
         this.wakePending = false;
+        let backlog = false;
         for (const mailbox of mailboxes) {
           if (this.stopSignal.stopped) return;
-          await this.pollMailbox(context, mailbox);
+          backlog = (await this.pollMailbox(context, mailbox)) || backlog;
           const poll = mailbox.poll;
           if (idle && poll instanceof ImapPoll && mailbox.failures === 0 && !poll.watching) poll.watch(this.wake);
         }
+        // `batch` bounds a pass, not the pace: mail left for the next pass is announced by it
+        // at once, or a 100,000-message backlog would take a thousand sleeps to announce.
+        if (backlog) this.wakePending = true;
         context.notes = mailboxes.map((m) => m.summary).concat(tls.verify ? [] : ['tlsVerify off']);
         // A pass woken by IDLE does not move the schedule: the catch-up passes keep their times.
         if (reason === 'due') next = schedule.next(new Date());
@@ -114,9 +118,10 @@ export class PollWorker implements Worker {
     }
   }
 
-  private async pollMailbox(context: InstanceContext, mailbox: MailboxEntry): Promise<void> {
+  /** One pass over the mailbox; true when it got through its batch and left more for the next pass. */
+  private async pollMailbox(context: InstanceContext, mailbox: MailboxEntry): Promise<boolean> {
     const label = mailbox.poll.account.label;
-    if (Date.now() < mailbox.retryAt) return;
+    if (Date.now() < mailbox.retryAt) return false;
     try {
       const result = await mailbox.poll.pass();
       if (mailbox.failures > 0) context.logger.info(`${label}: working again`);
@@ -124,6 +129,7 @@ export class PollWorker implements Worker {
       mailbox.lastError = undefined;
       mailbox.summary = `${label}: ${result.announced} announced, ${result.remaining} remaining`;
       context.lastActivity = new Date();
+      return result.remaining > 0 && result.handled > 0;
     } catch (error) {
       await mailbox.poll.close().catch(() => undefined);
       mailbox.failures += 1;
@@ -134,6 +140,7 @@ export class PollWorker implements Worker {
       mailbox.lastError = reason;
       mailbox.summary = `${label}: ${reason}`;
       context.count('errors');
+      return false;
     }
   }
 }

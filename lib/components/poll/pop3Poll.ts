@@ -37,7 +37,7 @@ export class Pop3Poll implements MailboxPoll {
       const count = await announceInOrder(this.poll, steps, (step) => state.recordPop(this.account.label, step.uidl));
       const remaining = fresh.length - steps.length;
       if (count > 0 || remaining > 0) this.poll.logger.info(`${this.account.label}: ${count} announced, ${remaining} remaining`);
-      return { announced: count, remaining };
+      return { announced: count, remaining, handled: steps.length };
     } finally {
       client.close();
     }
