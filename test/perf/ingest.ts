@@ -4,6 +4,9 @@
 //     attachments each): the time from `sr start` to the last file written, beside one plain
 //     `UID FETCH 1:* BODY.PEEK[]` of the same folder over one connection, in the same run,
 //     and the floor: the same files written the subscribe's way with nothing else to do;
+//   - the CPU each process used meanwhile, and the CPU of the work no ingest can do
+//     without (the raw fetch, decoding and writing the files alone, the poll): on a 2-core
+//     machine that sum, halved, is the fastest any ingest could be;
 //   - peak RSS of a process decoding and writing a message with a 1 GB attachment.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -15,14 +18,23 @@ import type { Bench } from '../bench/bench.js';
 import { makeCertificates } from '../bench/certificates.js';
 import { type DovecotInfo, startDovecot, stopDovecot } from '../bench/dovecot.js';
 import { imapSession } from '../bench/mailbox.js';
+import { Readable } from 'node:stream';
+import { PartWriter, placeInOrder } from '../../lib/components/subscribe/partWriter.js';
+import { decodeMessage } from '../../lib/decode/mimeParts.js';
 import { syncDirectory, StagedFile } from '../../lib/output/stagedFile.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox } from '../helpers/sandbox.js';
+import { cpuSince, cpuSnapshot, ownCpu } from './processCpu.js';
 
 const COUNTS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [1000, 10000];
 const ATTACHMENT_SCALE = 22_000; // bytes: corpus messages then average about 60 KB
 const USER = { name: 'bench', password: 'bench-secret' };
 const LARGE_BYTES = 1024 ** 3;
+
+const CORES = os.availableParallelism();
+/** The processes whose CPU the bench reports, by their command lines. */
+const processGroup = (command: string) => (command.includes('subscribe/bench') ? 'subscribe'
+  : command.includes('poll/bench') ? 'poll' : command.includes('dovecot') ? 'Dovecot' : undefined);
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-bench-ingest-'));
 fs.chmodSync(root, 0o755);
@@ -42,18 +54,22 @@ async function fill(dovecot: DovecotInfo, folder: string, count: number): Promis
   return { bytes, files };
 }
 
-/** One `UID FETCH 1:* BODY.PEEK[]` over one connection, every byte read. */
-async function rawFetch(dovecot: DovecotInfo, folder: string): Promise<number> {
+/** One `UID FETCH 1:* BODY.PEEK[]` over one connection, every byte read; its time and the CPU of both ends. */
+async function rawFetch(dovecot: DovecotInfo, folder: string): Promise<{ seconds: number; clientCpu: number; serverCpu: number }> {
   const client = await imapSession({ dovecot } as Bench, USER.name);
   const lock = await client.getMailboxLock(folder);
+  const before = cpuSnapshot();
   const started = performance.now();
   let bytes = 0;
-  for await (const message of client.fetch('1:*', { source: true }, { uid: true })) bytes += message.source?.length ?? 0;
+  const fetched = await ownCpu(async () => {
+    for await (const message of client.fetch('1:*', { source: true }, { uid: true })) bytes += message.source?.length ?? 0;
+  });
   const seconds = (performance.now() - started) / 1000;
+  const serverCpu = cpuSince(before, processGroup).get('Dovecot') ?? 0;
   lock.release();
   await client.logout();
   if (bytes === 0) throw new Error('the raw fetch read nothing');
-  return seconds;
+  return { seconds, clientCpu: fetched.seconds, serverCpu };
 }
 
 function countFiles(dir: string): number {
@@ -61,8 +77,13 @@ function countFiles(dir: string): number {
   return fs.readdirSync(dir).filter((name) => !name.startsWith('.')).length;
 }
 
-/** The ingest's time, and the sizes of the files it wrote. */
-async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: number, instances: number): Promise<{ seconds: number; sizes: number[] }> {
+/**
+ * The ingest's time, the sizes of the files it wrote, and the CPU each process used. The
+ * clock stops at the newest file's modification time (its bytes are written just before
+ * it is linked into place), so looking for the files four times a second, which costs
+ * the machine little, does not round the time up.
+ */
+async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: number, instances: number): Promise<{ seconds: number; sizes: number[]; cpu: Map<string, number> }> {
   const box = new Sandbox();
   const files = path.join(box.home, 'files');
   try {
@@ -70,17 +91,20 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
     const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
     box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'batch 1000', 'sleep 1s'].join('\n'));
     box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `instances ${instances}`, 'prefetch 50'].join('\n'));
-    const started = performance.now();
+    const before = cpuSnapshot();
+    const started = Date.now();
     const result = box.sr(['start']);
     if (result.code !== 0) throw new Error(`sr start failed: ${result.stderr}`);
     for (;;) {
       const written = countFiles(files);
       if (written >= expectedFiles) break;
-      if (performance.now() - started > 30 * 60_000) throw new Error(`only ${written} of ${expectedFiles} files after 30 minutes`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (Date.now() - started > 30 * 60_000) throw new Error(`only ${written} of ${expectedFiles} files after 30 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const seconds = (performance.now() - started) / 1000;
-    return { seconds, sizes: fs.readdirSync(files).filter((name) => !name.startsWith('.')).map((name) => fs.statSync(path.join(files, name)).size) };
+    const cpu = cpuSince(before, processGroup);
+    const stats = fs.readdirSync(files).filter((name) => !name.startsWith('.')).map((name) => fs.statSync(path.join(files, name)));
+    const last = Math.max(...stats.map((stat) => stat.mtimeMs));
+    return { seconds: (last - started) / 1000, sizes: stats.map((stat) => stat.size), cpu };
   } finally {
     box.cleanup();
   }
@@ -106,6 +130,31 @@ async function writeFloor(sizes: readonly number[], filesPerMessage: number): Pr
   }));
   const seconds = (performance.now() - started) / 1000;
   fs.rmSync(dir, { recursive: true });
+  return seconds;
+}
+
+/**
+ * CPU seconds of decoding the corpus's messages and writing their files the subscribe's way
+ * (PartWriter, StagedFile), eight at once in this process, with nothing else to do. The
+ * messages are made 500 at a time, outside the measured part.
+ */
+async function decodeAlone(folder: string, count: number, expectedFiles: number): Promise<number> {
+  const out = fs.mkdtempSync(path.join(root, 'decoded-'));
+  let seconds = 0;
+  for (let first = 0; first < count; first += 500) {
+    const raws = Array.from({ length: Math.min(500, count - first) }, (_, index) => corpusMessage(first + index, folder, ATTACHMENT_SCALE).raw);
+    let next = 0;
+    seconds += (await ownCpu(() => Promise.all(Array.from({ length: 8 }, async () => {
+      for (let n = next++; n < raws.length; n = next++) {
+        const writer = new PartWriter({ attachmentsOnly: true, skipInline: false, rules: [], acceptUnmatched: true }, () => out);
+        await decodeMessage(Readable.from([raws[n]!]), writer, { maxDepth: 3 });
+        await writer.place((files) => placeInOrder(files, () => `m${first + n}`));
+      }
+    })))).seconds;
+  }
+  const written = countFiles(out);
+  fs.rmSync(out, { recursive: true });
+  if (written !== expectedFiles) throw new Error(`decoding alone wrote ${written} files, not ${expectedFiles}`);
   return seconds;
 }
 
@@ -152,16 +201,26 @@ try {
   for (const count of COUNTS) {
     const folder = `corpus${count}`;
     const filled = await fill(dovecot, folder, count);
-    const raw = await rawFetch(dovecot, folder);
-    process.stdout.write(`${count} messages, ${(filled.bytes / count / 1024).toFixed(1)} KiB average, ${filled.files} files: raw UID FETCH 1:* BODY.PEEK[] ${raw.toFixed(2)} s\n`);
+    const fetched = await rawFetch(dovecot, folder);
+    const raw = fetched.seconds;
+    process.stdout.write(`${count} messages, ${(filled.bytes / count / 1024).toFixed(1)} KiB average, ${filled.files} files: raw UID FETCH 1:* BODY.PEEK[] ${raw.toFixed(2)} s`
+      + ` (CPU: Dovecot ${fetched.serverCpu.toFixed(2)} s, client ${fetched.clientCpu.toFixed(2)} s)\n`);
     let sizes: number[] = [];
+    let pollCpu = 0;
     for (const instances of [1, 2]) {
       const run = await ingest(dovecot, folder, filled.files, instances);
       sizes = run.sizes;
-      process.stdout.write(`  ingest with ${instances} instance(s) (poll + subscribe, sr start to last file): ${run.seconds.toFixed(2)} s = ${(run.seconds / raw).toFixed(2)} x the raw fetch, ${(count / run.seconds).toFixed(0)} messages/s\n`);
+      if (instances === 1) pollCpu = run.cpu.get('poll') ?? 0;
+      const cpu = ['subscribe', 'poll', 'Dovecot'].map((group) => `${group} ${(run.cpu.get(group) ?? 0).toFixed(1)} s`).join(', ');
+      process.stdout.write(`  ingest with ${instances} instance(s) (poll + subscribe, sr start to last file): ${run.seconds.toFixed(2)} s = ${(run.seconds / raw).toFixed(2)} x the raw fetch, ${(count / run.seconds).toFixed(0)} messages/s;`
+        + ` CPU ${cpu} (${CORES} cores x ${run.seconds.toFixed(1)} s = ${(CORES * run.seconds).toFixed(1)} s)\n`);
     }
     const floor = await writeFloor(sizes, filled.files / count);
     process.stdout.write(`  the same ${sizes.length} files written alone as the subscribe writes them (fsync, link, directory fsync), no mail, no decoding: ${floor.toFixed(2)} s = ${(floor / raw).toFixed(2)} x the raw fetch\n`);
+    const decoding = await decodeAlone(folder, count, filled.files);
+    const least = fetched.serverCpu + fetched.clientCpu + decoding + pollCpu;
+    process.stdout.write(`  CPU no ingest can do without: the raw fetch's ${(fetched.serverCpu + fetched.clientCpu).toFixed(1)} s + decoding and writing the files alone ${decoding.toFixed(1)} s`
+      + ` + the poll's ${pollCpu.toFixed(1)} s = ${least.toFixed(1)} s; on ${CORES} cores at least ${(least / CORES).toFixed(2)} s = ${(least / CORES / raw).toFixed(2)} x the raw fetch\n`);
   }
   const large = decodePeakRss();
   process.stdout.write(`1 GiB attachment: decoded and written in ${large.seconds.toFixed(1)} s, peak RSS ${large.mib.toFixed(0)} MiB\n`);
