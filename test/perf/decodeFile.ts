@@ -2,8 +2,7 @@
 // then prints its peak RSS: run by bench:ingest in a process of its own, so that the figure
 // is the decoder's alone.
 import fs from 'node:fs';
-import { PartWriter, placeInOrder } from '../../lib/components/subscribe/partWriter.js';
-import { decodeMessage } from '../../lib/decode/mimeParts.js';
+import { decodeToFiles } from './decodeToFiles.js';
 
 /**
  * This process's own peak RSS. Not getrusage's maxRSS: that keeps the peak of the process
@@ -17,9 +16,7 @@ function peakRssKib(): number {
 
 const [message = '', out = ''] = process.argv.slice(2);
 const started = performance.now();
-const writer = new PartWriter({ attachmentsOnly: true, skipInline: false, rules: [], acceptUnmatched: true }, () => out);
-await decodeMessage(fs.createReadStream(message), writer, { maxDepth: 3 });
-const written = await writer.place((files) => placeInOrder(files, () => 'bench'));
+const written = await decodeToFiles(fs.createReadStream(message), out, 'bench');
 process.stdout.write(`${JSON.stringify({
   maxRssKib: peakRssKib(),
   seconds: (performance.now() - started) / 1000,

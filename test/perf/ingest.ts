@@ -19,11 +19,10 @@ import type { Bench } from '../bench/bench.js';
 import { makeCertificates } from '../bench/certificates.js';
 import { type DovecotInfo, startDovecot, stopDovecot } from '../bench/dovecot.js';
 import { imapSession } from '../bench/mailbox.js';
-import { PartWriter, placeInOrder } from '../../lib/components/subscribe/partWriter.js';
-import { decodeMessage } from '../../lib/decode/mimeParts.js';
 import { syncDirectory, StagedFile } from '../../lib/output/stagedFile.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox } from '../helpers/sandbox.js';
+import { decodeToFiles } from './decodeToFiles.js';
 import { cpuSince, cpuSnapshot, ownCpu } from './processCpu.js';
 
 const COUNTS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [1000, 10000];
@@ -110,6 +109,14 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
   }
 }
 
+/** `work` for 0 to count - 1, eight at a time, as a subscribe has several messages in hand. */
+async function eightAtOnce(count: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let index = next++; index < count; index = next++) await work(index);
+  }));
+}
+
 /**
  * The floor under the ingest: files of the given sizes written the way the subscribe writes
  * them (StagedFile: temporary name, hashes, fsync, link, then the directory's fsync, one
@@ -118,16 +125,13 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
 async function writeFloor(sizes: readonly number[], filesPerMessage: number): Promise<number> {
   const dir = fs.mkdtempSync(path.join(root, 'floor-'));
   const content = crypto.randomBytes(Math.max(...sizes));
-  let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let n = next++; n < sizes.length; n = next++) {
-      const file = StagedFile.create(dir, `f${n}`);
-      await file.writeAll(content.subarray(0, sizes[n]));
-      await file.place('floor');
-      if (n % filesPerMessage < 1) await syncDirectory(dir);
-    }
-  }));
+  await eightAtOnce(sizes.length, async (n) => {
+    const file = StagedFile.create(dir, `f${n}`);
+    await file.writeAll(content.subarray(0, sizes[n]));
+    await file.place('floor');
+    if (n % filesPerMessage < 1) await syncDirectory(dir);
+  });
   const seconds = (performance.now() - started) / 1000;
   fs.rmSync(dir, { recursive: true });
   return seconds;
@@ -143,14 +147,9 @@ async function decodeAlone(folder: string, count: number, expectedFiles: number)
   let seconds = 0;
   for (let first = 0; first < count; first += 500) {
     const raws = Array.from({ length: Math.min(500, count - first) }, (_, index) => corpusMessage(first + index, folder, ATTACHMENT_SCALE).raw);
-    let next = 0;
-    seconds += (await ownCpu(() => Promise.all(Array.from({ length: 8 }, async () => {
-      for (let n = next++; n < raws.length; n = next++) {
-        const writer = new PartWriter({ attachmentsOnly: true, skipInline: false, rules: [], acceptUnmatched: true }, () => out);
-        await decodeMessage(Readable.from([raws[n]!]), writer, { maxDepth: 3 });
-        await writer.place((files) => placeInOrder(files, () => `m${first + n}`));
-      }
-    })))).seconds;
+    seconds += (await ownCpu(() => eightAtOnce(raws.length, async (n) => {
+      await decodeToFiles(Readable.from([raws[n]!]), out, `m${first + n}`);
+    }))).seconds;
   }
   const written = countFiles(out);
   fs.rmSync(out, { recursive: true });

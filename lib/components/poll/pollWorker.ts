@@ -38,7 +38,10 @@ export class PollWorker implements Worker {
     this.stopSignal.stop();
   }
 
-  /** Mail arrived (IDLE) since the last pass started; kept when no wait was going on, so it is not lost. */
+  /**
+   * Another pass is wanted at once, without moving the schedule: mail arrived (IDLE) since
+   * the last pass started, or that pass left a backlog. Kept when no wait was going on, so it is not lost.
+   */
   private wakePending = false;
   private wakeWaiter: (() => void) | undefined;
 
@@ -104,7 +107,7 @@ export class PollWorker implements Worker {
         }
         // `batch` bounds a pass, not the pace: mail left for the next pass is announced by it
         // at once, or a 100,000-message backlog would take a thousand sleeps to announce.
-        if (backlog) this.wakePending = true;
+        if (backlog) this.wake();
         context.notes = mailboxes.map((m) => m.summary).concat(tls.verify ? [] : ['tlsVerify off']);
         // A pass woken by IDLE does not move the schedule: the catch-up passes keep their times.
         if (reason === 'due') next = schedule.next(new Date());

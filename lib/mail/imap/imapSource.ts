@@ -23,6 +23,17 @@ function folderKey(at: ImapCoordinates): string {
   return `${at.uidValidity}\u0000${at.folder}`;
 }
 
+/** The items by key, each key's in their order (Map.groupBy, which Node 20 lacks). */
+function groupBy<K, T>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
+  return groups;
+}
+
 interface WaitingDownload {
   readonly uid: number;
   readonly expected: ExpectedMessage;
@@ -139,8 +150,7 @@ export class ImapSource implements MailSource {
   private async fetchBatch(client: ImapFlow, folder: ImapCoordinates, batch: readonly WaitingDownload[]): Promise<void> {
     const where = (uid: number) => describeCoordinates(this.account, { ...folder, uid });
     // One UID may be waited for twice (the same message in hand twice): each waiter has its copy.
-    const byUid = new Map<number, WaitingDownload[]>();
-    for (const waiting of batch) byUid.set(waiting.uid, [...(byUid.get(waiting.uid) ?? []), waiting]);
+    const byUid = groupBy(batch, (waiting) => waiting.uid);
     const rejectAll = (error: (uid: number) => unknown) => {
       for (const [uid, waiters] of byUid) for (const waiting of waiters) waiting.reject(error(uid));
     };
@@ -150,10 +160,11 @@ export class ImapSource implements MailSource {
         if (!waiters) continue;
         byUid.delete(message.uid);
         const source = message.source ?? Buffer.alloc(0);
+        const here = where(message.uid);
         for (const waiting of waiters) {
           try {
-            checkMessageId(where(message.uid), waiting.expected, message.envelope?.messageId);
-            checkSize(where(message.uid), waiting.expected, source.length);
+            checkMessageId(here, waiting.expected, message.envelope?.messageId);
+            checkSize(here, waiting.expected, source.length);
             await pipeline(Readable.from([source]), waiting.sink);
             waiting.resolve(source.length);
           } catch (error) {
@@ -187,12 +198,7 @@ export class ImapSource implements MailSource {
   async apply(action: MailAction, messages: readonly MessageCoordinates[]): Promise<void> {
     if (action.kind === 'none' || messages.length === 0) return;
     // One command per folder and UIDVALIDITY.
-    const groups = new Map<string, ImapCoordinates[]>();
-    for (const message of messages as readonly ImapCoordinates[]) {
-      const key = folderKey(message);
-      groups.set(key, [...(groups.get(key) ?? []), message]);
-    }
-    for (const group of groups.values()) {
+    for (const group of groupBy(messages as readonly ImapCoordinates[], folderKey).values()) {
       const { folder, uidValidity } = group[0]!;
       const uids = group.map((message) => message.uid).join(',');
       if (action.kind === 'move') await this.ensureFolder(action.folder);
