@@ -10,6 +10,7 @@ import { Splitter } from '@zone-eu/mailsplit';
 import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit/lib/types.js';
 import iconv from 'iconv-lite';
 import libmime from 'libmime';
+import { optional } from '../system/optional.js';
 
 export type PartKind = 'attachment' | 'inline' | 'body' | 'message';
 
@@ -199,8 +200,4 @@ function waitDrainOrEnd(part: OpenPart): Promise<void> {
     part.decoder.once('drain', done);
     part.done.then(done, done);
   });
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }

@@ -31,8 +31,13 @@ export interface FolderCursor {
 }
 
 /** What identifies a message across a UIDVALIDITY change: its Message-ID, size and internal date. */
-export function messageIdentity(messageId: string | undefined, size: number, internalDate: Date): string {
-  return `${messageId ?? ''}\u0000${size}\u0000${internalDate.toISOString()}`;
+export function messageIdentity(messageId: string | undefined, size: number, internalDate: Date | undefined): string {
+  return `${messageId ?? ''}\u0000${size}\u0000${internalDate?.toISOString() ?? ''}`;
+}
+
+/** A UID or UIDVALIDITY as the cursor may hold it: a server's nonsense must not become the cursor. */
+function checkUid(what: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${what} ${String(value)} is not a UID: the cursor is not moved`);
 }
 
 export class PollState {
@@ -54,6 +59,8 @@ export class PollState {
 
   /** A new folder, or one whose UIDVALIDITY changed: start from UID 0, reconciling up to `reconcileUntil`. */
   resetCursor(account: string, folder: string, uidValidity: number, reconcileUntil: number): void {
+    checkUid('UIDVALIDITY', uidValidity);
+    checkUid('UID', reconcileUntil);
     this.statements.get(`INSERT INTO imap_cursor (account, folder, uid_validity, last_uid, reconcile_until) VALUES (?, ?, ?, 0, ?)
       ON CONFLICT (account, folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = 0, reconcile_until = excluded.reconcile_until`)
       .run(account, folder, uidValidity, reconcileUntil);
@@ -61,6 +68,7 @@ export class PollState {
 
   /** Moves the cursor past `uid`, recording the message as announced (or as skipped, when identity is undefined). */
   advance(account: string, folder: string, uid: number, identity: string | undefined): void {
+    checkUid('UID', uid);
     this.db.transaction(() => {
       if (identity !== undefined) {
         this.statements.get('INSERT OR REPLACE INTO imap_announced (account, folder, identity, announced) VALUES (?, ?, ?, ?)')

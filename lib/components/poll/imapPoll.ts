@@ -41,6 +41,9 @@ export interface PollContext {
   readonly count: (counter: string, amount?: number) => void;
 }
 
+/** Passes in a row a listed UID may come without its header before it is passed over. */
+const MAX_MISSES = 3;
+
 interface Step {
   readonly header: MessageHeader;
   readonly identity: string;
@@ -53,6 +56,8 @@ export class ImapPoll implements MailboxPoll {
   private readonly connection: ImapConnectionSettings;
   private folders: WatchedFolder[] = [];
   private watchers: IdleWatcher[] = [];
+  /** per folder and UID: passes in a row that the server listed it and gave no header */
+  private readonly misses = new Map<string, number>();
 
   constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext, clientOptions?: ImapConnectionSettings['clientOptions']) {
     this.connection = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000, ...(clientOptions ? { clientOptions } : {}) };
@@ -92,30 +97,61 @@ export class ImapPoll implements MailboxPoll {
     const { state, logger } = this.poll;
     const key = this.account.label;
     const status = await this.mailbox.status(folder.path);
+    const highest = status.uidNext === undefined ? undefined : status.uidNext - 1;
     let cursor = state.cursor(key, folder.path);
     if (!cursor || cursor.uidValidity !== status.uidValidity) {
       if (cursor) {
         logger.warning(`${key} ${folder.path}: UIDVALIDITY changed from ${cursor.uidValidity} to ${status.uidValidity}; messages announced before are recognised by Message-ID, size and date, the others announced`);
       }
       // A folder seen for the first time has nothing to reconcile: everything in it is new.
-      state.resetCursor(key, folder.path, status.uidValidity, cursor ? status.uidNext - 1 : 0);
+      state.resetCursor(key, folder.path, status.uidValidity, cursor ? highest ?? Number.MAX_SAFE_INTEGER : 0);
       cursor = state.cursor(key, folder.path)!;
     }
-    if (status.uidNext - 1 <= cursor.lastUid) return { announced: 0, remaining: 0, handled: 0 };
+    if (highest !== undefined && highest <= cursor.lastUid) return { announced: 0, remaining: 0, handled: 0 };
 
     const batch = Math.max(1, this.poll.config.number('batch'));
-    const { uids, headers } = await this.mailbox.newMessages(folder.path, cursor.lastUid, this.poll.search, batch);
-    const steps = headers.map((header) => this.step(folder, status.uidValidity, header, cursor!.reconcileUntil));
+    const { uids, headers, missing } = await this.mailbox.newMessages(folder.path, cursor.lastUid, this.poll.search, batch);
+    // The cursor stops below a UID the server listed but gave no header for, so that it is
+    // asked again next pass; after MAX_MISSES passes it is passed over, said in the log.
+    const { stopAt, passedOver } = this.held(folder, missing);
+    const before = (uid: number) => stopAt === undefined || uid < stopAt;
+    const steps = headers.filter((header) => before(header.uid))
+      .map((header) => this.step(folder, status.uidValidity, header, cursor!.reconcileUntil));
 
     const announced = await announceInOrder(this.poll, steps, (step) => state.advance(key, folder.path, step.header.uid, step.identity));
-    const remaining = uids.length - headers.length;
+    // Only now: the cursor may not pass a UID below them before its notification is confirmed.
+    for (const uid of passedOver.filter(before)) state.advance(key, folder.path, uid, undefined);
+    const remaining = uids.length - steps.length - passedOver.filter(before).length;
     // Every matching message is done: UIDs up to UIDNEXT that did not match the search need no second look.
-    if (remaining === 0) state.advance(key, folder.path, status.uidNext - 1, undefined);
+    if (remaining === 0 && highest !== undefined) state.advance(key, folder.path, highest, undefined);
     if (announced > 0 || remaining > 0) logger.info(`${key} ${folder.path}: ${announced} announced, ${remaining} remaining`);
-    return { announced, remaining, handled: steps.length };
+    return { announced, remaining, handled: steps.length + passedOver.length };
+  }
+
+  /** The lowest UID of `missing` still to wait for (a miss counted), and those below it passed over. */
+  private held(folder: WatchedFolder, missing: readonly number[]): { stopAt: number | undefined; passedOver: number[] } {
+    const passedOver: number[] = [];
+    for (const uid of missing) {
+      const key = `${folder.path}\u0000${uid}`;
+      const misses = (this.misses.get(key) ?? 0) + 1;
+      if (misses < MAX_MISSES) {
+        this.misses.set(key, misses);
+        if (misses === 1) this.poll.logger.warning(`${this.account.label} ${folder.path} UID ${uid}: the server listed it but gave no complete header for it; asked again next pass`);
+        return { stopAt: uid, passedOver };
+      }
+      passedOver.push(uid);
+      this.misses.delete(key);
+      this.poll.logger.error(`${this.account.label} ${folder.path} UID ${uid}: the server listed it but gave no header for it in ${MAX_MISSES} passes; passed over (nothing announced for it)`);
+      this.poll.count('errors');
+    }
+    return { stopAt: undefined, passedOver };
   }
 
   private step(folder: WatchedFolder, uidValidity: number, header: MessageHeader, reconcileUntil: number): Step {
+    this.misses.delete(`${folder.path}\u0000${header.uid}`);
+    if (header.problems.length > 0) {
+      this.poll.logger.warning(`${this.account.label} ${folder.path} UID ${header.uid}: ${header.problems.join('; ')}; announced with the rest of its header`);
+    }
     const identity = messageIdentity(header.messageId, header.size, header.internalDate);
     if (header.uid <= reconcileUntil && this.poll.state.wasAnnounced(this.account.label, folder.path, identity)) {
       return { header, identity, notification: undefined };

@@ -25,7 +25,7 @@ export function imapNotification(account: MailAccount, folder: WatchedFolder, ui
     relPath: imapRelPath(folder, header.uid),
     size: header.size,
     contentType: 'message/rfc822',
-    mtime: formatPubTime(header.internalDate),
+    ...(header.internalDate ? { mtime: formatPubTime(header.internalDate) } : {}),
     identity: { method: 'cod', value: 'sha512' },
     mail: {
       uidValidity,

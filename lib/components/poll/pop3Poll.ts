@@ -3,9 +3,11 @@
 // (POP3 locks the maildrop while a session is open, so it is closed at once for the
 // subscribe to get in), UIDL, the headers of new messages with TOP n 0, and each UIDL
 // recorded once the broker confirmed its notification. Nothing on the server changes.
-import { simpleParser } from 'mailparser';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import type { MailAccount } from '../../mail/account.js';
-import { Pop3Client, type Pop3Settings } from '../../mail/pop3/pop3Client.js';
+import { headerDate, headerMessageId, type HeaderProblems, headerText } from '../../mail/headerValues.js';
+import { pop3MessageId, Pop3Client, type Pop3Settings } from '../../mail/pop3/pop3Client.js';
+import { optional } from '../../system/optional.js';
 import type { TlsSettings } from '../../mail/tls.js';
 import { formatPubTime, type Notification } from '../../message.js';
 import { acceptedNotification, announceInOrder } from './announce.js';
@@ -43,11 +45,22 @@ export class Pop3Poll implements MailboxPoll {
     }
   }
 
+  /**
+   * The notification of one message, from what of its header could be read: a header the
+   * parser refuses still gives a notification (UIDL and size are all the subscribe needs).
+   */
   private async notification(uidl: string, size: number, header: Buffer): Promise<Notification> {
-    // mailparser decodes RFC 2047 words and folded headers; a header-only message parses quickly.
-    const parsed = await simpleParser(header, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
-    const date = parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : undefined;
-    return {
+    const problems: HeaderProblems = [];
+    let parsed: ParsedMail | undefined;
+    try {
+      // mailparser decodes RFC 2047 words and folded headers; a header-only message parses quickly.
+      parsed = await simpleParser(header, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
+    } catch (error) {
+      problems.push(`its header could not be read (${(error as Error).message})`);
+    }
+    const to = parsed?.to === undefined ? undefined : Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : parsed.to.text;
+    const date = headerDate(parsed?.date, 'Date', problems);
+    const notification: Notification = {
       pubTime: formatPubTime(new Date()),
       baseUrl: this.account.label,
       relPath: pop3RelPath(uidl),
@@ -57,13 +70,15 @@ export class Pop3Poll implements MailboxPoll {
       identity: { method: 'cod', value: 'sha512' },
       mail: {
         uidl,
-        ...(parsed.messageId ? { messageId: parsed.messageId } : {}),
-        ...(parsed.subject ? { subject: parsed.subject } : {}),
-        ...(parsed.from?.text ? { from: parsed.from.text } : {}),
-        ...(parsed.to ? { to: Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : parsed.to.text } : {}),
-        ...(date ? { date: date.toISOString() } : {}),
+        ...optional('messageId', headerMessageId(pop3MessageId(header), problems)),
+        ...optional('subject', headerText(parsed?.subject, 'Subject', problems)),
+        ...optional('from', headerText(parsed?.from?.text, 'From', problems)),
+        ...optional('to', headerText(to, 'To', problems)),
+        ...optional('date', date?.toISOString()),
       },
     };
+    if (problems.length > 0) this.poll.logger.warning(`${this.account.label} UIDL ${uidl}: ${problems.join('; ')}; announced with the rest of its header`);
+    return notification;
   }
 
   async close(): Promise<void> {

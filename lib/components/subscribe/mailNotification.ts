@@ -22,6 +22,15 @@ export interface MailMessageRef {
 /** The notification names no mail message (not from a mail poll, or its `mail` fields are missing). */
 export class NotMailNotification extends Error {}
 
+function isUid(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+/** `mail.uid is missing` or `mail.uid is "x", not a whole number above 0`: what is really wrong. */
+function fieldProblem(field: string, value: unknown, wanted: string): string {
+  return value === undefined ? `mail.${field} is missing` : `mail.${field} is ${JSON.stringify(value)?.slice(0, 40)}, not ${wanted}`;
+}
+
 export function mailMessageRef(notification: Notification): MailMessageRef {
   let account: MailAccount;
   try {
@@ -38,14 +47,17 @@ export function mailMessageRef(notification: Notification): MailMessageRef {
   const contentKey = expected.messageId ? `msgid:${expected.messageId}|${expected.size ?? ''}` : undefined;
   if (account.protocol === 'imap') {
     const { folder, uidValidity, uid } = mail;
-    if (typeof folder !== 'string' || !Number.isInteger(uidValidity) || !Number.isInteger(uid)) {
-      throw new NotMailNotification(`${notification.baseUrl}${notification.relPath} has no mail.folder, mail.uidValidity and mail.uid`);
-    }
-    const at: MessageCoordinates = { protocol: 'imap', folder, uidValidity: uidValidity!, uid: uid! };
+    const wrong = [
+      typeof folder === 'string' && folder !== '' ? undefined : fieldProblem('folder', folder, 'a folder name'),
+      isUid(uidValidity) ? undefined : fieldProblem('uidValidity', uidValidity, 'a whole number above 0'),
+      isUid(uid) ? undefined : fieldProblem('uid', uid, 'a whole number above 0'),
+    ].filter((problem) => problem !== undefined);
+    if (wrong.length > 0) throw new NotMailNotification(`${notification.baseUrl}${notification.relPath}: ${wrong.join(', ')}`);
+    const at: MessageCoordinates = { protocol: 'imap', folder: folder as string, uidValidity: uidValidity!, uid: uid! };
     return { account, expected, mail, contentKey, at, where: describeCoordinates(account, at), serverKey: `${account.label}|${folder}|${uidValidity}|${uid}` };
   }
   const { uidl } = mail;
-  if (typeof uidl !== 'string' || uidl === '') throw new NotMailNotification(`${notification.baseUrl}${notification.relPath} has no mail.uidl`);
+  if (typeof uidl !== 'string' || uidl === '') throw new NotMailNotification(`${notification.baseUrl}${notification.relPath}: ${fieldProblem('uidl', uidl, 'a UIDL')}`);
   const at: MessageCoordinates = { protocol: 'pop3', uidl };
   return { account, expected, mail, contentKey, at, where: describeCoordinates(account, at), serverKey: `${account.label}|uidl|${uidl}` };
 }

@@ -2,8 +2,10 @@
 // per folder to tell whether anything is new, and the headers of new messages. Nothing here
 // changes the mailbox: folders are opened read-only (EXAMINE) and headers are fetched as
 // ENVELOPE, which never sets \Seen.
-import { ImapFlow, type ImapFlowOptions, type ListResponse, type SearchObject } from 'imapflow';
+import { type FetchMessageObject, ImapFlow, type ImapFlowOptions, type ListResponse, type SearchObject } from 'imapflow';
 import type { MailAccount } from '../account.js';
+import { optional } from '../../system/optional.js';
+import { headerDate, headerMessageId, type HeaderProblems, headerText } from '../headerValues.js';
 import { type TlsSettings, tlsConnectOptions } from '../tls.js';
 
 export interface WatchedFolder {
@@ -15,18 +17,28 @@ export interface WatchedFolder {
 
 export interface FolderStatus {
   readonly uidValidity: number;
-  readonly uidNext: number;
+  /** undefined when the server did not say (or said nonsense): every pass then searches */
+  readonly uidNext: number | undefined;
 }
 
 export interface MessageHeader {
   readonly uid: number;
   readonly size: number;
-  readonly internalDate: Date;
+  /** undefined when the server's INTERNALDATE is no date */
+  readonly internalDate?: Date;
   readonly messageId?: string;
   readonly subject?: string;
   readonly from?: string;
   readonly to?: string;
   readonly date?: Date;
+  /** what the headers said that could not be used: logged once, never a reason to stop */
+  readonly problems: HeaderProblems;
+}
+
+/** What a header FETCH found: the headers asked for, and the UIDs the server gave none for. */
+export interface FetchedHeaders {
+  readonly headers: MessageHeader[];
+  readonly missing: number[];
 }
 
 const SPECIAL_USE = /^\\[A-Za-z]+$/;
@@ -34,6 +46,24 @@ const SPECIAL_USE = /^\\[A-Za-z]+$/;
 function addresses(list: ReadonlyArray<{ name?: string; address?: string }> | undefined): string | undefined {
   if (!list || list.length === 0) return undefined;
   return list.map((a) => (a.name ? `${a.name} <${a.address ?? ''}>` : a.address ?? '')).join(', ');
+}
+
+type Envelope = NonNullable<FetchMessageObject['envelope']>;
+
+/** A message's header from its FETCH answer, whatever the sender put in it. */
+function messageHeader(uid: number, size: number, internalDate: unknown, envelope: Envelope): MessageHeader {
+  const problems: HeaderProblems = [];
+  return {
+    uid,
+    size,
+    ...optional('internalDate', headerDate(internalDate, 'INTERNALDATE', problems)),
+    ...optional('messageId', headerMessageId(envelope.messageId, problems)),
+    ...optional('subject', headerText(envelope.subject, 'Subject', problems)),
+    ...optional('from', headerText(addresses(envelope.from), 'From', problems)),
+    ...optional('to', headerText(addresses(envelope.to), 'To', problems)),
+    ...optional('date', headerDate(envelope.date, 'Date', problems)),
+    problems,
+  };
 }
 
 export interface ImapConnectionSettings {
@@ -116,7 +146,10 @@ export class ImapMailbox {
   async status(folder: string): Promise<FolderStatus> {
     const status = await this.session.status(folder, { uidValidity: true, uidNext: true });
     if (!status) throw new Error(`${this.account.label}: STATUS ${folder} failed`);
-    return { uidValidity: Number(status.uidValidity ?? 0), uidNext: status.uidNext ?? 0 };
+    const uidValidity = Number(status.uidValidity);
+    if (!Number.isSafeInteger(uidValidity) || uidValidity <= 0) throw new Error(`${this.account.label}: the server gave ${folder} no UIDVALIDITY (it said ${String(status.uidValidity)})`);
+    const uidNext = Number(status.uidNext);
+    return { uidValidity, uidNext: Number.isSafeInteger(uidNext) && uidNext > 0 ? uidNext : undefined };
   }
 
   /**
@@ -124,12 +157,16 @@ export class ImapMailbox {
    * them, under one EXAMINE. The folder is closed again: a server answers STATUS for a
    * folder its session has selected from the session's own, unsynchronised view.
    */
-  async newMessages(folder: string, afterUid: number, search: SearchObject | undefined, limit: number): Promise<{ uids: number[]; headers: MessageHeader[] }> {
+  async newMessages(folder: string, afterUid: number, search: SearchObject | undefined, limit: number): Promise<{ uids: number[] } & FetchedHeaders> {
     return this.withFolder(folder, async (client) => {
       const found = await client.search({ ...search, uid: `${afterUid + 1}:*` }, { uid: true });
       // `n:*` always includes the highest UID, even when it is below n.
-      const uids = (found || []).filter((uid) => uid > afterUid).sort((a, b) => a - b);
-      return { uids, headers: await this.fetchHeaders(uids.slice(0, limit)) };
+      const uids = (found || []).filter((uid) => Number.isSafeInteger(uid) && uid > afterUid).sort((a, b) => a - b);
+      const wanted = uids.slice(0, limit);
+      const first = await this.fetchHeaders(wanted);
+      // A server may leave a UID out of one answer (busy, or a response cut short): asked once more.
+      const again = first.missing.length > 0 ? await this.fetchHeaders(first.missing) : { headers: [], missing: [] };
+      return { uids, headers: [...first.headers, ...again.headers].sort((a, b) => a.uid - b.uid), missing: again.missing };
     });
   }
 
@@ -144,23 +181,22 @@ export class ImapMailbox {
     }
   }
 
-  private async fetchHeaders(uids: readonly number[]): Promise<MessageHeader[]> {
-    if (uids.length === 0) return [];
-    const headers: MessageHeader[] = [];
+  /**
+   * Only the answers to this FETCH: while another session marks messages \Seen, the server
+   * also sends `* n FETCH (FLAGS ...)` updates, which carry no UID, size or envelope. A
+   * header is made only from a response that has the UID asked for and every field asked.
+   */
+  private async fetchHeaders(uids: readonly number[]): Promise<FetchedHeaders> {
+    if (uids.length === 0) return { headers: [], missing: [] };
+    const wanted = new Set(uids);
+    const headers = new Map<number, MessageHeader>();
     for await (const message of this.session.fetch(uids.join(','), { uid: true, size: true, internalDate: true, envelope: true }, { uid: true })) {
-      const envelope = message.envelope;
-      headers.push({
-        uid: message.uid,
-        size: message.size ?? 0,
-        internalDate: new Date(message.internalDate ?? 0),
-        ...(envelope?.messageId ? { messageId: envelope.messageId } : {}),
-        ...(envelope?.subject ? { subject: envelope.subject } : {}),
-        ...(addresses(envelope?.from) ? { from: addresses(envelope?.from) } : {}),
-        ...(addresses(envelope?.to) ? { to: addresses(envelope?.to) } : {}),
-        ...(envelope?.date ? { date: new Date(envelope.date) } : {}),
-      });
+      const uid = message.uid;
+      if (typeof uid !== 'number' || !wanted.has(uid) || headers.has(uid)) continue;
+      if (typeof message.size !== 'number' || !message.envelope) continue;
+      headers.set(uid, messageHeader(uid, message.size, message.internalDate, message.envelope));
     }
-    return headers.sort((a, b) => a.uid - b.uid);
+    return { headers: [...headers.values()], missing: uids.filter((uid) => !headers.has(uid)) };
   }
 
   async close(): Promise<void> {

@@ -22,10 +22,30 @@ export class Pop3Error extends Error {
 }
 
 const CRLF = Buffer.from('\r\n');
+/** The header kept of a message: more than any real one; a hostile one is cut there. */
+const MAX_HEADER_BYTES = 256 * 1024;
 
-/** Lines from a socket, whatever the network reads look like. */
+/** Bytes buffered from the socket before it is paused: what a slow sink may have waiting. */
+const HIGH_WATER = 1024 * 1024;
+/** A line longer than this is handed on in pieces (a base64 body without line breaks). */
+const MAX_PIECE = 1024 * 1024;
+
+/** A line, or a piece of one too long to hold: `ended` says whether its CRLF came. */
+interface LinePiece {
+  readonly data: Buffer;
+  readonly ended: boolean;
+}
+
+/**
+ * Lines from a socket, whatever the network reads look like. Each byte is looked at once
+ * (a line spread over many reads is not searched again from its start) and at most about
+ * HIGH_WATER + MAX_PIECE bytes are held: past that the socket is paused until they are taken.
+ */
 class LineReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private held = 0;
+  /** where the search for CRLF goes on: chunks before `searchChunk` hold none */
+  private searchChunk = 0;
   private waiting: (() => void) | undefined;
   private failure: Error | undefined;
 
@@ -36,7 +56,9 @@ class LineReader {
   attach(socket: net.Socket): void {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      this.chunks.push(chunk);
+      this.held += chunk.length;
+      if (this.held > HIGH_WATER) socket.pause();
       this.wake();
     });
     const fail = (error: Error) => {
@@ -57,8 +79,10 @@ class LineReader {
     this.socket.removeAllListeners('error');
     this.socket.removeAllListeners('close');
     this.socket.setTimeout(0);
-    const rest = this.buffer;
-    this.buffer = Buffer.alloc(0);
+    const rest = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.held = 0;
+    this.searchChunk = 0;
     return rest;
   }
 
@@ -68,19 +92,69 @@ class LineReader {
     waiter?.();
   }
 
-  /** The next line, without its CRLF. */
-  async line(): Promise<Buffer> {
-    for (;;) {
-      const end = this.buffer.indexOf(CRLF);
-      if (end >= 0) {
-        const line = this.buffer.subarray(0, end);
-        this.buffer = this.buffer.subarray(end + 2);
-        return line;
+  /** Takes the first `length` bytes held, and drops `skip` more (the CRLF); copies only what it takes. */
+  private take(length: number, skip: number): Buffer {
+    const parts: Buffer[] = [];
+    const consume = (count: number, keep: boolean) => {
+      for (let left = count; left > 0;) {
+        const chunk = this.chunks[0]!;
+        const used = Math.min(left, chunk.length);
+        if (keep) parts.push(chunk.subarray(0, used));
+        if (used === chunk.length) this.chunks.shift();
+        else this.chunks[0] = chunk.subarray(used);
+        left -= used;
       }
+    };
+    consume(length, true);
+    consume(skip, false);
+    this.held -= length + skip;
+    this.searchChunk = 0;
+    if (this.held <= HIGH_WATER) this.socket.resume();
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** Where the first CRLF starts in what is held, or -1. */
+  private findCrlf(): number {
+    let offset = 0;
+    for (let index = 0; index < this.chunks.length; index += 1) {
+      const chunk = this.chunks[index]!;
+      if (index >= this.searchChunk) {
+        const found = chunk.indexOf(CRLF);
+        if (found >= 0) return offset + found;
+        const next = this.chunks[index + 1];
+        if (chunk[chunk.length - 1] === 0x0d && next && next[0] === 0x0a) return offset + chunk.length - 1;
+        // The last chunk may end in CR, its LF still to come: it is looked at again.
+        if (index < this.chunks.length - 1) this.searchChunk = index + 1;
+      }
+      offset += chunk.length;
+    }
+    return -1;
+  }
+
+  /** The next line without its CRLF, or with `pieces` a piece of a long one. */
+  async piece(pieces: boolean): Promise<LinePiece> {
+    for (;;) {
+      const end = this.findCrlf();
+      if (end >= 0) return { data: this.take(end, 2), ended: true };
+      // A piece never ends in CR: the CR and its LF may be split across reads.
+      if (pieces && this.held >= MAX_PIECE) return { data: this.take(this.held - 1, 0), ended: false };
       if (this.failure) throw this.failure;
       await new Promise<void>((resolve) => { this.waiting = resolve; });
     }
   }
+
+  async line(): Promise<Buffer> {
+    return (await this.piece(false)).data;
+  }
+}
+
+/**
+ * The Message-ID of a raw header block (unfolded, trimmed), as both the poll announces it
+ * and the subscribe checks it: one reading on both sides, whatever mailparser would make of it.
+ */
+export function pop3MessageId(header: Buffer): string | undefined {
+  const text = header.toString('latin1');
+  return /^message-id:[ \t]*(.*(?:\r\n[ \t].*)*)/im.exec(text)?.[1]?.replace(/\r\n[ \t]+/g, ' ').trim() || undefined;
 }
 
 export class Pop3Client {
@@ -131,14 +205,19 @@ export class Pop3Client {
     return this.status(shown);
   }
 
-  /** Multi-line data after a +OK, dot-unstuffed, each line given with its CRLF. */
+  /**
+   * Multi-line data after a +OK, dot-unstuffed, each line given with its CRLF; a line over
+   * MAX_PIECE comes in pieces, the last with the CRLF, so memory stays bounded.
+   */
   private async readData(onLine: (line: Buffer) => Promise<void> | void): Promise<void> {
+    let lineStart = true;
     for (;;) {
-      const line = await this.reader.line();
-      if (line.length === 1 && line[0] === 0x2e) return;
+      const { data, ended } = await this.reader.piece(true);
+      if (lineStart && ended && data.length === 1 && data[0] === 0x2e) return;
       // RFC 1939 3: a line starting with "." was sent with one more "."
-      const content = line[0] === 0x2e ? line.subarray(1) : line;
-      await onLine(Buffer.concat([content, CRLF]));
+      const content = lineStart && data[0] === 0x2e ? data.subarray(1) : data;
+      await onLine(ended ? Buffer.concat([content, CRLF]) : content);
+      lineStart = ended;
     }
   }
 
@@ -202,11 +281,21 @@ export class Pop3Client {
     return sizes;
   }
 
-  /** The header of a message (TOP n 0): never marks anything on the server. */
-  async header(number: number): Promise<Buffer> {
+  /**
+   * The header of a message (TOP n 0): never marks anything on the server. At most
+   * `maxBytes` of it are kept (whole lines); the rest is read and dropped.
+   */
+  async header(number: number, maxBytes = MAX_HEADER_BYTES): Promise<Buffer> {
     await this.command(`TOP ${number} 0`);
     const lines: Buffer[] = [];
-    await this.readData((line) => { lines.push(line); });
+    let kept = 0;
+    let full = false;
+    await this.readData((line) => {
+      full ||= kept + line.length > maxBytes;
+      if (full) return;
+      lines.push(line);
+      kept += line.length;
+    });
     return Buffer.concat(lines);
   }
 

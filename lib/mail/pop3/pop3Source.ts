@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import {
   checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone, Serial,
 } from '../mailSource.js';
-import { Pop3Client, type Pop3Settings } from './pop3Client.js';
+import { pop3MessageId, Pop3Client, type Pop3Settings } from './pop3Client.js';
 
 type Pop3Coordinates = Extract<MessageCoordinates, { protocol: 'pop3' }>;
 
@@ -78,8 +78,7 @@ export class Pop3Source implements MailSource {
     return this.run(async () => {
       const found = await this.numberOf(uidl);
       if (!found) throw new MessageGone(`${where} is no longer on the server`);
-      const header = (await found.session.client.header(found.number)).toString('latin1');
-      checkMessageId(where, expected, /^message-id:[ \t]*(.*(?:\r\n[ \t].*)*)/im.exec(header)?.[1]?.replace(/\r\n[ \t]+/g, ' ').trim());
+      checkMessageId(where, expected, pop3MessageId(await found.session.client.header(found.number)));
       const octets = await found.session.client.retrieve(found.number, sink);
       await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
       checkSize(where, expected, octets);
