@@ -6,6 +6,9 @@ import { UserError } from '../config/errors.js';
 /** The broker could not be reached by a command that does not keep retrying: the user's to fix. */
 export class BrokerUnreachable extends UserError {}
 
+/** Publishing or acknowledging failed on the broker's side: it passes when the broker is back. */
+export class BrokerError extends Error {}
+
 export type BrokerState = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
 export interface QueueSpec {

@@ -106,7 +106,12 @@ function toUtf8(charset: string | false): Transform | undefined {
 interface OpenPart {
   readonly decoder: NodeJS.ReadWriteStream;
   readonly done: Promise<void>;
+  /** ends the part's writing at once: the message failed */
+  readonly abort: (error: Error) => void;
 }
+
+/** mailsplit's refusals: a header or a part count over its limits. Retrying cannot help. */
+const SPLITTER_LIMIT = /Max header size|Max allowed child nodes|Max child node count/i;
 
 /**
  * Decodes the raw message from `source`, handing each part to `sink`. Resolves when every
@@ -119,6 +124,9 @@ export async function decodeMessage(source: Readable, sink: PartSink, options: D
 async function walk(source: Readable, sink: PartSink, options: DecodeOptions, prefix: string, depth: number, bodyNames: Set<string>): Promise<void> {
   const splitter = new Splitter({ ignoreEmbedded: true, ...(options.maxHeaderBytes ? { maxHeadSize: options.maxHeaderBytes } : {}) });
   let current: OpenPart | undefined;
+  /** leaf parts met: a multipart message with none is one whose parts cannot be told apart */
+  let leaves = 0;
+  let rootType: string | undefined;
 
   const finishCurrent = async () => {
     if (!current) return;
@@ -138,7 +146,8 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
       const decoder = node.getDecoder() as unknown as NodeJS.ReadWriteStream;
       const nested = new PassThrough();
       decoder.pipe(nested);
-      return { decoder, done: walk(nested, sink, options, partPath, depth + 1, new Set()) };
+      const done = walk(nested, sink, options, partPath, depth + 1, new Set());
+      return { decoder, done, abort: (error) => { nested.destroy(error); (decoder as unknown as PassThrough).destroy(error); } };
     }
     const part: MessagePart = {
       partPath, kind, contentType, depth,
@@ -152,7 +161,7 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
     const done = charset
       ? pipeline(decoder, charset, target)
       : pipeline(decoder, target);
-    return { decoder, done };
+    return { decoder, done, abort: (error) => (decoder as unknown as PassThrough).destroy(error) };
   };
 
   const consumer = new Writable({
@@ -161,6 +170,7 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
       void (async () => {
         if (chunk.type === 'node') {
           await finishCurrent();
+          if (chunk.root) rootType = chunk.multipart ? (chunk.contentType || 'multipart') : undefined;
           if (chunk.root && depth === 0) {
             sink.headers({
               ...optional('messageId', chunk.headers ? chunk.headers.getFirst('message-id').trim() || undefined : undefined),
@@ -169,7 +179,10 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
               ...optional('date', headerText(chunk, 'date')),
             });
           }
-          if (!chunk.multipart) current = openPart(chunk);
+          if (!chunk.multipart) {
+            leaves += 1;
+            current = openPart(chunk);
+          }
         } else if (chunk.type === 'body' && current) {
           const part = current;
           if (!part.decoder.write(chunk.value)) await waitDrainOrEnd(part);
@@ -180,13 +193,29 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
       finishCurrent().then(() => callback(), callback);
     },
   });
+  let splitterError: unknown;
+  (splitter as unknown as NodeJS.EventEmitter).once('error', (error: unknown) => { splitterError = error; });
   try {
     await pipeline(source, splitter, consumer);
   } catch (error) {
-    if (error instanceof Error && /Max header size|Max child node count/i.test(error.message)) {
-      throw new UndecodableMessage(error.message);
+    // The part being written is ended too, and its failure awaited here: left alone, it
+    // would fail later with nobody to hear it, and take the decode thread with it.
+    const open = current;
+    current = undefined;
+    if (open) {
+      open.abort(error instanceof Error ? error : new Error(String(error)));
+      await open.done.catch(() => undefined);
+    }
+    if (error instanceof UndecodableMessage) throw error;
+    if (error === splitterError || (error instanceof Error && SPLITTER_LIMIT.test(error.message))) {
+      throw new UndecodableMessage(`the MIME structure cannot be read: ${(error as Error).message}`);
     }
     throw error;
+  }
+  if (rootType !== undefined && leaves === 0) {
+    // No boundary, an empty one, or one that never appears: tidying such a mail away with
+    // nothing written would lose it, so it is not decoded (and ends in quarantine, kept whole).
+    throw new UndecodableMessage(`a ${rootType} message${prefix ? ` (attached as part ${prefix})` : ''} whose parts cannot be told apart (no usable boundary)`);
   }
 }
 

@@ -4,7 +4,7 @@
 // A field's value comes from the mail, so it is made a safe name first: whatever a sender
 // writes in a subject, the result stays below the directory the config names.
 import path from 'node:path';
-import { safeFileName } from './safeName.js';
+import { MAX_NAME_BYTES, safeFileName } from './safeName.js';
 
 export interface TemplateFields {
   readonly folder?: string;
@@ -53,9 +53,13 @@ function sr3Date(name: string, now: Date): string | undefined {
   return strftime(formats[match[1]!]!, date);
 }
 
-/** One path level from mail text: never empty, never a path, never `..`. */
+/** Bytes a directory level made from mail text may take. */
+const LEVEL_BYTES = 100;
+
+/** One path level from mail text: never empty, never a path, never `..`, at most LEVEL_BYTES. */
 function level(text: string | undefined): string {
-  return safeFileName(text ?? '', '_').slice(0, 100) || '_';
+  // Only the start of a long text can end up in the level: the rest is not looked at.
+  return safeFileName((text ?? '').slice(0, LEVEL_BYTES * 2), '_', MAX_NAME_BYTES - LEVEL_BYTES);
 }
 
 function messageField(name: string, fields: TemplateFields): string | undefined {
@@ -86,8 +90,19 @@ export function templateDirectory(template: string, fields: TemplateFields, now:
   return path.resolve(fillTemplate(template, fields, now));
 }
 
-/** Placed under `root`, and not `root` itself climbed out of? A last guard before writing. */
+/** Placed under `root`, and not `root` itself climbed out of? A last guard before writing. `..x` is a name, not a climb. */
 export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+}
+
+/**
+ * The fixed part of a directory template: the directories above its first `${...}`
+ * (`/data/in/${%Y%m%d}` -> `/data/in`), where files written under it can be staged.
+ */
+export function templateRoot(template: string): string {
+  const field = template.indexOf('${');
+  if (field < 0) return path.resolve(template);
+  const before = template.slice(0, field);
+  return path.resolve(before.slice(0, before.lastIndexOf('/') + 1) || '/');
 }

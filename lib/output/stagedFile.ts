@@ -1,5 +1,6 @@
 // Writing one output file so that nobody ever sees half of it and nothing is overwritten:
-// the bytes go to a hidden temporary name in the target directory, hashed on the way
+// the bytes go to a temporary file in the writer's staging directory (below the root of
+// the output tree, so on the same file system: see Staging), hashed on the way
 // (sha256 for the sidecar, sha512 for the downstream identity), fsynced, then linked
 // under the final name, which fails rather than replace a file already there. A name
 // that belongs to another writer, or holds other bytes, is passed over for a suffix
@@ -27,17 +28,70 @@ export const SUFFIX_RESERVE_BYTES = 18;
 
 const FILE_MODE = 0o644;
 
-/** A Writable into a file descriptor that hashes what it writes and fsyncs at the end. */
+/** Temporary files of a writer live in `<root>/.mailpump-staging/<writer>/`: never a name an attachment can take. */
+export const STAGING_FOLDER = '.mailpump-staging';
+
+/**
+ * Where one writer (a decode thread of an instance, or an instance's main thread) stages
+ * its files: `root` is the fixed part of the output directory, above any `${...}`, so
+ * that the staging directory and the target are on one file system for link(). Each
+ * writer has a directory of its own, so that a writer that died (a thread replaced, an
+ * instance killed) leaves nothing anyone else may be using, and it is removed whole.
+ */
+export interface Staging {
+  readonly root: string;
+  readonly writer: string;
+}
+
+export function stagingDirectory(staging: Staging): string {
+  return path.join(staging.root, STAGING_FOLDER, staging.writer);
+}
+
+/** Removes the staging directories of `root` whose writer is `writer` or starts with `writer` + '.'. */
+export function removeStaging(root: string, writer: string): void {
+  const folder = path.join(root, STAGING_FOLDER);
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(folder);
+  } catch {
+    return; // nothing was ever staged there
+  }
+  for (const entry of entries) {
+    if (entry === writer || entry.startsWith(`${writer}.`)) fs.rmSync(path.join(folder, entry), { recursive: true, force: true });
+  }
+}
+
+/** Whether two directories are on one file system (a link between them works), by directory pair. */
+const sameDevice = new Map<string, boolean>();
+function onSameDevice(a: string, b: string): boolean {
+  const key = `${a}\u0000${b}`;
+  let same = sameDevice.get(key);
+  if (same === undefined) {
+    same = fs.statSync(a).dev === fs.statSync(b).dev;
+    if (sameDevice.size > 10_000) sameDevice.clear();
+    sameDevice.set(key, same);
+  }
+  return same;
+}
+
+/**
+ * A Writable into a file descriptor that hashes what it writes, fsyncs at the end and then
+ * closes the descriptor: a finished file holds none, so a message with thousands of parts
+ * cannot run out of them, and the descriptor is closed exactly once, by whoever ends first.
+ */
 class HashingWriter extends Writable {
   readonly sha256 = crypto.createHash('sha256');
   readonly sha512 = crypto.createHash('sha512');
   size = 0;
+  private fd: number | undefined;
 
-  constructor(private readonly fd: number) {
+  constructor(fd: number) {
     super({ highWaterMark: 256 * 1024 });
+    this.fd = fd;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.fd === undefined) return callback(new Error('written after it was closed'));
     this.sha256.update(chunk);
     this.sha512.update(chunk);
     this.size += chunk.length;
@@ -45,7 +99,24 @@ class HashingWriter extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    fs.fsync(this.fd, (error) => callback(error));
+    const fd = this.fd;
+    if (fd === undefined) return callback(new Error('ended after it was closed'));
+    fs.fsync(fd, (error) => {
+      this.closeDescriptor();
+      callback(error);
+    });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.closeDescriptor();
+    callback(error);
+  }
+
+  /** Closes the descriptor once; a second call does nothing (a number reused by another file is never closed). */
+  closeDescriptor(): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -61,15 +132,25 @@ export class StagedFile {
   private readonly writer: HashingWriter;
   private finished = false;
 
-  private constructor(readonly directory: string, private finalName: string, readonly tempPath: string, private readonly fd: number) {
+  private constructor(readonly directory: string, private finalName: string, readonly tempPath: string, fd: number) {
     this.writer = new HashingWriter(fd);
     this.writer.once('finish', () => { this.finished = true; });
   }
 
-  /** A temporary file in `directory` (created when missing) that will become `name`. */
-  static create(directory: string, name: string): StagedFile {
+  /**
+   * A temporary file that will become `name` in `directory` (created when missing), staged
+   * in the writer's staging directory; in `directory` itself, under a dot name no attachment
+   * gets, when there is no staging or it is on another file system.
+   */
+  static create(directory: string, name: string, staging?: Staging): StagedFile {
     fs.mkdirSync(directory, { recursive: true });
-    const tempPath = path.join(directory, `.${crypto.randomBytes(6).toString('hex')}.tmp`);
+    const random = crypto.randomBytes(6).toString('hex');
+    let tempPath = path.join(directory, `.mailpump-${random}.tmp`);
+    if (staging) {
+      const folder = stagingDirectory(staging);
+      fs.mkdirSync(folder, { recursive: true });
+      if (onSameDevice(folder, directory)) tempPath = path.join(folder, `${random}.tmp`);
+    }
     return new StagedFile(directory, name, tempPath, fs.openSync(tempPath, 'wx', FILE_MODE));
   }
 
@@ -100,7 +181,6 @@ export class StagedFile {
    */
   async place(tag: string, mayTake: (path: string) => boolean = () => true): Promise<PlacedFile> {
     if (!this.finished) throw new Error(`${this.tempPath}: placed before it was written`);
-    fs.closeSync(this.fd);
     const hashes = { sha256: this.writer.sha256.digest('hex'), sha512: this.writer.sha512.digest('base64'), size: this.writer.size };
     try {
       for (const candidate of candidateNames(this.name, tag)) {
@@ -123,11 +203,7 @@ export class StagedFile {
   /** Gives up: the temporary file is removed. */
   discard(): void {
     this.writer.destroy();
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // closed already
-    }
+    this.writer.closeDescriptor();
     fs.rmSync(this.tempPath, { force: true });
   }
 }

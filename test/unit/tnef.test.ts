@@ -17,7 +17,7 @@ after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 /** Decodes `raw` through the subscribe's part writer into a fresh directory; returns `name sha256` lines. */
 async function writeParts(raw: Buffer, rules = [] as ReturnType<typeof fileRule>[]): Promise<string[]> {
   const dir = fs.mkdtempSync(path.join(scratch, 'out-'));
-  const writer = new PartWriter({ attachmentsOnly: true, skipInline: false, rules, acceptUnmatched: true }, () => dir);
+  const writer = new PartWriter({ attachmentsOnly: true, skipInline: false, rules, acceptUnmatched: true }, () => dir, { root: scratch, writer: 'tnef-test' });
   // Small chunks: attribute headers and data cut anywhere.
   const chunks = Array.from({ length: Math.ceil(raw.length / 997) }, (_, i) => raw.subarray(i * 997, i * 997 + 997));
   await decodeMessage(Readable.from(chunks), writer, { maxDepth: 3 });

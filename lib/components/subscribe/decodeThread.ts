@@ -1,13 +1,13 @@
 // Entry point of a decode thread (decodePool.ts): runs write jobs as they come, with its
 // own connection to the subscribe state (SQLite connections are not shared across threads).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { type WriteJob, writeMessageFiles } from './writeFiles.js';
 
 const state = SubscribeState.open((workerData as { stateFile: string }).stateFile);
 
 parentPort!.on('message', (message: { id: number; job: WriteJob }) => {
-  writeMessageFiles(message.job, state).then(
+  writeMessageFiles(message.job, state, `${message.job.settings.writer}.t${threadId}`).then(
     (result) => parentPort!.postMessage({ id: message.id, result }),
     (error: unknown) => parentPort!.postMessage({
       id: message.id,

@@ -11,7 +11,7 @@ import type { MessageHeaders, MessagePart, PartSink } from '../../decode/mimePar
 import { safeFileName } from '../../decode/safeName.js';
 import { isInside } from '../../decode/templates.js';
 import { type TnefNames, tnefReader } from '../../decode/tnef.js';
-import { type PlacedFile, StagedFile, SUFFIX_RESERVE_BYTES } from '../../output/stagedFile.js';
+import { type PlacedFile, StagedFile, type Staging, SUFFIX_RESERVE_BYTES } from '../../output/stagedFile.js';
 
 export interface PartPolicy {
   readonly attachmentsOnly: boolean;
@@ -67,7 +67,11 @@ export class PartWriter implements PartSink {
   /** parts left out by acceptFile / rejectFile */
   filteredOut = 0;
 
-  constructor(private readonly policy: PartPolicy, private readonly chooseDirectory: (headers: MessageHeaders) => string) {}
+  constructor(
+    private readonly policy: PartPolicy,
+    private readonly chooseDirectory: (headers: MessageHeaders) => string,
+    private readonly staging: Staging,
+  ) {}
 
   headers(headers: MessageHeaders): void {
     this.headersFound = headers;
@@ -80,12 +84,11 @@ export class PartWriter implements PartSink {
     return this.directory;
   }
 
-  /** A staged file named `name` in the message's directory. */
-  private stageAs(name: string): StagedFile {
+  /** A staged file to be named `name` (or the part's `fallback` name) in the message's directory. */
+  private stageAs(name: string, fallback: string): StagedFile {
     const directory = this.targetDirectory();
     // safeFileName leaves no separator nor `..`: this guard is the last line, not the first.
-    if (!isInside(directory, path.join(directory, name))) throw new Error(`${name}: would be written outside ${directory}`);
-    return StagedFile.create(directory, name);
+    return StagedFile.create(directory, isInside(directory, path.join(directory, name)) ? name : fallback, this.staging);
   }
 
   open(part: MessagePart): Writable | undefined {
@@ -94,7 +97,7 @@ export class PartWriter implements PartSink {
     if (isTnef(part)) return this.openTnef(part);
     const name = this.fileName(part);
     if (!this.accepted(name)) return undefined;
-    const file = this.stageAs(name);
+    const file = this.stageAs(name, part.fallbackName);
     this.staged.push({ part, file });
     return file.stream;
   }
@@ -114,7 +117,7 @@ export class PartWriter implements PartSink {
    * a TNEF stream that turns out broken is written as it came, not lost.
    */
   private openTnef(part: MessagePart): Writable {
-    const group: TnefGroup = { whole: { part, file: this.stageAs(this.fileName(part)) }, inner: [], unpacked: true };
+    const group: TnefGroup = { whole: { part, file: this.stageAs(this.fileName(part), part.fallbackName) }, inner: [], unpacked: true };
     this.tnefGroups.push(group);
     const innerPart = (index: number, names: TnefNames = {}): MessagePart => {
       const declaredName = names.longName ?? names.shortName;
@@ -125,7 +128,8 @@ export class PartWriter implements PartSink {
     };
     const reader = tnefReader({
       open: (index) => {
-        const staged = { part: innerPart(index), file: this.stageAs(innerPart(index).fallbackName) };
+        const inner = innerPart(index);
+        const staged = { part: inner, file: this.stageAs(inner.fallbackName, inner.fallbackName) };
         group.inner.push(staged);
         return staged.file.stream;
       },

@@ -2,7 +2,7 @@
 // run checkSubscribe, so a wrong mailAction or directory is reported as file:line at once.
 import path from 'node:path';
 import type { Config } from '../../config/load.js';
-import { stateDir, type SrPaths } from '../../config/paths.js';
+import { instanceStem, stateDir, type SrPaths } from '../../config/paths.js';
 import { fillTemplate, TemplateError } from '../../decode/templates.js';
 import { type MailAction, MailActionError, parseMailAction } from '../../mail/mailSource.js';
 import type { IngestSettings } from './ingest.js';
@@ -18,6 +18,7 @@ export function ingestSettings(config: Config, paths: SrPaths, instance: number,
   return {
     files: {
       directory,
+      writer: instanceStem(config.id, instance),
       rawDirectory: config.flag('saveRaw') ? config.str('rawDirectory') ?? directory : undefined,
       sidecar: config.flag('sidecar'),
       decodeDepth: config.number('decodeDepth'),

@@ -8,15 +8,17 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decodeMessage, type MessageHeaders } from '../../decode/mimeParts.js';
 import { safeFileName } from '../../decode/safeName.js';
-import { type TemplateFields, templateDirectory } from '../../decode/templates.js';
+import { type TemplateFields, templateDirectory, templateRoot } from '../../decode/templates.js';
 import type { Notification } from '../../message.js';
-import { partTag, type PlacedFile, StagedFile, syncDirectory } from '../../output/stagedFile.js';
+import { partTag, type PlacedFile, StagedFile, type Staging, syncDirectory } from '../../output/stagedFile.js';
 import type { SubscribeState } from '../../state/subscribeState.js';
 import type { MailMessageRef } from './mailNotification.js';
 import { type PartPolicy, type Placer, PartWriter, placeInOrder, type WrittenPart } from './partWriter.js';
 
 export interface FileSettings {
   readonly directory: string;
+  /** the instance's name (`subscribe_mail_01`): its writers' staging directories start with it */
+  readonly writer: string;
   readonly rawDirectory: string | undefined;
   readonly sidecar: boolean;
   readonly decodeDepth: number;
@@ -66,20 +68,22 @@ function templateFields(notification: Notification, ref: MailMessageRef, headers
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as TemplateFields;
 }
 
-export async function writeMessageFiles(job: WriteJob, state: SubscribeState): Promise<WriteResult> {
+/** `writer`: the staging directory name of the thread that writes (see Staging). */
+export async function writeMessageFiles(job: WriteJob, state: SubscribeState, writerName: string): Promise<WriteResult> {
   const { settings, notification, ref, raw } = job;
   const now = new Date(job.now);
-  const writer = new PartWriter(settings.policy, (headers) => templateDirectory(settings.directory, templateFields(notification, ref, headers), now));
+  const staging = (template: string): Staging => ({ root: templateRoot(template), writer: writerName });
+  const writer = new PartWriter(settings.policy, (headers) => templateDirectory(settings.directory, templateFields(notification, ref, headers), now), staging(settings.directory));
   let written: WrittenPart[];
   const extra: PlacedFile[] = [];
   try {
     await decodeMessage(openRaw(raw), writer, { maxDepth: settings.decodeDepth });
     const placer = messagePlacer(state, ref);
     written = await writer.place(placer);
-    if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file) => sidecarContent(ref, writer.headersFound, part, file), placer));
+    if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file) => sidecarContent(ref, writer.headersFound, part, file), placer, staging(settings.directory)));
     if (settings.rawDirectory !== undefined) {
       const directory = templateDirectory(settings.rawDirectory, templateFields(notification, ref, writer.headersFound), now);
-      extra.push(await saveRaw(raw, directory, ref, placer));
+      extra.push(await saveRaw(raw, directory, ref, placer, staging(settings.rawDirectory)));
     }
   } finally {
     writer.discard();
@@ -119,9 +123,15 @@ function messagePlacer(state: SubscribeState, ref: MailMessageRef): Placer {
   };
 }
 
-/** `<file>.json` beside each file, staged all, then claimed and placed together. */
-async function writeSidecars(written: readonly WrittenPart[], content: (part: WrittenPart['part'], file: PlacedFile) => object, placer: Placer): Promise<PlacedFile[]> {
-  const staged = written.map(({ part, file }) => ({ file: StagedFile.create(path.dirname(file.path), `${path.basename(file.path)}.json`), what: `${part.partPath}.json`, content: content(part, file) }));
+/**
+ * `.<file>.json` beside each file, staged all, then claimed and placed together. The dot
+ * is what no attachment's name starts with (safeName.ts): an attachment named `x.pdf.json`
+ * cannot pass for x.pdf's sidecar.
+ */
+async function writeSidecars(written: readonly WrittenPart[], content: (part: WrittenPart['part'], file: PlacedFile) => object, placer: Placer, staging: Staging): Promise<PlacedFile[]> {
+  const staged = written.map(({ part, file }) => ({
+    file: StagedFile.create(path.dirname(file.path), ownName(`${path.basename(file.path)}.json`), staging), what: `${part.partPath}.json`, content: content(part, file),
+  }));
   try {
     for (const { file, content: json } of staged) await file.writeAll(Buffer.from(`${JSON.stringify(json, null, 2)}\n`));
     return await placer(staged);
@@ -130,10 +140,15 @@ async function writeSidecars(written: readonly WrittenPart[], content: (part: Wr
   }
 }
 
-/** saveRaw: the message as it came, `<UID>.eml` or `<UIDL>.eml`. */
-async function saveRaw(raw: RawMessage, directory: string, ref: MailMessageRef, placer: Placer): Promise<PlacedFile> {
+/** A name of mailpump's own: a dot, then a safe name (which never starts with one). */
+function ownName(name: string): string {
+  return `.${safeFileName(name, 'message', 1)}`;
+}
+
+/** saveRaw: the message as it came, `.<UID>.eml` or `.<UIDL>.eml` (a dot name, as the sidecars). */
+async function saveRaw(raw: RawMessage, directory: string, ref: MailMessageRef, placer: Placer, staging: Staging): Promise<PlacedFile> {
   const id = ref.at.protocol === 'imap' ? String(ref.at.uid) : ref.at.uidl;
-  const staged = StagedFile.create(directory, safeFileName(`${id}.eml`, 'message.eml'));
+  const staged = StagedFile.create(directory, ownName(`${id}.eml`), staging);
   try {
     await pipeline(openRaw(raw), staged.stream);
     const [placed] = await placer([{ file: staged, what: 'raw' }]);
