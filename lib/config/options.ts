@@ -82,6 +82,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Write only attachments; off also writes each text and HTML body as a file (body.txt, body.html).' },
   { name: 'inline', kind: 'enum', choices: ['keep', 'skip'], default: 'keep', components: ['subscribe'],
     help: 'Parts shown inside the message (images of an HTML mail, Content-Disposition inline): keep writes them as attachments, skip leaves them out.' },
+  { name: 'decodeBudget', kind: 'duration', default: 120, components: ['subscribe'],
+    help: 'Time a message\'s decoding may take, plus 1 s per MB of message; a message over it is quarantined at once, its decode thread replaced.' },
   { name: 'decodeDepth', kind: 'count', default: 3, components: ['subscribe'],
     help: 'Attached messages (message/rfc822) are opened this many levels deep; deeper ones are written whole as .eml files.' },
   { name: 'acceptFile', kind: 'fileRule', components: ['subscribe'],

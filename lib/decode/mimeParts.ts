@@ -187,14 +187,21 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
           const part = current;
           if (!part.decoder.write(chunk.value)) await waitDrainOrEnd(part);
         }
-      })().then(() => callback(), callback);
+      })().then(() => callback(), failed(callback));
     },
     final(callback) {
-      finishCurrent().then(() => callback(), callback);
+      finishCurrent().then(() => callback(), failed(callback));
     },
   });
-  let splitterError: unknown;
-  (splitter as unknown as NodeJS.EventEmitter).once('error', (error: unknown) => { splitterError = error; });
+  // Whose failure it is decides what it means: the sink's (a disk, a template) stays as it
+  // is, the splitter's (a structure it refuses) makes the message undecodable.
+  let sinkError: unknown;
+  function failed(callback: (error: Error) => void) {
+    return (error: Error) => {
+      sinkError = error;
+      callback(error);
+    };
+  }
   try {
     await pipeline(source, splitter, consumer);
   } catch (error) {
@@ -206,8 +213,8 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
       open.abort(error instanceof Error ? error : new Error(String(error)));
       await open.done.catch(() => undefined);
     }
-    if (error instanceof UndecodableMessage) throw error;
-    if (error === splitterError || (error instanceof Error && SPLITTER_LIMIT.test(error.message))) {
+    if (error === sinkError || error instanceof UndecodableMessage) throw error;
+    if (error instanceof Error && (SPLITTER_LIMIT.test(error.message) || !('code' in error))) {
       throw new UndecodableMessage(`the MIME structure cannot be read: ${(error as Error).message}`);
     }
     throw error;

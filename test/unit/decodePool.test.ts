@@ -11,7 +11,7 @@ import { mailAccount } from '../../lib/mail/account.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-pool-'));
-const pool = new DecodePool(path.join(scratch, 'subscribe.sqlite'), 2);
+const pool = new DecodePool(path.join(scratch, 'subscribe.sqlite'), { threads: 2, budgetMs: () => 60_000 });
 after(async () => {
   await pool.close();
   fs.rmSync(scratch, { recursive: true, force: true });
@@ -22,7 +22,7 @@ function job(directory: string, index: number): WriteJob {
   const account = mailAccount('imaps://ingest@mail.example.com/');
   const ref: MailMessageRef = {
     account, at: { protocol: 'imap', folder: 'INBOX', uidValidity: 7, uid: index }, expected: { messageId: message.messageId },
-    mail: {}, where: `INBOX UID ${index}`, serverKey: `k|${index}`, contentKey: undefined,
+    mail: {}, where: `INBOX UID ${index}`, serverKey: `k|${index}`,
   };
   return {
     settings: { directory, writer: 'subscribe_pool_01', rawDirectory: undefined, sidecar: false, decodeDepth: 3, policy: { attachmentsOnly: true, skipInline: false, rules: [], acceptUnmatched: true } },

@@ -11,7 +11,12 @@ parentPort!.on('message', (message: { id: number; job: WriteJob }) => {
     (result) => parentPort!.postMessage({ id: message.id, result }),
     (error: unknown) => parentPort!.postMessage({
       id: message.id,
-      error: { name: error instanceof Error ? error.constructor.name : 'Error', message: error instanceof Error ? error.message : String(error) },
+      error: {
+        name: error instanceof Error ? error.constructor.name : 'Error',
+        message: error instanceof Error ? error.message : String(error),
+        // a file-system error's code (ENOSPC, EACCES) says it passes: it crosses with it
+        ...(typeof (error as NodeJS.ErrnoException)?.code === 'string' ? { code: (error as NodeJS.ErrnoException).code } : {}),
+      },
     }),
   );
 });

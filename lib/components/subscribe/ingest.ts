@@ -7,7 +7,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { type MailAction, type MailSource, MessageGone } from '../../mail/mailSource.js';
+import { finished } from 'node:stream/promises';
+import { isTransient, TransientError } from '../../flow/transient.js';
+import { type MailAction, type MailSource, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import type { Notification } from '../../message.js';
 import type { SubscribeState } from '../../state/subscribeState.js';
 import type { ActionBatcher } from './actionBatcher.js';
@@ -48,29 +50,67 @@ export interface IngestTools {
 /** Messages up to this size are kept in memory between download and decoding (see downloadRaw). */
 const IN_MEMORY_OCTETS = 1024 * 1024;
 
+/** imapflow's refusals of a message's own size or bytes: the same every time it is fetched. */
+const LASTING_DOWNLOAD_CODES = new Set(['LiteralTooLarge', 'ResponseTooLarge', 'DownloadOverflow', 'TooManyResponses']);
+
 /**
- * Downloads the message and runs `work` on it. A small message is kept in memory: writing
- * and reading back a temporary file cost up to a millisecond on the disks measured
- * (docs/performance.md), as much as decoding the message, and small ones are most of the
- * mail. A larger one goes to a temporary file in the state directory, removed whatever
- * happens. Either way memory is bounded: at most IN_MEMORY_OCTETS per message in flight.
+ * A download that failed for another reason than the message (gone, not the one announced,
+ * too large for the client) failed on the way: the connection, the server, the disk. It is
+ * tried again, not counted against the message.
  */
-async function downloadRaw<T>(source: MailSource, ref: MailMessageRef, directory: string, work: (raw: RawMessage) => Promise<T>): Promise<T> {
+function downloadFailure(error: unknown): unknown {
+  if (error instanceof MessageGone || error instanceof MessageMismatch || isTransient(error)) return error;
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && (LASTING_DOWNLOAD_CODES.has(code) || code.startsWith('ParserError'))) return error;
+  return new TransientError(`the download failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+/** A Writable that hashes what passes into `sink`, for the content key. */
+function hashing(sink: Writable, hash: crypto.Hash): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      if (sink.write(chunk)) done();
+      else sink.once('drain', () => done());
+    },
+    final(done) {
+      sink.end();
+      finished(sink).then(() => done(), done);
+    },
+    destroy(error, done) {
+      sink.destroy(error ?? undefined);
+      done(error);
+    },
+  });
+}
+
+/**
+ * Downloads the message and runs `work` on it and on the sha256 of its bytes. A small
+ * message is kept in memory: writing and reading back a temporary file cost up to a
+ * millisecond on the disks measured (docs/performance.md), as much as decoding the message,
+ * and small ones are most of the mail. A larger one goes to a temporary file in the state
+ * directory, removed whatever happens. Either way memory is bounded: at most
+ * IN_MEMORY_OCTETS per message in flight.
+ */
+async function downloadRaw<T>(source: MailSource, ref: MailMessageRef, directory: string, work: (raw: RawMessage, sha256: string) => Promise<T>): Promise<T> {
+  const hash = crypto.createHash('sha256');
   if (ref.expected.size !== undefined && ref.expected.size <= IN_MEMORY_OCTETS) {
     const chunks: Buffer[] = [];
     await source.download(ref.at, ref.expected, new Writable({
       write(chunk: Buffer, _encoding, done) {
         chunks.push(chunk);
+        hash.update(chunk);
         done();
       },
-    }));
-    return work({ kind: 'memory', data: Buffer.concat(chunks) });
+    })).catch((error: unknown) => { throw downloadFailure(error); });
+    return work({ kind: 'memory', data: Buffer.concat(chunks) }, hash.digest('hex'));
   }
   fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
   const file = path.join(directory, `${crypto.randomBytes(8).toString('hex')}.eml`);
   try {
-    await source.download(ref.at, ref.expected, fs.createWriteStream(file, { mode: 0o600 }));
-    return await work({ kind: 'file', path: file });
+    await source.download(ref.at, ref.expected, hashing(fs.createWriteStream(file, { mode: 0o600 }), hash))
+      .catch((error: unknown) => { throw downloadFailure(error); });
+    return await work({ kind: 'file', path: file }, hash.digest('hex'));
   } finally {
     fs.rmSync(file, { force: true });
   }
@@ -78,25 +118,26 @@ async function downloadRaw<T>(source: MailSource, ref: MailMessageRef, directory
 
 export async function ingestMessage(tools: IngestTools, source: MailSource, notification: Notification, ref: MailMessageRef): Promise<IngestOutcome> {
   const { settings, state } = tools;
-  const keys = [ref.serverKey, ...(ref.contentKey ? [ref.contentKey] : [])];
   if (state.isPosted(ref.serverKey)) {
     // Files and notifications were made durable before a stop or crash: only the action is left.
     await actOn(tools, source, ref, true);
-    state.markDone(keys);
+    state.markDone([ref.serverKey]);
     return { kind: 'resumed' };
-  }
-  const sameMail = ref.contentKey && state.doneKey([ref.contentKey]);
-  if (sameMail) {
-    // The same mail, seen before at another place (copied, delivered twice): tidied like the rest, not written again.
-    await actOn(tools, source, ref, false);
-    state.markDone(keys);
-    return { kind: 'duplicate', of: ref.expected.messageId ?? '' };
   }
   if (settings.maxMessageSize > 0 && (ref.expected.size ?? 0) > settings.maxMessageSize) {
     throw new MessageTooLarge(`${ref.where} is ${ref.expected.size} bytes, more than maxMessageSize ${settings.maxMessageSize}`);
   }
-  const outcome = await downloadRaw(source, ref, settings.incomingDirectory, (raw) => writeAndAnnounce(tools, notification, ref, raw));
-  state.markPosted(ref.serverKey);
+  const { outcome, keys } = await downloadRaw(source, ref, settings.incomingDirectory, async (raw, sha256) => {
+    // The same mail, byte for byte, ingested before at another place (copied to another
+    // folder): tidied like the rest, not written again. Decided on the bytes, never on a
+    // Message-ID and size, which any sender can copy from a mail yet to come.
+    const contentKey = `sha256:${sha256}`;
+    const messageKeys = [ref.serverKey, contentKey];
+    if (state.doneKey([contentKey])) return { outcome: { kind: 'duplicate', of: ref.expected.messageId ?? sha256 } as const, keys: messageKeys };
+    const written = await writeAndAnnounce(tools, notification, ref, raw);
+    state.markPosted(ref.serverKey);
+    return { outcome: written, keys: messageKeys };
+  });
   await actOn(tools, source, ref, false);
   state.markDone(keys);
   return outcome;

@@ -1,6 +1,6 @@
 // What a subscribe reads from a mail notification (design.md "The mail notification"): the
 // account (baseUrl), where the message is (folder, UIDVALIDITY and UID, or UIDL), what it is
-// expected to be (Message-ID, size), and the keys it is remembered by once done.
+// expected to be (Message-ID, size), and the key it is remembered by on its server.
 import { UserError } from '../../config/errors.js';
 import { type MailAccount, mailAccount } from '../../mail/account.js';
 import { describeCoordinates, type ExpectedMessage, type MessageCoordinates } from '../../mail/mailSource.js';
@@ -15,8 +15,6 @@ export interface MailMessageRef {
   readonly where: string;
   /** the message on its server: UIDs mean nothing outside their folder's UIDVALIDITY */
   readonly serverKey: string;
-  /** the message by what it is: the same mail found again (copied, delivered twice) is not ingested twice */
-  readonly contentKey: string | undefined;
 }
 
 /** The notification names no mail message (not from a mail poll, or its `mail` fields are missing). */
@@ -44,7 +42,6 @@ export function mailMessageRef(notification: Notification): MailMessageRef {
     ...(typeof mail.messageId === 'string' && mail.messageId !== '' ? { messageId: mail.messageId } : {}),
     ...(typeof notification.size === 'number' ? { size: notification.size } : {}),
   };
-  const contentKey = expected.messageId ? `msgid:${expected.messageId}|${expected.size ?? ''}` : undefined;
   if (account.protocol === 'imap') {
     const { folder, uidValidity, uid } = mail;
     const wrong = [
@@ -54,10 +51,10 @@ export function mailMessageRef(notification: Notification): MailMessageRef {
     ].filter((problem) => problem !== undefined);
     if (wrong.length > 0) throw new NotMailNotification(`${notification.baseUrl}${notification.relPath}: ${wrong.join(', ')}`);
     const at: MessageCoordinates = { protocol: 'imap', folder: folder as string, uidValidity: uidValidity!, uid: uid! };
-    return { account, expected, mail, contentKey, at, where: describeCoordinates(account, at), serverKey: `${account.label}|${folder}|${uidValidity}|${uid}` };
+    return { account, expected, mail, at, where: describeCoordinates(account, at), serverKey: `${account.label}|${folder}|${uidValidity}|${uid}` };
   }
   const { uidl } = mail;
   if (typeof uidl !== 'string' || uidl === '') throw new NotMailNotification(`${notification.baseUrl}${notification.relPath}: ${fieldProblem('uidl', uidl, 'a UIDL')}`);
   const at: MessageCoordinates = { protocol: 'pop3', uidl };
-  return { account, expected, mail, contentKey, at, where: describeCoordinates(account, at), serverKey: `${account.label}|uidl|${uidl}` };
+  return { account, expected, mail, at, where: describeCoordinates(account, at), serverKey: `${account.label}|uidl|${uidl}` };
 }

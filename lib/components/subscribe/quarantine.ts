@@ -4,7 +4,7 @@
 // quarantineFolder or marked $Quarantined, so that it is neither lost nor tried forever.
 import { safeFileName } from '../../decode/safeName.js';
 import type { MailAction, MailSource } from '../../mail/mailSource.js';
-import { partTag, StagedFile, syncDirectory } from '../../output/stagedFile.js';
+import { partTag, StagedFile, type Staging, syncDirectory } from '../../output/stagedFile.js';
 import type { MailMessageRef } from './mailNotification.js';
 
 const QUARANTINE_KEYWORD = '$Quarantined';
@@ -17,10 +17,10 @@ function quarantineAction(folder: string | undefined): MailAction {
  * Writes `<name>.reason.txt` and, with a source to download it from, `<name>.eml`; returns
  * the reason file. A message too large to ingest is not downloaded here either.
  */
-export async function quarantineFiles(directory: string, ref: MailMessageRef, reason: string, source: MailSource | undefined): Promise<string> {
+export async function quarantineFiles(directory: string, staging: Staging, ref: MailMessageRef, reason: string, source: MailSource | undefined): Promise<string> {
   const stem = safeFileName(ref.where.replace(/^[a-z]+:\/\//, ''), 'message');
   const tag = partTag(ref.serverKey, 'quarantine');
-  const note = StagedFile.create(directory, `${stem}.reason.txt`);
+  const note = StagedFile.create(directory, `${stem}.reason.txt`, staging);
   let placed: string;
   try {
     await note.writeAll(Buffer.from(`${ref.where}\nMessage-ID: ${ref.expected.messageId ?? '(none)'}\n${new Date().toISOString()} ${reason}\n`));
@@ -29,7 +29,7 @@ export async function quarantineFiles(directory: string, ref: MailMessageRef, re
     note.discard();
   }
   if (source) {
-    const raw = StagedFile.create(directory, `${stem}.eml`);
+    const raw = StagedFile.create(directory, `${stem}.eml`, staging);
     try {
       await source.download(ref.at, {}, raw.stream);
       await raw.place(tag);

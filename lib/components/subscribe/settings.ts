@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Config } from '../../config/load.js';
 import { instanceStem, stateDir, type SrPaths } from '../../config/paths.js';
-import { fillTemplate, TemplateError } from '../../decode/templates.js';
+import { fillTemplate, TemplateError, templateRoot } from '../../decode/templates.js';
 import { type MailAction, MailActionError, parseMailAction } from '../../mail/mailSource.js';
 import type { IngestSettings } from './ingest.js';
 
@@ -36,6 +36,17 @@ export function ingestSettings(config: Config, paths: SrPaths, instance: number,
     postBaseUrl: config.str('post_baseUrl') ?? 'file:',
     postBaseDir: config.str('post_baseDir'),
   };
+}
+
+/** Where this config's files are staged: the fixed part of every directory it writes to. */
+export function stagingRoots(config: Config, paths: SrPaths): string[] {
+  const templates = [config.str('directory'), config.str('rawDirectory'), quarantineDirectory(config, paths), ...config.masks.map((mask) => mask.directory)];
+  return [...new Set(templates.filter((template): template is string => template !== undefined).map(templateRoot))];
+}
+
+/** The time a message's decoding may take (decodeBudget, plus 1 s per MB). */
+export function decodeBudgetMs(config: Config, octets: number): number {
+  return (config.number('decodeBudget') + octets / 1e6) * 1000;
 }
 
 export function quarantineDirectory(config: Config, paths: SrPaths): string {

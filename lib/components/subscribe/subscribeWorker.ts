@@ -14,9 +14,9 @@ import { postTarget, subscribeQueue } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import type { Mask } from '../../config/parser.js';
 import { stateDir, type SrPaths } from '../../config/paths.js';
-import { UndecodableMessage } from '../../decode/mimeParts.js';
-import { TemplateError } from '../../decode/templates.js';
 import { acceptingMask } from '../../flow/masks.js';
+import { isTransient } from '../../flow/transient.js';
+import { removeStaging } from '../../output/stagedFile.js';
 import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import { describeMailError } from '../../mail/mailErrors.js';
@@ -25,11 +25,11 @@ import { tlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { ActionBatcher } from './actionBatcher.js';
-import { DecodePool } from './decodePool.js';
+import { DecodeCrashed, DecodeOverBudget, DecodePool } from './decodePool.js';
 import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
 import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
 import { quarantineFiles, quarantineOnServer } from './quarantine.js';
-import { ingestSettings, quarantineDirectory } from './settings.js';
+import { decodeBudgetMs, ingestSettings, quarantineDirectory, stagingRoots } from './settings.js';
 import { SourcePool } from './sourcePool.js';
 
 const FIRST_RETRY_MS = 10_000;
@@ -39,9 +39,9 @@ function sameBroker(a: string | undefined, b: string | undefined): boolean {
   return a === b || (isLocal(a) && isLocal(b));
 }
 
-/** Failures that the same message will meet again however often it is tried. */
-function isLasting(error: unknown): boolean {
-  return error instanceof UndecodableMessage || error instanceof MessageTooLarge || error instanceof MessageMismatch || error instanceof TemplateError;
+/** Failures that quarantine the message at once: it hurt a decode thread, trying again would hurt another. */
+function isHarmful(error: unknown): boolean {
+  return error instanceof DecodeOverBudget || error instanceof DecodeCrashed;
 }
 
 interface Handling {
@@ -83,8 +83,14 @@ export class SubscribeWorker implements Worker {
       : undefined;
     const stateFile = path.join(stateDir(this.paths, config.id), 'subscribe.sqlite');
     const state = SubscribeState.open(stateFile);
-    const decoders = new DecodePool(stateFile);
     const settings = ingestSettings(config, this.paths, context.instance, announce);
+    // Left by this instance before (killed, or a thread replaced): staging directories are its own, by name.
+    const roots = stagingRoots(config, this.paths);
+    for (const root of roots) removeStaging(root, settings.files.writer);
+    const decoders = new DecodePool(stateFile, {
+      budgetMs: (job) => decodeBudgetMs(config, job.ref.expected.size ?? (job.raw.kind === 'memory' ? job.raw.data.byteLength : 0)),
+      onThreadGone: (threadId) => { for (const root of roots) removeStaging(root, `${settings.files.writer}.t${threadId}`); },
+    });
     const pool = new SourcePool(this.credentials, tls, config.number('timeout') * 1000);
     // Left by a crash of this instance in the middle of a download: the message is downloaded again.
     fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
@@ -222,14 +228,14 @@ export class SubscribeWorker implements Worker {
       context.count('gone');
       return undefined;
     }
-    if (isLasting(error)) {
+    if (!isTransient(error)) {
       const record = tools.state.recordFailure(ref.serverKey, reason, true);
       const attempts = config.number('attempts');
-      if (record.lasting < attempts) {
+      if (record.lasting < attempts && !isHarmful(error)) {
         logger.warning(`${ref.where}: ${reason} (try ${record.lasting} of ${attempts})`);
         return FIRST_RETRY_MS;
       }
-      await this.quarantine(handling, ref, error, reason);
+      await this.quarantine(handling, ref, error, reason, record.lasting);
       return undefined;
     }
     const record = tools.state.recordFailure(ref.serverKey, reason, false);
@@ -247,17 +253,18 @@ export class SubscribeWorker implements Worker {
     return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(trouble.failures - 1, 10));
   }
 
-  private async quarantine(handling: Handling, ref: MailMessageRef, error: unknown, reason: string): Promise<void> {
+  private async quarantine(handling: Handling, ref: MailMessageRef, error: unknown, reason: string, tries: number): Promise<void> {
     const { context, tools, pool } = handling;
     const { config, logger } = context;
     // A message that is not the one announced is left alone: the UID names some other mail.
     const ours = !(error instanceof MessageMismatch);
     const source = pool.sourceFor(ref.account);
     const directory = quarantineDirectory(config, this.paths);
-    const file = await quarantineFiles(directory, ref, reason, ours && !(error instanceof MessageTooLarge) ? source : undefined);
+    const staging = { root: directory, writer: `${tools.settings.files.writer}.main` };
+    const file = await quarantineFiles(directory, staging, ref, reason, ours && !(error instanceof MessageTooLarge) ? source : undefined);
     if (ours) await quarantineOnServer(source, ref, config.str('quarantineFolder'));
     tools.state.markDone([ref.serverKey]);
-    logger.error(`${ref.where}: ${reason}; quarantined after ${config.number('attempts')} tries, see ${file}`);
+    logger.error(`${ref.where}: ${reason}; quarantined after ${tries === 1 ? '1 try' : `${tries} tries`}, see ${file}`);
     context.count('quarantined');
   }
 
