@@ -5,7 +5,8 @@
 //  - a file that group or others can read is refused instead of used.
 import fs from 'node:fs';
 import { ConfigError, ConfigErrors, UserError } from './errors.js';
-import { maskPassword, parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
+import { readTextFile, TextFileError } from './textFile.js';
+import { parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
 
 export interface Credential {
   readonly url: ServiceUrl;
@@ -40,6 +41,7 @@ export class CredentialsStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return CredentialsStore.empty(file);
       throw new UserError(`${displayName}: cannot read: ${(error as Error).message}`);
     }
+    if (!stat.isFile()) throw new UserError(`${displayName}: ${stat.isDirectory() ? 'is a directory' : 'is not a regular file'}; credentials.conf must be a file of lines like imaps://user:PASSWORD@host/`);
     if ((stat.mode & 0o077) !== 0) {
       const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
       throw new UserError(
@@ -49,7 +51,14 @@ export class CredentialsStore {
     const entries: Credential[] = [];
     const warnings: string[] = [];
     const errors: ConfigError[] = [];
-    fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((raw, index) => {
+    let text: string;
+    try {
+      text = readTextFile(file);
+    } catch (error) {
+      if (!(error instanceof TextFileError)) throw error;
+      throw new UserError(`${displayName}: cannot read: ${error.message}`);
+    }
+    text.split(/\r?\n/).forEach((raw, index) => {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) return;
       try {
@@ -60,7 +69,7 @@ export class CredentialsStore {
         }
       } catch (error) {
         if (!(error instanceof UrlError)) throw error;
-        errors.push(new ConfigError(displayName, index + 1, error.message));
+        errors.push(new ConfigError(displayName, index + 1, `${maskCredentialLine(line.split(/\s+/)[0] ?? '')} ${error.message}`));
       }
     });
     if (errors.length > 0) throw new ConfigErrors(errors);
@@ -106,12 +115,37 @@ function vhost(pathname: string): string {
   return name === '' ? '/' : name;
 }
 
+/**
+ * A credentials line as an error may show it: everything from the `:` after the user to
+ * the last `@` of the line (or to its end) is masked, so a password is hidden even when it
+ * broke the URL (a space in it, an unencoded `/`).
+ */
+export function maskCredentialLine(line: string): string {
+  const scheme = line.indexOf('://');
+  if (scheme < 0) return line.length > 40 ? `${line.slice(0, 40)}...` : line;
+  const colon = line.indexOf(':', scheme + 3);
+  const userEnd = [line.indexOf('@', scheme + 3), line.indexOf('/', scheme + 3)].filter((at) => at >= 0);
+  if (colon < 0 || userEnd.some((at) => at < colon)) return line;
+  const at = line.lastIndexOf('@');
+  return `${line.slice(0, colon)}:***${at > colon ? line.slice(at) : ''}`;
+}
+
+const ENCODE_HINT = 'percent-encode / ? # @ : % and spaces in a password (a space is %20)';
+
 function parseLine(line: string, lineNumber: number): Credential {
   const [urlText = '', ...restWords] = line.split(/\s+/);
-  const url = parseServiceUrl(urlText);
-  const shown = maskPassword(urlText);
-  if (url.user === '') throw new UrlError(`${shown} has no user name (write scheme://user:password@host/)`);
-  if (url.password === undefined) throw new UrlError(`${shown} has no password (write scheme://${url.user}:password@host/, percent-encoding / ? # @ : in it)`);
+  let url: ServiceUrl;
+  try {
+    url = parseServiceUrl(urlText);
+  } catch (error) {
+    // parseServiceUrl's own message would quote the text: the line is shown masked instead.
+    if (error instanceof UrlError && !error.message.startsWith('is not a URL')) throw error;
+    throw new UrlError(`is not a URL (${ENCODE_HINT})`);
+  }
+  // A word after the URL with an `@` is the rest of a password that held a space.
+  if (restWords.some((word) => word.includes('@'))) throw new UrlError(`the password seems to hold a space (${ENCODE_HINT})`);
+  if (url.user === '') throw new UrlError('has no user name (write scheme://user:password@host/)');
+  if (url.password === undefined) throw new UrlError(`has no password (write scheme://${url.user}:password@host/, ${ENCODE_HINT})`);
   const details: Record<string, string | true> = {};
   for (const part of restWords.join(' ').split(',')) {
     const detail = part.trim();

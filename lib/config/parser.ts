@@ -11,6 +11,7 @@ import { parseServiceUrl, UrlError } from './urls.js';
 import { applySetValue, parseCount, parseDuration, parseFlag, parseOctal, parseSize, ValueError } from './values.js';
 import { processBuiltins, substitute, type VariableScope } from './variables.js';
 import { closestWord } from './suggest.js';
+import { readTextFile, TextFileError } from './textFile.js';
 
 export interface Location {
   /** as shown to the user: relative to the config directory when inside it */
@@ -61,6 +62,8 @@ export class ConfigBuilder {
   readonly headers: Record<string, string> = {};
   readonly errors: ConfigError[] = [];
   private readonly builtins: Record<string, string | undefined>;
+  /** the files being read through include lines, outermost first (real paths) */
+  private readonly including: string[] = [];
 
   constructor(
     readonly component: Component,
@@ -75,17 +78,24 @@ export class ConfigBuilder {
   readFile(file: string, source: LayerSource, optional = false, depth = 0): void {
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readTextFile(file);
     } catch (error) {
-      if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      this.errors.push(new ConfigError(source.displayName, 0, `cannot read: ${(error as Error).message}`));
+      if (!(error instanceof TextFileError)) throw error;
+      if (optional && error.code === 'ENOENT') return;
+      this.errors.push(new ConfigError(source.displayName, 0, `cannot read: ${error.message}`));
       return;
     }
-    const lines = text.split(/\r?\n/);
-    lines.forEach((line, index) => {
-      const where = { file: source.displayName, line: index + 1 };
-      this.readLine(line, where, source, path.dirname(file), depth);
-    });
+    // The file at the top of an include chain counts as being read, so that including itself is caught at once.
+    const top = depth === 0;
+    if (top) this.including.push(fs.realpathSync(file));
+    try {
+      text.split(/\r?\n/).forEach((line, index) => {
+        const where = { file: source.displayName, line: index + 1 };
+        this.readLine(line, where, source, path.dirname(file), depth);
+      });
+    } finally {
+      if (top) this.including.pop();
+    }
   }
 
   /** An option given on the command line (`--logLevel debug`): the last layer. */
@@ -163,12 +173,27 @@ export class ConfigBuilder {
 
   private include(file: string, source: LayerSource, baseDir: string, depth: number): void {
     if (file === '') throw new ValueError('include needs a file name');
-    if (depth >= MAX_INCLUDE_DEPTH) throw new ValueError(`include "${file}" is nested more than ${MAX_INCLUDE_DEPTH} deep (does a file include itself?)`);
+    if (depth >= MAX_INCLUDE_DEPTH) throw new ValueError(`include "${file}" is nested more than ${MAX_INCLUDE_DEPTH} deep`);
     const candidates = path.isAbsolute(file) ? [file] : [path.join(baseDir, file), path.join(this.configDir, file)];
     const found = candidates.find((candidate) => fs.existsSync(candidate));
     if (!found) throw new ValueError(`include "${file}": no such file (looked in ${candidates.join(', ')})`);
-    const displayName = path.relative(this.configDir, found).startsWith('..') ? found : path.relative(this.configDir, found);
-    this.readFile(found, { ...source, displayName }, false, depth + 1);
+    // A file that includes itself, directly or not, is refused at once: read again and
+    // again it would make sr hang (three includes of itself, ten deep, are 59,049 reads).
+    const real = fs.realpathSync(found);
+    if (this.including.includes(real)) {
+      throw new ValueError(`include "${file}" includes a file that is already being read: ${[...this.including, real].map((f) => this.shown(f)).join(' -> ')}`);
+    }
+    this.including.push(real);
+    try {
+      this.readFile(found, { ...source, displayName: this.shown(found) }, false, depth + 1);
+    } finally {
+      this.including.pop();
+    }
+  }
+
+  /** A file as errors name it: relative to the config directory when inside it. */
+  private shown(file: string): string {
+    return path.relative(this.configDir, file).startsWith('..') ? file : path.relative(this.configDir, file);
   }
 
   /** `declare env NAME=value` (also `envvar`, `var`, `value` as in sr3). */

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CredentialsStore } from '../../lib/config/credentials.js';
 import { ConfigErrors, UserError } from '../../lib/config/errors.js';
@@ -62,9 +65,34 @@ describe('credentials.conf', () => {
       const text = error.message;
       assert.match(text, /^credentials.conf:1: imaps:\/\/ingest@h\/ has no password/m);
       assert.match(text, /^credentials.conf:2: imaps:\/\/:\*\*\*@h\/ has no user name/m);
-      assert.match(text, /^credentials.conf:3: is not a URL: "not"/m);
-      assert.match(text, /^credentials.conf:4: has a badly percent-encoded user or password/m);
+      assert.match(text, /^credentials.conf:3: not is not a URL/m);
+      assert.match(text, /^credentials.conf:4: imaps:\/\/u:\*\*\*@h\/ has a badly percent-encoded user or password/m);
       assert.doesNotMatch(text, /topsecret|zzsecret/);
+    }
+  });
+
+  it('never shows a password that broke its line: a space, an unencoded slash', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['imaps://u:zebra quokka@h/', /zebra|quokka/], ['imaps://u:1234 5678@h/', /1234|5678/], ['imaps://u:ib/ex w@h/', /ib\/|ex w/], ['imaps://u:kiwi mango', /kiwi|mango/],
+    ];
+    for (const [line, secret] of cases) {
+      try {
+        store([line]);
+        assert.fail(`expected an error for ${line}`);
+      } catch (error) {
+        assert.ok(error instanceof ConfigErrors, String(error));
+        assert.match(error.message, /^credentials.conf:1: imaps:\/\/u:\*\*\*/);
+        assert.doesNotMatch(error.message, secret);
+      }
+    }
+  });
+
+  it('says what is wrong with a credentials.conf that is a directory or not a file, without a stack', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-cred-'));
+    try {
+      assert.throws(() => CredentialsStore.load(dir, 'credentials.conf'), (error: unknown) => error instanceof UserError && /credentials.conf: is a directory/.test(error.message));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
