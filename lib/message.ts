@@ -66,15 +66,17 @@ function escapeWord(word: string): string {
   return word.replaceAll('#', '%23').replaceAll('*', '%22');
 }
 
-/** Cuts a topic to 255 UTF-8 bytes on a character boundary. */
+/** Cuts a topic to 255 UTF-8 bytes on a character boundary (linear in the topic). */
 function fitTopic(topic: string): string {
   if (Buffer.byteLength(topic) <= MAX_TOPIC_BYTES) return topic;
-  let cut = '';
+  let used = 0;
+  let end = 0;
   for (const character of topic) {
-    if (Buffer.byteLength(cut + character) > MAX_TOPIC_BYTES) break;
-    cut += character;
+    used += Buffer.byteLength(character);
+    if (used > MAX_TOPIC_BYTES) break;
+    end += character.length;
   }
-  return cut;
+  return topic.slice(0, end);
 }
 
 /** The routing key: the prefix words, then the directory words of relPath (the file name is not part of it). */

@@ -30,6 +30,8 @@ export interface OptionSpec {
   readonly schemes?: readonly string[];
   /** the value holds per-message `${...}` fields, evaluated when a message is processed */
   readonly template?: boolean;
+  /** the least a count may be (0 when absent) */
+  readonly min?: number;
 }
 
 export const BROKER_SCHEMES = ['local', 'amqp', 'amqps'] as const;
@@ -54,7 +56,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'The broker deletes the queue after it has had no consumer this long; 0 keeps it forever.' },
   { name: 'messageAgeMax', kind: 'duration', default: 0, components: ['subscribe'],
     help: 'Notifications older than this are dropped by the broker; 0 keeps them however old.' },
-  { name: 'prefetch', kind: 'count', default: 25, components: ['subscribe'],
+  { name: 'prefetch', kind: 'count', default: 25, min: 1, components: ['subscribe'],
     help: 'Notifications a consumer may hold unacknowledged.' },
   { name: 'post_broker', kind: 'url', schemes: BROKER_SCHEMES,
     help: 'Broker to announce on: local: (embedded, the default for a poll) or amqp[s]://user@host[:port]/[vhost]. In a poll, "broker" means post_broker as in sr3.' },
@@ -106,7 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Once the files and their notifications are safe: none, seen, flag <keyword>, move <folder> (created when missing) or delete. POP3 knows none and delete.' },
   { name: 'delete', kind: 'flag', default: false, components: ['subscribe'],
     help: 'sr3 spelling of mailAction delete: delete each message from the server once its files are safe.' },
-  { name: 'attempts', kind: 'count', default: 3, components: ['subscribe'],
+  { name: 'attempts', kind: 'count', default: 3, min: 1, components: ['subscribe'],
     help: 'A message failing this many times for a reason retrying cannot cure (undecodable, too large, not the announced message) is quarantined.' },
   { name: 'retry_ttl', kind: 'duration', default: 0, components: ['subscribe'], aliases: ['retry_expire'],
     help: 'A message still failing for a passing reason (server or broker down) is retried, with growing pauses, for this long; 0 retries forever. It stays on the mail server either way.' },
@@ -128,7 +130,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'IMAP SEARCH keys that mail must match to be announced, e.g. UNSEEN SINCE 1-Nov-2026 FROM billing@example.org; checked by the server.' },
   { name: 'idle', kind: 'flag', default: false, components: ['poll'],
     help: 'IMAP IDLE on each watched folder: new mail is announced as it arrives; the scheduled passes go on as a catch-up.' },
-  { name: 'batch', kind: 'count', default: 100, components: ['poll'],
+  { name: 'batch', kind: 'count', default: 100, min: 1, components: ['poll'],
     help: 'At most this many messages announced per mailbox per pass, so a first pass over a large mailbox goes in bounded steps; while messages are left, the next pass follows at once, not at the next scheduled time.' },
   { name: 'sleep', kind: 'duration', default: 300, components: ['poll'], aliases: ['scheduled_interval'],
     help: 'Time between passes over the mailboxes; the first pass runs at start. scheduled_* and schedule replace it.' },
@@ -152,7 +154,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'sr3 callback names: poll.mail selects the mail poll, download.mail_ingest the mail download.' },
 
   // Processes
-  { name: 'instances', kind: 'count', default: 1, aliases: ['instance'],
+  { name: 'instances', kind: 'count', default: 1, min: 1, aliases: ['instance'],
     help: 'Processes to run for this config; a poll always runs one.' },
   { name: 'housekeeping', kind: 'duration', default: 300, aliases: ['heartbeat'],
     help: 'Interval of periodic clean-up and of the housekeeping log line.' },

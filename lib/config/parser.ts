@@ -8,7 +8,7 @@ import { ConfigError } from './errors.js';
 import { FILE_RULE_OPTIONS, type FileRule, fileRule, FileRuleError } from './fileRules.js';
 import { appliesTo, findOption, knownWords, type OptionSpec, type OptionValue } from './options.js';
 import { parseServiceUrl, UrlError } from './urls.js';
-import { applySetValue, parseCount, parseDuration, parseFlag, parseOctal, parseSize, ValueError } from './values.js';
+import { applySetValue, parseCount, parseDuration, parseFlag, parseOctal, parseOptionSize, ValueError } from './values.js';
 import { processBuiltins, substitute, type VariableScope } from './variables.js';
 import { closestWord } from './suggest.js';
 import { readTextFile, TextFileError } from './textFile.js';
@@ -215,7 +215,11 @@ export class ConfigBuilder {
       this.values.set(spec.name, { value, where });
     };
     const scalar = SCALAR_PARSERS[spec.kind];
-    if (scalar) return set(aboutOption(keyword, () => scalar(text)));
+    if (scalar) {
+      const value = aboutOption(keyword, () => scalar(text));
+      if (spec.min !== undefined && typeof value === 'number' && value < spec.min) throw new ValueError(`"${keyword}" must be at least ${spec.min}, got "${text}"`);
+      return set(value);
+    }
     switch (spec.kind) {
       case 'str': return set(text === 'None' ? undefined : text);
       case 'enum': {
@@ -280,7 +284,7 @@ export class ConfigBuilder {
 }
 
 const SCALAR_PARSERS: Partial<Record<OptionSpec['kind'], (text: string) => OptionValue>> = {
-  flag: parseFlag, duration: parseDuration, count: parseCount, size: parseSize, octal: parseOctal,
+  flag: parseFlag, duration: parseDuration, count: parseCount, size: parseOptionSize, octal: parseOctal,
 };
 
 /** Value and URL parsers say what is wrong ("needs a duration...", "is not a URL"); the message gets the option's name. */

@@ -59,12 +59,27 @@ export function parseSize(text: string): number {
 
 /** A whole number, written plain or with a size suffix as sr3 allows (`instances 2`, `batch 1k`). */
 export function parseCount(text: string): number {
+  let count: number;
   try {
-    return parseSize(text);
+    count = parseSize(text);
   } catch {
     throw new ValueError(`needs a whole number, got "${text}"`);
   }
+  if (count < 0 || !Number.isSafeInteger(count)) throw new ValueError(`needs a whole number of 0 or more, got "${text}"`);
+  return count;
 }
+
+/** A size or a duration can be no less than nothing. */
+function notNegative(parse: (text: string) => number): (text: string) => number {
+  return (text) => {
+    const value = parse(text);
+    if (value < 0 || !Number.isFinite(value)) throw new ValueError(`needs a value of 0 or more, got "${text}"`);
+    return value;
+  };
+}
+
+/** Sizes and durations as options take them: never negative. */
+export const parseOptionSize = notNegative(parseSize);
 
 export function parseOctal(text: string): number {
   if (!/^[0-7]+$/.test(text.trim())) throw new ValueError(`needs an octal mode (such as 644), got "${text}"`);

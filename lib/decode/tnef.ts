@@ -35,6 +35,8 @@ const ATT_ATTACH_TITLE = 0x00018010;
 const ATT_ATTACHMENT = 0x00069005;
 /** MAPI property blocks larger than this are not read for names (they carry no file name then). */
 const MAX_PROPERTY_BLOCK = 1024 * 1024;
+/** More attachments than any Outlook mail has: past this the winmail.dat is kept whole (each costs a file). */
+export const MAX_TNEF_ATTACHMENTS = 1000;
 const HEADER_BYTES = 9;
 
 interface Attachment {
@@ -80,6 +82,7 @@ export function tnefReader(target: TnefSink): Writable {
     if (attribute.id === ATT_ATTACH_REND_DATA) {
       closeAttachment();
       count += 1;
+      if (count > MAX_TNEF_ATTACHMENTS) throw new TnefError(`more than ${MAX_TNEF_ATTACHMENTS} attachments in one winmail.dat`);
       current = { index: count, names: {} };
     }
     if (attribute.id === ATT_ATTACH_DATA && current && !current.sink) current.sink = target.open(current.index);
@@ -104,10 +107,16 @@ export function tnefReader(target: TnefSink): Writable {
       return chunk.subarray(piece.length);
     }
     const need = state === 'signature' ? 6 : state === 'header' ? HEADER_BYTES : 2;
-    buffered = Buffer.concat([buffered, chunk]);
-    if (buffered.length < need) return Buffer.alloc(0);
-    const head = buffered.subarray(0, need);
-    const rest = buffered.subarray(need);
+    // Only a header split across chunks is copied: copying the chunk's rest for every
+    // attribute would be quadratic in a file of many small attributes.
+    const source = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk.subarray(0, need - buffered.length)]);
+    const taken = buffered.length === 0 ? need : need - buffered.length;
+    if (source.length < need) {
+      buffered = Buffer.from(source);
+      return Buffer.alloc(0);
+    }
+    const head = source.subarray(0, need);
+    const rest = chunk.subarray(taken);
     buffered = Buffer.alloc(0);
     if (state === 'signature') {
       if (head.readUInt32LE(0) !== SIGNATURE) throw new TnefError('not a TNEF stream (no TNEF signature)');
@@ -169,7 +178,11 @@ function longFileName(block: Buffer): string | undefined {
     let at = 0;
     const u16 = () => { const value = block.readUInt16LE(at); at += 2; return value; };
     const u32 = () => { const value = block.readUInt32LE(at); at += 4; return value; };
+    // Counts come from the file: one claiming 2^32 values in a 100-byte block must cost
+    // nothing. Each value takes at least 4 bytes, so a count beyond what is left is a lie.
+    const plausible = (claimed: number) => claimed <= (block.length - at) / 4;
     const count = u32();
+    if (!plausible(count)) return undefined;
     for (let n = 0; n < count; n += 1) {
       const type = u16();
       const id = u16();
@@ -181,7 +194,9 @@ function longFileName(block: Buffer): string | undefined {
       }
       const base = type & ~MV_FLAG;
       const values = type & MV_FLAG || VARIABLE_TYPES.has(base) ? u32() : 1;
+      if (!plausible(values)) return undefined;
       for (let v = 0; v < values; v += 1) {
+        if (at > block.length) return undefined;
         if (VARIABLE_TYPES.has(base)) {
           const length = u32();
           if (id === PR_ATTACH_LONG_FILENAME && (base === PT_STRING8 || base === PT_UNICODE)) {

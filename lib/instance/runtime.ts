@@ -6,6 +6,7 @@ import type { Config } from '../config/load.js';
 import { heartbeatFile, pidFile, type SrPaths } from '../config/paths.js';
 import { formatDuration } from '../config/values.js';
 import type { Logger } from '../log/logger.js';
+import { type LongTimer, longTimeout } from '../system/timers.js';
 import type { BrokerReport } from './brokerLink.js';
 import { removeFile, writeHeartbeat, writePid } from '../supervisor/instanceFiles.js';
 
@@ -36,9 +37,9 @@ export class StopSignal {
   }
 
   async sleep(milliseconds: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const done = await this.until(new Promise((resolve) => { timer = setTimeout(resolve, Math.max(0, milliseconds)); }));
-    clearTimeout(timer);
+    let timer: LongTimer | undefined;
+    const done = await this.until(new Promise<void>((resolve) => { timer = longTimeout(resolve, milliseconds); }));
+    timer?.clear();
     return done;
   }
 }

@@ -7,6 +7,7 @@ import { parseServiceUrl } from '../config/urls.js';
 export interface MailAccount {
   readonly protocol: 'imap' | 'pop3';
   readonly scheme: 'imap' | 'imaps' | 'pop' | 'pops';
+  /** the host to connect to: a name, or an IP address without the brackets a URL puts around IPv6 */
   readonly host: string;
   readonly port: number;
   readonly user: string;
@@ -23,10 +24,12 @@ export function mailAccount(url: string): MailAccount {
   const scheme = parsed.scheme as MailAccount['scheme'];
   const user = parsed.user;
   if (user === '') throw new UserError(`${url}: a mailbox URL needs a user, e.g. ${scheme}://ingest@${parsed.host}/`);
+  // `imaps://u@[::1]:993/`: the URL's host is `[::1]`, which no resolver finds.
+  const host = parsed.host.replace(/^\[(.*)\]$/, '$1');
   return {
     protocol: scheme.startsWith('imap') ? 'imap' : 'pop3',
     scheme,
-    host: parsed.host,
+    host,
     port: parsed.port ?? 0,
     user,
     implicitTls: scheme === 'imaps' || scheme === 'pops',

@@ -15,6 +15,7 @@ import { parseSearchKeys } from '../../mail/imap/search.js';
 import { describeMailError } from '../../mail/mailErrors.js';
 import { tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
+import { type LongTimer, longTimeout } from '../../system/timers.js';
 import { ImapPoll, type MailboxPoll, type PollContext } from './imapPoll.js';
 import { Pop3Poll } from './pop3Poll.js';
 
@@ -56,13 +57,14 @@ export class PollWorker implements Worker {
       this.wakeWaiter = resolve;
       if (this.wakePending) resolve();
     });
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const reason = await Promise.race([
-      new Promise<'due'>((resolve) => { timer = setTimeout(() => resolve('due'), Math.max(0, due.getTime() - Date.now())); }),
+      // A yearly schedule or `sleep 30d` waits longer than one Node timer can (see longTimeout).
+      new Promise<'due'>((resolve) => { timer = longTimeout(() => resolve('due'), due.getTime() - Date.now()); }),
       woken.then(() => 'woken' as const),
       this.stopSignal.promise.then(() => 'stop' as const),
     ]);
-    clearTimeout(timer);
+    timer?.clear();
     this.wakeWaiter = undefined;
     return reason;
   }

@@ -7,11 +7,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type FileRule, fileAccepted } from '../../config/fileRules.js';
-import type { MessageHeaders, MessagePart, PartSink } from '../../decode/mimeParts.js';
+import { type MessageHeaders, type MessagePart, type PartSink, UndecodableMessage } from '../../decode/mimeParts.js';
 import { safeFileName } from '../../decode/safeName.js';
 import { isInside } from '../../decode/templates.js';
 import { type TnefNames, tnefReader } from '../../decode/tnef.js';
 import { type PlacedFile, StagedFile, type Staging, SUFFIX_RESERVE_BYTES } from '../../output/stagedFile.js';
+
+/** Files one message may yield (parts of attached messages and winmail.dat included): a bound on its cost. */
+export const MAX_FILES_PER_MESSAGE = 5000;
 
 export interface PartPolicy {
   readonly attachmentsOnly: boolean;
@@ -66,6 +69,7 @@ export class PartWriter implements PartSink {
   headersFound: MessageHeaders = {};
   /** parts left out by acceptFile / rejectFile */
   filteredOut = 0;
+  private stagedCount = 0;
 
   constructor(
     private readonly policy: PartPolicy,
@@ -87,6 +91,7 @@ export class PartWriter implements PartSink {
   /** A staged file to be named `name` (or the part's `fallback` name) in the message's directory. */
   private stageAs(name: string, fallback: string): StagedFile {
     const directory = this.targetDirectory();
+    if (++this.stagedCount > MAX_FILES_PER_MESSAGE) throw new UndecodableMessage(`it holds more than ${MAX_FILES_PER_MESSAGE} files`);
     // safeFileName leaves no separator nor `..`: this guard is the last line, not the first.
     return StagedFile.create(directory, isInside(directory, path.join(directory, name)) ? name : fallback, this.staging);
   }

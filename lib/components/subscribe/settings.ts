@@ -1,5 +1,6 @@
 // A subscribe config read into what its work needs, and checked: sr start and each instance
 // run checkSubscribe, so a wrong mailAction or directory is reported as file:line at once.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config/load.js';
 import { instanceStem, stateDir, type SrPaths } from '../../config/paths.js';
@@ -56,6 +57,29 @@ export function quarantineDirectory(config: Config, paths: SrPaths): string {
 /** A sample of every field, to try a template before any message comes. */
 const SAMPLE_FIELDS = { folder: 'INBOX', folderLevels: ['INBOX'], from: 'a@b', subject: 's', uid: 1, uidl: 'u', messageId: '<m@b>', account: 'a@b' };
 
+/**
+ * Why files cannot be written below `directory`, or undefined: its nearest existing
+ * ancestor must be a directory this user may write to (`/dev/null/out` never works).
+ */
+function unwritable(directory: string): string | undefined {
+  for (let at = directory; ; at = path.dirname(at)) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(at);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path.dirname(at) !== at) continue;
+      return `${at} cannot be looked at (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    }
+    if (!stat.isDirectory()) return `${at} is not a directory`;
+    try {
+      fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
+    } catch {
+      return `${at} is not writable by this user`;
+    }
+    return undefined;
+  }
+}
+
 export function checkSubscribe(config: Config, at: (option: string, message: string) => void): void {
   const directory = config.str('directory');
   if (directory === undefined) at('directory', 'a subscribe needs a directory to write files to, e.g. directory /var/spool/mailpump/${%Y%m%d}');
@@ -64,6 +88,10 @@ export function checkSubscribe(config: Config, at: (option: string, message: str
     if (template === undefined) continue;
     try {
       if (!path.isAbsolute(fillTemplate(template, SAMPLE_FIELDS, new Date()))) at(option, `"${option}" must be an absolute path, got "${template}"`);
+      else if (option !== 'post_baseDir') {
+        const problem = unwritable(templateRoot(template));
+        if (problem) at(option, `"${option}" ${template}: ${problem}`);
+      }
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       at(option, `"${option}" ${error.message}`);
