@@ -124,6 +124,9 @@ export async function decodeMessage(source: Readable, sink: PartSink, options: D
 async function walk(source: Readable, sink: PartSink, options: DecodeOptions, prefix: string, depth: number, bodyNames: Set<string>): Promise<void> {
   const splitter = new Splitter({ ignoreEmbedded: true, ...(options.maxHeaderBytes ? { maxHeadSize: options.maxHeaderBytes } : {}) });
   let current: OpenPart | undefined;
+  /** the chunk being handed on, and whether the walk has failed: see the catch below */
+  let writing: Promise<void> = Promise.resolve();
+  let stopped = false;
   /** leaf parts met: a multipart message with none is one whose parts cannot be told apart */
   let leaves = 0;
   let rootType: string | undefined;
@@ -167,9 +170,11 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
   const consumer = new Writable({
     objectMode: true,
     write(chunk: SplitterChunk, _encoding, callback) {
-      void (async () => {
+      writing = (async () => {
         if (chunk.type === 'node') {
           await finishCurrent();
+          // The walk failed while this part ended: nothing more is opened, it would outlive the message.
+          if (stopped) return;
           if (chunk.root) rootType = chunk.multipart ? (chunk.contentType || 'multipart') : undefined;
           if (chunk.root && depth === 0) {
             sink.headers({
@@ -187,7 +192,8 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
           const part = current;
           if (!part.decoder.write(chunk.value)) await waitDrainOrEnd(part);
         }
-      })().then(() => callback(), failed(callback));
+      })();
+      writing.then(() => callback(), failed(callback));
     },
     final(callback) {
       finishCurrent().then(() => callback(), failed(callback));
@@ -206,7 +212,10 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
     await pipeline(source, splitter, consumer);
   } catch (error) {
     // The part being written is ended too, and its failure awaited here: left alone, it
-    // would fail later with nobody to hear it, and take the decode thread with it.
+    // would fail later with nobody to hear it, and take the decode thread with it. The
+    // chunk in hand is let finish first, so that no part opens after the walk returned.
+    stopped = true;
+    await writing.catch(() => undefined);
     const open = current;
     current = undefined;
     if (open) {

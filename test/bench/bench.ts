@@ -24,6 +24,7 @@ export const MAIL_USERS: readonly MailUser[] = [
   // POP3 reads INBOX only: each of these accounts' INBOX belongs to one test file.
   { name: 'postal', password: 'postal-secret' }, // poll and download tests
   { name: 'courier', password: 'courier-secret' }, // the subscribe test
+  { name: 'hostile', password: 'hostile-secret' }, // the hostile corpus
 ];
 
 /** The servers' programs, or the Debian packages to install: a missing server fails the run, never skips it. */

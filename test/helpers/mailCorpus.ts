@@ -17,9 +17,9 @@ export interface CorpusMessage {
   readonly files: readonly ExpectedFile[];
 }
 
-const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+export const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
-function base64Lines(data: Buffer): string {
+export function base64Lines(data: Buffer): string {
   return data.toString('base64').replace(/.{76}/g, '$&\r\n');
 }
 
@@ -49,11 +49,11 @@ function attachment(name: string, type: string, size: number, style: number, dis
   return { name, content, headers: `Content-Type: ${type}\r\nContent-Disposition: ${disposition}; ${encodedName(name, style)}` };
 }
 
-function part(headers: string, content: Buffer): string {
+export function part(headers: string, content: Buffer): string {
   return `${headers}\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64Lines(content)}\r\n`;
 }
 
-function multipart(type: string, boundary: string, parts: readonly string[]): string {
+export function multipart(type: string, boundary: string, parts: readonly string[]): string {
   return `Content-Type: multipart/${type}; boundary="${boundary}"\r\n\r\n${parts.map((p) => `--${boundary}\r\n${p}`).join('\r\n')}\r\n--${boundary}--\r\n`;
 }
 

@@ -53,6 +53,8 @@ interface Pending {
 
 interface Thread {
   worker: Worker;
+  /** the worker's threadId, kept: Worker.threadId reads -1 once the thread stopped */
+  threadId: number;
   alive: boolean;
   /** a thread for one suspect job, ended after it */
   readonly single: boolean;
@@ -84,7 +86,7 @@ export class DecodePool {
   }
 
   private startThread(single: boolean): Thread {
-    const thread: Thread = { worker: undefined as unknown as Worker, alive: false, single, pending: new Map() };
+    const thread: Thread = { worker: undefined as unknown as Worker, threadId: -1, alive: false, single, pending: new Map() };
     this.launch(thread);
     return thread;
   }
@@ -95,6 +97,7 @@ export class DecodePool {
       resourceLimits: { maxOldGenerationSizeMb: this.memoryMb },
     });
     thread.worker = worker;
+    thread.threadId = worker.threadId;
     thread.alive = true;
     worker.on('message', (message: { id: number; result?: WriteResult; error?: ThreadError }) => {
       const pending = thread.pending.get(message.id);
@@ -117,14 +120,14 @@ export class DecodePool {
   /** The thread ends, asked by us: nothing it had is lost (it has nothing, or it was over budget). */
   private retire(thread: Thread): void {
     thread.alive = false;
-    const { worker } = thread;
-    void worker.terminate().finally(() => this.options.onThreadGone?.(worker.threadId));
+    const { worker, threadId } = thread;
+    void worker.terminate().finally(() => this.options.onThreadGone?.(threadId));
   }
 
   private died(thread: Thread, worker: Worker, error: unknown): void {
     if (!thread.alive || thread.worker !== worker) return;
     thread.alive = false;
-    this.options.onThreadGone?.(worker.threadId);
+    this.options.onThreadGone?.(thread.threadId);
     const jobs = [...thread.pending.values()];
     thread.pending.clear();
     if (this.closed) {

@@ -183,17 +183,19 @@ export class SubscribeWorker implements Worker {
     const { settings } = tools;
     const directory = mask !== 'unmatched' && mask.directory !== undefined ? mask.directory : settings.files.directory;
     const messageTools = directory === settings.files.directory ? tools : { ...tools, settings: { ...settings, files: { ...settings.files, directory } } };
+    const started = Date.now();
+    const took = () => `in ${Date.now() - started} ms`;
     for (;;) {
       try {
         const source = handling.pool.sourceFor(ref.account);
         const outcome = await ingestMessage(messageTools, source, notification, ref);
         this.working(context, ref);
         if (outcome.kind === 'ingested') {
-          logger.info(`${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''}`);
+          logger.info(`${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''} ${took()}`);
           context.count('messages');
           context.count('files', outcome.files);
         } else if (outcome.kind === 'duplicate') {
-          logger.info(`${ref.where}: the same mail (${outcome.of}) was ingested before; tidied, nothing written`);
+          logger.info(`${ref.where}: the same mail (${outcome.of}) was ingested before; tidied, nothing written ${took()}`);
           context.count('duplicates');
         } else {
           logger.info(`${ref.where}: its files were written before a stop; the mail action is now done`);
