@@ -85,7 +85,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'inline', kind: 'enum', choices: ['keep', 'skip'], default: 'keep', components: ['subscribe'],
     help: 'Parts shown inside the message (images of an HTML mail, Content-Disposition inline): keep writes them as attachments, skip leaves them out.' },
   { name: 'decodeBudget', kind: 'duration', default: 120, components: ['subscribe'],
-    help: 'Time a message\'s decoding may take, plus 1 s per MB of message; a message over it is quarantined at once, its decode thread replaced.' },
+    help: 'How long a decode thread may be blocked by a message (and, ten times over plus 1 s per MB, hold it); a message over it is quarantined at once and its thread replaced, the other messages of that thread decoded again.' },
   { name: 'decodeDepth', kind: 'count', default: 3, components: ['subscribe'],
     help: 'Attached messages (message/rfc822) are opened this many levels deep; deeper ones are written whole as .eml files.' },
   { name: 'acceptFile', kind: 'fileRule', components: ['subscribe'],

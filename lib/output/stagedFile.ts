@@ -77,43 +77,63 @@ function onSameDevice(a: string, b: string): boolean {
 /**
  * A Writable into a file descriptor that hashes what it writes, fsyncs at the end and then
  * closes the descriptor: a finished file holds none, so a message with thousands of parts
- * cannot run out of them, and the descriptor is closed exactly once, by whoever ends first.
+ * cannot run out of them. The descriptor is closed exactly once, and never while a write
+ * or the fsync is still on it: destroyed in the middle (the message failed), it closes
+ * when that call returns. Closed earlier, its number could be given to the next file
+ * opened, and the late write would land in that other file.
  */
 class HashingWriter extends Writable {
   readonly sha256 = crypto.createHash('sha256');
   readonly sha512 = crypto.createHash('sha512');
   size = 0;
   private fd: number | undefined;
+  /** a write or fsync is on the descriptor */
+  private busy = false;
+  private closeWhenIdle: (() => void) | undefined;
 
   constructor(fd: number) {
     super({ highWaterMark: 256 * 1024 });
     this.fd = fd;
   }
 
+  /** Runs `work` on the descriptor, marked busy until it calls back. */
+  private onDescriptor(work: (fd: number, done: (error?: Error | null) => void) => void, callback: (error?: Error | null) => void): void {
+    const fd = this.fd;
+    if (fd === undefined) return callback(new Error('the file was closed'));
+    this.busy = true;
+    work(fd, (error) => {
+      this.busy = false;
+      const close = this.closeWhenIdle;
+      this.closeWhenIdle = undefined;
+      close?.();
+      callback(error);
+    });
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.fd === undefined) return callback(new Error('written after it was closed'));
     this.sha256.update(chunk);
     this.sha512.update(chunk);
     this.size += chunk.length;
-    writeAll(this.fd, chunk, 0, callback);
+    this.onDescriptor((fd, done) => writeAll(fd, chunk, 0, done), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    const fd = this.fd;
-    if (fd === undefined) return callback(new Error('ended after it was closed'));
-    fs.fsync(fd, (error) => {
+    this.onDescriptor((fd, done) => fs.fsync(fd, (error) => done(error)), (error) => {
       this.closeDescriptor();
       callback(error);
     });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.closeDescriptor();
-    callback(error);
+    const close = () => {
+      this.closeDescriptor();
+      callback(error);
+    };
+    if (this.busy) this.closeWhenIdle = close;
+    else close();
   }
 
-  /** Closes the descriptor once; a second call does nothing (a number reused by another file is never closed). */
-  closeDescriptor(): void {
+  private closeDescriptor(): void {
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) fs.closeSync(fd);
@@ -202,8 +222,8 @@ export class StagedFile {
 
   /** Gives up: the temporary file is removed. */
   discard(): void {
+    // The descriptor closes with the stream, once no write is on it (see HashingWriter).
     this.writer.destroy();
-    this.writer.closeDescriptor();
     fs.rmSync(this.tempPath, { force: true });
   }
 }

@@ -80,7 +80,7 @@ export const HOSTILE_CLASSES: ReadonlyArray<readonly [string, Generator]> = [
   ['name-control', (t) => withAttachment(t, 'name-control', `attachment; filename="${b64word(`a${String.fromCharCode(1 + Math.floor(t.random() * 30))}b\u0085c\u009b.pdf`)}"`)],
   ['name-bidi-invisible', (t) => withAttachment(t, 'name-bidi-invisible', `attachment; filename="${b64word(t.pick(['invoice\u202Efdp.exe', 'x\u200B\u200Cy.pdf', '\uFEFFbom.pdf', 'a\u2028b.pdf', 'r\u2066l\u2069.pdf']))}"`)],
   ['name-reserved', (t) => withAttachment(t, 'name-reserved', `attachment; filename="${b64word(t.pick(['CON', 'nul.txt', 'COM\u00b9', 'lpt9.pdf', 'aux .pdf', 'CONIN$']))}"`)],
-  ['name-overlong', (t) => withAttachment(t, 'name-overlong', `attachment; filename="${b64word(`${t.pick(['é', 'a', '漢', '😀'])}`.repeat(200 + Math.floor(t.random() * 800)) + t.pick(['.pdf', '   .pdf', '.' + 'x'.repeat(60)]))}"`)],
+  ['name-overlong', (t) => withAttachment(t, 'name-overlong', `attachment; filename="${b64word(`${t.pick(['é', 'x', '漢', '😀'])}`.repeat(200 + Math.floor(t.random() * 800)) + t.pick(['.pdf', '   .pdf', '.' + 'x'.repeat(60)]))}"`)],
   ['name-own-files', (t) => {
     // An attachment that wants the name of another one's sidecar or of the raw backup.
     const main = t.bytes(300);
@@ -117,7 +117,7 @@ export const HOSTILE_CLASSES: ReadonlyArray<readonly [string, Generator]> = [
     raw: Buffer.from(`${top(t, 'struct-too-many-parts')}${multipart('mixed', `m${t.id}`, Array.from({ length: 1100 + Math.floor(t.random() * 300) }, () => 'Content-Type: text/plain\r\n\r\nx\r\n'))}`),
   })],
   ['struct-many-small-parts', (t) => {
-    const contents = Array.from({ length: 200 + Math.floor(t.random() * 400) }, () => t.bytes(8));
+    const contents = Array.from({ length: 60 + Math.floor(t.random() * 140) }, () => t.bytes(8));
     const raw = `${top(t, 'struct-many-small-parts')}${multipart('mixed', `s${t.id}`, contents.map((c, i) => part(`Content-Type: application/octet-stream\r\nContent-Disposition: ${q(`p${i}.bin`)}`, c)))}`;
     return { cls: 'struct-many-small-parts', raw: Buffer.from(raw), outcome: 'decoded', payloads: contents.map(sha256) };
   }],
@@ -163,7 +163,10 @@ export const HOSTILE_CLASSES: ReadonlyArray<readonly [string, Generator]> = [
     cls: 'enc-unknown-charset', outcome: 'decoded', payloads: [],
     raw: Buffer.from(`${top(t, 'enc-unknown-charset', `Content-Type: text/plain; charset="${t.pick(['x-klingon', 'utf-7', 'utf-16', '', '"'])}"\r\n`)}\r\n${String.fromCharCode(0xe9, 0xff, 0x00, 0x81)} texte\r\n`, 'latin1'),
   })],
-  ['enc-nul-headers', (t) => withAttachment({ ...t, id: `${t.id}\u0000x` }, 'enc-nul-headers', q('n\u0000ul.pdf'))],
+  ['enc-nul-headers', (t) => {
+    const m = withAttachment(t, 'enc-nul-headers', q('n\u0000ul.pdf'));
+    return { ...m, outcome: 'either', raw: Buffer.from(m.raw.toString('latin1').replace(/^Message-ID: <(.*)>$/m, 'Message-ID: <$1\u0000x>').replace(/^Subject: (.*)$/m, 'Subject: $1\u0000\u0001'), 'latin1') };
+  }],
 
   // ---- sizes ----
   ['size-huge-header', (t) => ({
@@ -175,7 +178,7 @@ export const HOSTILE_CLASSES: ReadonlyArray<readonly [string, Generator]> = [
     raw: Buffer.from(`${top(t, 'size-huge-part-header-after-body')}${multipart('mixed', `h${t.id}`, [TEXT, `Content-Type: application/pdf\r\n${Array.from({ length: 1200 }, (_, i) => `X-Pad-${i}: ${'p'.repeat(1000)}`).join('\r\n')}\r\n\r\nAAAA\r\n`])}`),
   })],
   ['size-long-line', (t) => {
-    const content = t.bytes(1_000_000 + Math.floor(t.random() * 2_000_000));
+    const content = t.bytes(500_000 + Math.floor(t.random() * 1_000_000));
     const raw = `${top(t, 'size-long-line')}${multipart('mixed', `l${t.id}`, [TEXT, `Content-Type: application/octet-stream\r\nContent-Disposition: ${q('one-line.bin')}\r\nContent-Transfer-Encoding: base64\r\n\r\n${content.toString('base64')}\r\n`])}`;
     return { cls: 'size-long-line', raw: Buffer.from(raw), outcome: 'decoded', payloads: [sha256(content)] };
   }],

@@ -21,7 +21,7 @@ import { corpusMessage, type CorpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox } from '../helpers/sandbox.js';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20261201);
-const PER_CLASS = Number(process.env.HOSTILE_PER_CLASS ?? 7);
+const PER_CLASS = Number(process.env.HOSTILE_PER_CLASS ?? 8);
 const ORDINARY = 42;
 
 let bench: Bench;

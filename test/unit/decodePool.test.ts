@@ -11,7 +11,7 @@ import { mailAccount } from '../../lib/mail/account.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-pool-'));
-const pool = new DecodePool(path.join(scratch, 'subscribe.sqlite'), { threads: 2, budgetMs: () => 60_000 });
+const pool = new DecodePool(path.join(scratch, 'subscribe.sqlite'), { threads: 2, stallMs: 60_000, budgetMs: () => 60_000 });
 after(async () => {
   await pool.close();
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -4,12 +4,13 @@
 // instance uses every core; jobs go to the thread with the fewest in hand.
 //
 // A message may be built to hurt: a regex of the config's that backtracks for ever on its
-// file name, a structure that takes all memory. So each job has a time budget and each
-// thread a memory limit. A thread over budget is replaced and its message fails with
-// DecodeOverBudget; the other jobs it had are run again elsewhere. A thread that dies of
-// something else cannot say which job killed it: its jobs are run again each in a thread
-// of its own, where a second death names the culprit (DecodeCrashed). Either way one
-// message never takes the others down.
+// file name, a structure that takes all memory. So a thread has a memory limit and is
+// watched: one whose event loop gives no sign of life for the stall time (decodeBudget),
+// or that holds a job past its time (ten times that, plus 1 s per MB: jobs of a thread
+// share it), is stuck. A thread that is stuck or dies cannot say which of its jobs did it:
+// its jobs are run again, each in a thread of its own (two such at a time), where being
+// stuck or dying again names the culprit (DecodeOverBudget, DecodeCrashed). The others
+// finish there. One message never takes the others down.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UndecodableMessage } from '../../decode/mimeParts.js';
@@ -17,7 +18,7 @@ import { TemplateError } from '../../decode/templates.js';
 import { TransientError } from '../../flow/transient.js';
 import type { WriteJob, WriteResult } from './writeFiles.js';
 
-/** The message made its decode thread run over its time budget. */
+/** The message kept its decode thread, alone, busy past its budget. */
 export class DecodeOverBudget extends UndecodableMessage {}
 /** The message killed the decode thread it had to itself (out of memory, or worse). */
 export class DecodeCrashed extends UndecodableMessage {}
@@ -33,7 +34,9 @@ interface ThreadError {
 
 export interface DecodePoolOptions {
   readonly threads?: number;
-  /** the time a job may take, from its size in octets */
+  /** how long a thread's event loop may give no sign of life */
+  readonly stallMs: number;
+  /** the time a job may be held by its thread, from its size in octets */
   readonly budgetMs: (job: WriteJob) => number;
   /** heap limit of a decode thread (Worker resourceLimits) */
   readonly memoryMb?: number;
@@ -46,9 +49,10 @@ interface Pending {
   readonly job: WriteJob;
   readonly resolve: (result: WriteResult) => void;
   readonly reject: (error: unknown) => void;
-  /** run in a thread of its own: a thread died while it ran beside others */
+  /** run in a thread of its own: a thread went wrong while it ran beside others */
   alone: boolean;
-  timer?: NodeJS.Timeout;
+  /** when its thread was given it */
+  since: number;
 }
 
 interface Thread {
@@ -59,11 +63,14 @@ interface Thread {
   /** a thread for one suspect job, ended after it */
   readonly single: boolean;
   readonly pending: Map<number, Pending>;
+  lastSign: number;
 }
 
 /** A thread that died on its own is replaced after this pause: one that dies at start must not spin. */
 const RESTART_DELAY_MS = 1000;
 const DEFAULT_MEMORY_MB = 1024;
+/** Suspect jobs run alone, this many at a time: each costs a thread. */
+const ALONE_AT_ONCE = 2;
 
 function rebuild(error: ThreadError): Error {
   const rebuilt = new (ERROR_CLASSES[error.name] ?? Error)(error.message);
@@ -73,97 +80,122 @@ function rebuild(error: ThreadError): Error {
 
 export class DecodePool {
   private readonly threads: Thread[];
-  /** jobs waiting for a thread: every thread was being replaced */
+  private readonly singles = new Set<Thread>();
+  /** jobs waiting for a thread: every pooled one being replaced, or ALONE_AT_ONCE singles running */
   private readonly waiting: Pending[] = [];
+  private readonly suspects: Pending[] = [];
   private nextId = 0;
   private closed = false;
   private readonly memoryMb: number;
+  private readonly watch: NodeJS.Timeout;
 
   constructor(private readonly stateFile: string, private readonly options: DecodePoolOptions) {
     this.memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
     const size = options.threads ?? Math.max(1, os.availableParallelism() - 1);
     this.threads = Array.from({ length: size }, () => this.startThread(false));
+    this.watch = setInterval(() => this.checkThreads(), Math.max(50, Math.min(1000, options.stallMs / 4)));
+    this.watch.unref();
   }
 
   private startThread(single: boolean): Thread {
-    const thread: Thread = { worker: undefined as unknown as Worker, threadId: -1, alive: false, single, pending: new Map() };
+    const thread: Thread = { worker: undefined as unknown as Worker, threadId: -1, alive: false, single, pending: new Map(), lastSign: Date.now() };
     this.launch(thread);
     return thread;
   }
 
   private launch(thread: Thread): void {
     const worker = new Worker(new URL('./decodeThread.js', import.meta.url), {
-      workerData: { stateFile: this.stateFile },
+      workerData: { stateFile: this.stateFile, heartbeatMs: Math.max(20, Math.min(500, this.options.stallMs / 8)) },
       resourceLimits: { maxOldGenerationSizeMb: this.memoryMb },
     });
     thread.worker = worker;
     thread.threadId = worker.threadId;
     thread.alive = true;
-    worker.on('message', (message: { id: number; result?: WriteResult; error?: ThreadError }) => {
+    thread.lastSign = Date.now();
+    worker.on('message', (message: { alive?: true; id: number; result?: WriteResult; error?: ThreadError }) => {
+      thread.lastSign = Date.now();
+      if (message.alive) return;
       const pending = thread.pending.get(message.id);
       if (!pending) return;
-      this.settle(thread, pending);
+      thread.pending.delete(message.id);
       if (message.error) pending.reject(rebuild(message.error));
       else pending.resolve(message.result!);
       if (thread.single && thread.pending.size === 0) this.retire(thread);
     });
-    worker.on('error', (error) => this.died(thread, worker, error));
-    worker.on('exit', (code) => this.died(thread, worker, new Error(`a decode thread ended (exit code ${code})`)));
-    this.drainWaiting();
+    worker.on('error', (error) => this.wentWrong(thread, worker, error));
+    worker.on('exit', (code) => this.wentWrong(thread, worker, new Error(`a decode thread ended (exit code ${code})`)));
+    for (const pending of this.waiting.splice(0)) this.dispatch(pending);
   }
 
-  private settle(thread: Thread, pending: Pending): void {
-    clearTimeout(pending.timer);
-    thread.pending.delete(pending.id);
-  }
-
-  /** The thread ends, asked by us: nothing it had is lost (it has nothing, or it was over budget). */
+  /** The thread ends, asked by us. */
   private retire(thread: Thread): void {
     thread.alive = false;
     const { worker, threadId } = thread;
     void worker.terminate().finally(() => this.options.onThreadGone?.(threadId));
+    if (thread.single) {
+      this.singles.delete(thread);
+      this.runSuspects();
+    }
   }
 
-  private died(thread: Thread, worker: Worker, error: unknown): void {
+  /** Stuck or dead: a job alone in the thread is the culprit; several are run again each alone. */
+  private blame(thread: Thread, culprit: (pending: Pending) => Error): void {
+    const jobs = [...thread.pending.values()];
+    thread.pending.clear();
+    if (jobs.length === 1) jobs[0]!.reject(culprit(jobs[0]!));
+    else for (const pending of jobs) this.suspect(pending);
+  }
+
+  private wentWrong(thread: Thread, worker: Worker, error: unknown): void {
     if (!thread.alive || thread.worker !== worker) return;
     thread.alive = false;
     this.options.onThreadGone?.(thread.threadId);
-    const jobs = [...thread.pending.values()];
-    thread.pending.clear();
     if (this.closed) {
-      for (const pending of jobs) pending.reject(new TransientError('the decode threads were closed'));
+      for (const pending of thread.pending.values()) pending.reject(new TransientError('the decode threads were closed'));
+      thread.pending.clear();
       return;
     }
     const reason = (error as NodeJS.ErrnoException)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `it took more than ${this.memoryMb} MB` : (error as Error)?.message ?? String(error);
-    for (const pending of jobs) {
-      clearTimeout(pending.timer);
-      if (jobs.length === 1) {
-        // Alone in its thread, it is what killed it.
-        pending.reject(new DecodeCrashed(`decoding it killed its decode thread (${reason})`));
-      } else {
-        pending.alone = true;
-        this.dispatch(pending);
-      }
+    this.blame(thread, () => new DecodeCrashed(`decoding it killed its decode thread (${reason})`));
+    if (thread.single) {
+      this.singles.delete(thread);
+      this.runSuspects();
+    } else {
+      setTimeout(() => { if (!this.closed) this.launch(thread); }, RESTART_DELAY_MS).unref();
     }
-    if (!thread.single) setTimeout(() => { if (!this.closed) this.launch(thread); }, RESTART_DELAY_MS).unref();
   }
 
-  private overBudget(thread: Thread, pending: Pending, budgetMs: number): void {
-    if (!thread.pending.has(pending.id)) return;
-    this.settle(thread, pending);
-    pending.reject(new DecodeOverBudget(`decoding it took more than its ${Math.round(budgetMs / 1000)} s budget (decodeBudget); its thread was replaced`));
-    // The others it had did nothing wrong: they start again on another thread.
-    const others = [...thread.pending.values()];
-    thread.pending.clear();
-    for (const other of others) clearTimeout(other.timer);
-    this.retire(thread);
-    if (!thread.single && !this.closed) this.launch(thread);
-    for (const other of others) this.dispatch(other);
+  private checkThreads(): void {
+    const now = Date.now();
+    for (const thread of [...this.threads, ...this.singles]) {
+      if (!thread.alive || thread.pending.size === 0) continue;
+      const silent = now - thread.lastSign > this.options.stallMs;
+      const overdue = [...thread.pending.values()].find((pending) => now - pending.since > 10 * this.options.budgetMs(pending.job));
+      if (!silent && !overdue) continue;
+      const why = silent ? `its decode thread gave no sign of life for ${Math.round(this.options.stallMs / 1000)} s` : 'it took more than its time';
+      this.blame(thread, () => new DecodeOverBudget(`decoding it went over its budget (decodeBudget): ${why}; the thread was replaced`));
+      this.retire(thread);
+      if (!thread.single) this.launch(thread);
+    }
   }
 
   run(job: WriteJob): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new TransientError('the decode threads are closed'));
-    return new Promise((resolve, reject) => this.dispatch({ id: this.nextId++, job, resolve, reject, alone: false }));
+    return new Promise((resolve, reject) => this.dispatch({ id: this.nextId++, job, resolve, reject, alone: false, since: 0 }));
+  }
+
+  private suspect(pending: Pending): void {
+    pending.alone = true;
+    this.suspects.push(pending);
+    this.runSuspects();
+  }
+
+  private runSuspects(): void {
+    while (!this.closed && this.suspects.length > 0 && this.singles.size < ALONE_AT_ONCE) {
+      const thread = this.startThread(true);
+      this.singles.add(thread);
+      this.give(thread, this.suspects.shift()!);
+    }
   }
 
   private dispatch(pending: Pending): void {
@@ -171,31 +203,24 @@ export class DecodePool {
       pending.reject(new TransientError('the decode threads are closed'));
       return;
     }
-    let thread: Thread | undefined;
-    if (pending.alone) {
-      thread = this.startThread(true);
-    } else {
-      const alive = this.threads.filter((candidate) => candidate.alive);
-      if (alive.length === 0) {
-        this.waiting.push(pending);
-        return;
-      }
-      thread = alive.reduce((least, candidate) => (candidate.pending.size < least.pending.size ? candidate : least));
+    const alive = this.threads.filter((candidate) => candidate.alive);
+    if (alive.length === 0) {
+      this.waiting.push(pending);
+      return;
     }
-    const chosen = thread;
-    const budgetMs = this.options.budgetMs(pending.job);
-    pending.timer = setTimeout(() => this.overBudget(chosen, pending, budgetMs), budgetMs);
-    chosen.pending.set(pending.id, pending);
-    chosen.worker.postMessage({ id: pending.id, job: pending.job });
+    this.give(alive.reduce((least, candidate) => (candidate.pending.size < least.pending.size ? candidate : least)), pending);
   }
 
-  private drainWaiting(): void {
-    for (const pending of this.waiting.splice(0)) this.dispatch(pending);
+  private give(thread: Thread, pending: Pending): void {
+    pending.since = Date.now();
+    thread.pending.set(pending.id, pending);
+    thread.worker.postMessage({ id: pending.id, job: pending.job });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const pending of this.waiting.splice(0)) pending.reject(new TransientError('the decode threads are closed'));
-    await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
+    clearInterval(this.watch);
+    for (const pending of [...this.waiting.splice(0), ...this.suspects.splice(0)]) pending.reject(new TransientError('the decode threads are closed'));
+    await Promise.all([...this.threads, ...this.singles].map((thread) => thread.worker.terminate()));
   }
 }

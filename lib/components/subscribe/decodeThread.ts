@@ -4,7 +4,12 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { type WriteJob, writeMessageFiles } from './writeFiles.js';
 
-const state = SubscribeState.open((workerData as { stateFile: string }).stateFile);
+const { stateFile, heartbeatMs } = workerData as { stateFile: string; heartbeatMs: number };
+const state = SubscribeState.open(stateFile);
+
+// A sign of life while the thread's event loop turns: a message whose decoding blocks it (a
+// regex that backtracks for ever) silences it, and the pool sees the thread stuck.
+setInterval(() => parentPort!.postMessage({ alive: true }), heartbeatMs).unref();
 
 parentPort!.on('message', (message: { id: number; job: WriteJob }) => {
   writeMessageFiles(message.job, state, `${message.job.settings.writer}.t${threadId}`).then(

@@ -88,6 +88,7 @@ export class SubscribeWorker implements Worker {
     const roots = stagingRoots(config, this.paths);
     for (const root of roots) removeStaging(root, settings.files.writer);
     const decoders = new DecodePool(stateFile, {
+      stallMs: config.number('decodeBudget') * 1000,
       budgetMs: (job) => decodeBudgetMs(config, job.ref.expected.size ?? (job.raw.kind === 'memory' ? job.raw.data.byteLength : 0)),
       onThreadGone: (threadId) => { for (const root of roots) removeStaging(root, `${settings.files.writer}.t${threadId}`); },
     });
