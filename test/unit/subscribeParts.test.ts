@@ -6,9 +6,9 @@ import { after, describe, it } from 'node:test';
 import { validateConfig } from '../../lib/components/validate.js';
 import { ConfigErrors } from '../../lib/config/errors.js';
 import { loadConfig } from '../../lib/config/load.js';
-import { fillTemplate, isInside, TemplateError } from '../../lib/decode/templates.js';
+import { fillTemplate, isInside, TemplateError, templateRoot } from '../../lib/decode/templates.js';
 import { mailActionWords, parseMailAction } from '../../lib/mail/mailSource.js';
-import { partTag, StagedFile } from '../../lib/output/stagedFile.js';
+import { partTag, removeStaging, STAGING_FOLDER, StagedFile } from '../../lib/output/stagedFile.js';
 import { SubscribeState } from '../../lib/state/subscribeState.js';
 import { ConfigTree } from '../helpers/configTree.js';
 
@@ -32,10 +32,24 @@ describe('directory templates', () => {
     assert.throws(() => fillTemplate('/d/${SUBJ}', {}, when), (error: unknown) => error instanceof TemplateError && /\$\{SUBJ\} is not a field/.test(error.message));
   });
 
-  it('tells inside from outside', () => {
+  it('tells inside from outside: `..x` is a name, not a climb', () => {
     assert.ok(isInside('/d', '/d/x.pdf'));
+    assert.ok(isInside('/d', '/d/..x.pdf'));
     assert.ok(!isInside('/d', '/d/../x.pdf'));
+    assert.ok(!isInside('/d', '/d/..'));
     assert.ok(!isInside('/d', '/d'));
+  });
+
+  it('finds the fixed root of a template, where files are staged', () => {
+    assert.equal(templateRoot('/data/in/${%Y%m%d}/x'), '/data/in');
+    assert.equal(templateRoot('/data/in/pre${FOLDER}'), '/data/in');
+    assert.equal(templateRoot('/data/in'), '/data/in');
+    assert.equal(templateRoot('/${YYYY}'), '/');
+  });
+
+  it('bounds levels made from mail text, in bytes, whatever their length', () => {
+    const level = fillTemplate('/d/${MSGID}', { messageId: `<${'é'.repeat(400_000)}@x>` }, when).slice(3);
+    assert.ok(Buffer.byteLength(level) <= 100 && level.length > 40, level);
   });
 });
 
@@ -64,6 +78,30 @@ describe('staged files', () => {
     const dir = path.join(scratch, 'discarded');
     StagedFile.create(dir, 'x.pdf').discard();
     assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('stages in the writer\'s own directory, removed whole with removeStaging', async () => {
+    const dir = path.join(scratch, 'own');
+    const staging = { root: dir, writer: 'subscribe_x_01.t7' };
+    const file = StagedFile.create(path.join(dir, '2026'), 'a.pdf', staging);
+    assert.equal(path.dirname(file.tempPath), path.join(dir, STAGING_FOLDER, 'subscribe_x_01.t7'));
+    StagedFile.create(path.join(dir, '2026'), 'b.pdf', { root: dir, writer: 'subscribe_x_010.t1' });
+    removeStaging(dir, 'subscribe_x_01');
+    assert.deepEqual(fs.readdirSync(path.join(dir, STAGING_FOLDER)), ['subscribe_x_010.t1'], 'another instance\'s staging is left alone');
+  });
+
+  it('never lets a write of a discarded file land in the next file opened (its descriptor is closed after the write)', async () => {
+    const dir = path.join(scratch, 'race');
+    for (let round = 0; round < 50; round += 1) {
+      const doomed = StagedFile.create(dir, 'doomed.bin');
+      doomed.stream.write(Buffer.alloc(64 * 1024, 0x41)); // in flight on its descriptor...
+      doomed.discard(); // ...when the message fails
+      const next = StagedFile.create(dir, `next-${round}.bin`);
+      const content = Buffer.from(`round ${round}`);
+      await next.writeAll(content);
+      const placed = await next.place('t');
+      assert.ok(fs.readFileSync(placed.path).equals(content), `round ${round}: the next file holds only its own bytes`);
+    }
   });
 });
 
