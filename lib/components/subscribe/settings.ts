@@ -67,7 +67,9 @@ function unwritable(directory: string): string | undefined {
     try {
       stat = fs.statSync(at);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && path.dirname(at) !== at) continue;
+      // ENOTDIR: a file on the way (`/dev/null/out`): the ancestor says which.
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && path.dirname(at) !== at) continue;
       return `${at} cannot be looked at (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     }
     if (!stat.isDirectory()) return `${at} is not a directory`;
