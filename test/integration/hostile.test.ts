@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { STAGING_FOLDER } from '../../lib/output/stagedFile.js';
 import { type Bench, getBench } from '../bench/bench.js';
-import { appendMessages, emptyFolder, listMessages, popUidls } from '../bench/mailbox.js';
+import { appendMessages, emptyFolder, listMessages, plainMessage, popUidls } from '../bench/mailbox.js';
 import { hostileCorpus, type HostileMessage, REGEX_BOMB_RULE } from '../helpers/hostileCorpus.js';
 import { corpusMessage, type CorpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox } from '../helpers/sandbox.js';
@@ -222,3 +222,21 @@ describe('hostile mail, end to end through sr start', () => {
       + `peak RSS subscribe ${peakRss('subscribe', 'pop').toFixed(0)} MB, poll ${peakRss('poll', 'pop').toFixed(0)} MB; slowest message ${slowestMs} ms\n`);
   });
 });
+
+describe('the poll takes only what it asked for', () => {
+  it('announces a backfill once each while a subscribe marks it \\Seen: the server\'s unsolicited FLAGS updates are no headers', async () => {
+    const folder = `seen-${Date.now().toString(36)}`;
+    const count = 1500;
+    await appendMessages(bench, 'hostile', folder, Array.from({ length: count }, (_, index) => plainMessage(`backfill ${index}`, `message ${index}`)));
+    const directory = path.join(box.home, 'files');
+    box.writeConfig('poll/seen.conf', ['callback poll.mail', ...common(), 'post_exchange xs_seen', 'sleep 5s', 'batch 100', `pollUrl imaps://hostile@127.0.0.1:${bench.dovecot.ports.imaps}/`, `folder ${folder}`].join('\n'));
+    box.writeConfig('subscribe/seen.conf', ['callback download.mail_ingest', ...common(), 'exchange xs_seen', `directory ${directory}`, 'attachmentsOnly off', 'mailAction seen'].join('\n'));
+    startAll();
+    const seen = async () => (await listMessages(bench, 'hostile', folder)).filter((message) => message.flags.includes('\\Seen')).length;
+    await eventually(async () => (await seen()) === count, 4 * 60_000, () => `all ${count} marked \\Seen`);
+    assert.doesNotMatch(logOf('poll', 'seen'), /\[ERROR\]|undefined/, 'no pass failed, no header without a UID');
+    assert.doesNotMatch(logOf('subscribe', 'seen'), /\[ERROR\]|not a mail notification/);
+    assert.equal(walk(directory).filter((file) => !file.includes(STAGING_FOLDER)).length, count, 'one body per message, none twice');
+  });
+});
+
