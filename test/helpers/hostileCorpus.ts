@@ -28,7 +28,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-interface Tools {
+export interface Tools {
   readonly random: () => number;
   readonly pick: <T>(items: readonly T[]) => T;
   readonly bytes: (n: number) => Buffer;

@@ -16,7 +16,7 @@ import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { STAGING_FOLDER } from '../../lib/output/stagedFile.js';
 import { type Bench, getBench } from '../bench/bench.js';
 import { appendMessages, emptyFolder, listMessages, plainMessage, popUidls } from '../bench/mailbox.js';
-import { hostileCorpus, type HostileMessage, REGEX_BOMB_RULE } from '../helpers/hostileCorpus.js';
+import { hostileCorpus, type HostileMessage, REGEX_BOMB_RULE, regexBomb } from '../helpers/hostileCorpus.js';
 import { corpusMessage, type CorpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox } from '../helpers/sandbox.js';
 
@@ -237,6 +237,33 @@ describe('the poll takes only what it asked for', () => {
     assert.doesNotMatch(logOf('poll', 'seen'), /\[ERROR\]|undefined/, 'no pass failed, no header without a UID');
     assert.doesNotMatch(logOf('subscribe', 'seen'), /\[ERROR\]|not a mail notification/);
     assert.equal(walk(directory).filter((file) => !file.includes(STAGING_FOLDER)).length, count, 'one body per message, none twice');
+  });
+});
+
+describe('a message that blocks its decode thread', () => {
+  it('does not hold sr stop past stop_timeout; it goes back to the queue and is quarantined by the budget after a restart', async () => {
+    const folder = `bomb-${Date.now().toString(36)}`;
+    const tools = { random: Math.random, pick: <T>(items: readonly T[]) => items[0]!, bytes: (n: number) => Buffer.alloc(n, 7), id: folder };
+    const [uid] = await appendMessages(bench, 'hostile', folder, [regexBomb(tools).raw]);
+    const directory = path.join(box.home, 'files');
+    box.writeConfig('poll/bomb.conf', ['callback poll.mail', ...common(), 'post_exchange xs_bomb', 'sleep 2s', `pollUrl imaps://hostile@127.0.0.1:${bench.dovecot.ports.imaps}/`, `folder ${folder}`].join('\n'));
+    const subscribe = (budget: string) => box.writeConfig('subscribe/bomb.conf', ['callback download.mail_ingest', ...common(), 'exchange xs_bomb', `directory ${directory}`,
+      `mailAction move ${folder}-done`, `quarantineFolder ${folder}-quarantine`, REGEX_BOMB_RULE, `decodeBudget ${budget}`, 'stop_timeout 8s'].join('\n'));
+    subscribe('1h');
+    startAll();
+    // Downloaded and in its decode thread, where the rule backtracks for ever.
+    await eventually(() => /1 announced/.test(logOf('poll', 'bomb')), 60_000, () => 'the message announced');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const stopped = box.sr(['stop', 'subscribe/bomb']);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.doesNotMatch(stopped.stdout, /SIGKILL/, 'stopped on SIGTERM, within stop_timeout');
+    assert.match(logOf('subscribe', 'bomb'), /their decode threads are ended, the messages go back to the queue/);
+    assert.equal((await listMessages(bench, 'hostile', folder)).length, 1, 'nothing tidied');
+    subscribe('2s');
+    assert.equal(box.sr(['start', 'subscribe/bomb']).code, 0);
+    await eventually(async () => (await listMessages(bench, 'hostile', `${folder}-quarantine`).catch(() => [])).length === 1, 60_000, () => 'the message quarantined');
+    assert.match(logOf('subscribe', 'bomb'), new RegExp(`UID ${uid}: decoding it went over its budget .*; quarantined after 1 try`));
+    assert.deepEqual(walk(directory).filter((file) => !file.includes(STAGING_FOLDER)), [], 'nothing written for it');
   });
 });
 

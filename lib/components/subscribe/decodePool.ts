@@ -218,6 +218,7 @@ export class DecodePool {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearInterval(this.watch);
     for (const pending of [...this.waiting.splice(0), ...this.suspects.splice(0)]) pending.reject(new TransientError('the decode threads are closed'));

@@ -52,6 +52,17 @@ interface Handling {
   readonly queue: string;
 }
 
+/** Whether every promise of `work` settles within `ms`. */
+async function settlesWithin(work: ReadonlySet<Promise<void>>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    Promise.allSettled([...work]).then(() => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
 export class SubscribeWorker implements Worker {
   private readonly stopSignal = new StopSignal();
   private readonly inFlight = new Set<Promise<void>>();
@@ -122,7 +133,15 @@ export class SubscribeWorker implements Worker {
         context.notes = [...this.accountTrouble.entries()].map(([account, trouble]) => `${account}: ${trouble.reason}`)
           .concat(tls.verify ? [] : ['tlsVerify off']);
       } while (!(await this.stopSignal.sleep(interval)));
-      await Promise.allSettled([...this.inFlight]);
+      // The messages in hand finish; one held by a decode thread it blocks would hold the
+      // stop until its budget runs out, past sr stop's SIGKILL: after half of stop_timeout the
+      // threads are ended, and what they held goes back to the queue, undone and unacked.
+      const grace = (config.number('stop_timeout') * 1000) / 2;
+      if (await settlesWithin(this.inFlight, grace) === false) {
+        logger.warning(`messages still being decoded after ${Math.round(grace / 1000)} s: their decode threads are ended, the messages go back to the queue`);
+        await decoders.close();
+        await Promise.allSettled([...this.inFlight]);
+      }
       await subscription.cancel();
     } finally {
       clearInterval(housekeeping);
