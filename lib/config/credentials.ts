@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { ConfigError, ConfigErrors, UserError } from './errors.js';
 import { readTextFile, TextFileError } from './textFile.js';
-import { parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
+import { maskUrlText, parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
 
 export interface Credential {
   readonly url: ServiceUrl;
@@ -69,7 +69,7 @@ export class CredentialsStore {
         }
       } catch (error) {
         if (!(error instanceof UrlError)) throw error;
-        errors.push(new ConfigError(displayName, index + 1, `${maskCredentialLine(line.split(/\s+/)[0] ?? '')} ${error.message}`));
+        errors.push(new ConfigError(displayName, index + 1, `${maskUrlText(line.split(/\s+/)[0] ?? '')} ${error.message}`));
       }
     });
     if (errors.length > 0) throw new ConfigErrors(errors);
@@ -113,21 +113,6 @@ export class CredentialsStore {
 function vhost(pathname: string): string {
   const name = decodeURIComponent(pathname.replace(/^\//, ''));
   return name === '' ? '/' : name;
-}
-
-/**
- * A credentials line as an error may show it: everything from the `:` after the user to
- * the last `@` of the line (or to its end) is masked, so a password is hidden even when it
- * broke the URL (a space in it, an unencoded `/`).
- */
-export function maskCredentialLine(line: string): string {
-  const scheme = line.indexOf('://');
-  if (scheme < 0) return line.length > 40 ? `${line.slice(0, 40)}...` : line;
-  const colon = line.indexOf(':', scheme + 3);
-  const userEnd = [line.indexOf('@', scheme + 3), line.indexOf('/', scheme + 3)].filter((at) => at >= 0);
-  if (colon < 0 || userEnd.some((at) => at < colon)) return line;
-  const at = line.lastIndexOf('@');
-  return `${line.slice(0, colon)}:***${at > colon ? line.slice(at) : ''}`;
 }
 
 const ENCODE_HINT = 'percent-encode / ? # @ : % and spaces in a password (a space is %20)';

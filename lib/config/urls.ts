@@ -27,7 +27,7 @@ export function parseServiceUrl(text: string): ServiceUrl {
   try {
     url = new URL(text);
   } catch {
-    throw new UrlError(`is not a URL: "${maskPassword(text)}"`);
+    throw new UrlError(`is not a URL: "${maskUrlText(text)}"`);
   }
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
   const explicitPort = url.port === '' ? undefined : Number(url.port);
@@ -94,3 +94,19 @@ export function maskPassword(text: string): string {
 export function withoutPassword(text: string): string {
   return maskUserinfo(text, '');
 }
+
+/**
+ * A URL that may not parse, as an error may show it: everything from the `:` after the
+ * user to the last `@` of the text (or to its end) is masked, so a password is hidden even
+ * when it broke the URL (a space in it, an unencoded `/`).
+ */
+export function maskUrlText(text: string): string {
+  const scheme = text.indexOf('://');
+  if (scheme < 0) return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+  const colon = text.indexOf(':', scheme + 3);
+  const userEnd = [text.indexOf('@', scheme + 3), text.indexOf('/', scheme + 3)].filter((at) => at >= 0);
+  if (colon < 0 || userEnd.some((at) => at < colon)) return text;
+  const at = text.lastIndexOf('@');
+  return `${text.slice(0, colon)}:***${at > colon ? text.slice(at) : ''}`;
+}
+

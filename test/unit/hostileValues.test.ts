@@ -72,26 +72,36 @@ describe('header values from hostile mail', () => {
 });
 
 describe('numbers, durations and hosts a config may hold', () => {
+  /** The problems `sr start` would report for a config of these lines, as one text with their count. */
+  function configProblems(component: 'poll' | 'subscribe', lines: readonly string[]): { count: number; text: string } {
+    const tree = new ConfigTree();
+    try {
+      tree.write(`${component}/mail.conf`, lines);
+      validateConfig(loadConfig(tree.paths, { component, name: 'mail' }));
+      return { count: 0, text: '' };
+    } catch (error) {
+      if (!(error instanceof ConfigErrors)) throw error;
+      return { count: error.errors.length, text: error.message };
+    } finally {
+      tree.remove();
+    }
+  }
+
   it('refuse negative counts, and counts below an option\'s least', () => {
     assert.throws(() => parseCount('-3'), /0 or more, got "-3"/);
-    const tree = new ConfigTree();
-    try {
-      tree.write('subscribe/mail.conf', ['directory /tmp/x', 'prefetch -3', 'instances 0', 'maxMessageSize -1k']);
-      assert.throws(() => loadConfig(tree.paths, { component: 'subscribe', name: 'mail' }), (error: unknown) => error instanceof ConfigErrors
-        && error.errors.length === 3 && /prefetch/.test(error.message) && /"instances" must be at least 1/.test(error.message) && /maxMessageSize/.test(error.message));
-    } finally {
-      tree.remove();
-    }
+    const { count, text } = configProblems('subscribe', ['directory /tmp/x', 'prefetch -3', 'instances 0', 'maxMessageSize -1k']);
+    assert.equal(count, 3, text);
+    assert.match(text, /prefetch.*\n.*"instances" must be at least 1.*\n.*maxMessageSize/);
   });
   it('refuse an output directory below something that is not a writable directory', () => {
-    const tree = new ConfigTree();
-    try {
-      tree.write('subscribe/mail.conf', ['directory /dev/null/out/${%Y}', 'rawDirectory /tmp']);
-      assert.throws(() => validateConfig(loadConfig(tree.paths, { component: 'subscribe', name: 'mail' })), (error: unknown) => error instanceof ConfigErrors
-        && error.errors.length === 1 && /subscribe\/mail.conf:1: "directory" \/dev\/null\/out\/\$\{%Y\}: \/dev\/null is not a directory/.test(error.message));
-    } finally {
-      tree.remove();
-    }
+    const { count, text } = configProblems('subscribe', ['directory /dev/null/out/${%Y}', 'rawDirectory /tmp']);
+    assert.equal(count, 1, text);
+    assert.match(text, /subscribe\/mail.conf:1: "directory" \/dev\/null\/out\/\$\{%Y\}: \/dev\/null is not a directory/);
+  });
+  it('never show a password that broke a URL in a config', () => {
+    const { text } = configProblems('poll', ['pollUrl imaps://u:zebra quokka@h/', 'post_broker amqp://f:ib/ex@b/']);
+    assert.match(text, /imaps:\/\/u:\*\*\*@h\//);
+    assert.doesNotMatch(text, /zebra|quokka|ib\/ex/);
   });
   it('wait out delays beyond what one Node timer holds (24.8 days), instead of firing at once', async () => {
     let fired = false;

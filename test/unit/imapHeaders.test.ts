@@ -30,6 +30,19 @@ function fakeSession(listed: number[], answers: (asked: number[]) => Array<Parti
   };
 }
 
+/** A session whose FETCH of UID 2's envelope fails as a parser error would. */
+function unreadableSession() {
+  return {
+    ...fakeSession([1, 2, 3], () => []).session,
+    async* fetch(range: string) {
+      const uids = range.split(',').map(Number);
+      if (uids.includes(2)) throw Object.assign(new Error('Unexpected char at position 42'), { code: 'ParserError11' });
+      for (const uid of uids) yield { uid, size: 10, internalDate: new Date(), envelope: envelope(uid) };
+    },
+    fetchOne: async (uid: string) => ({ uid: Number(uid), size: 777 }),
+  };
+}
+
 function mailboxWith(session: object): ImapMailbox {
   const mailbox = new ImapMailbox({ account: mailAccount('imaps://u@h/'), password: 'p', tls: { required: true, verify: true, ca: undefined }, timeoutMs: 1000 });
   Object.assign(mailbox, { client: session });
@@ -58,5 +71,12 @@ describe('the poll\'s header FETCH', () => {
     assert.deepEqual(found.headers.map((header) => header.uid), [1, 3]);
     assert.deepEqual(found.missing, [2]);
     assert.deepEqual(asked, [[1, 2, 3], [2]]);
+  });
+
+  it('asks one UID at a time when the client cannot read an answer, and announces the unreadable one by UID and size', async () => {
+    const found = await mailboxWith(unreadableSession()).newMessages('INBOX', 0, undefined, 10);
+    assert.deepEqual(found.headers.map((header) => [header.uid, header.size]), [[1, 10], [2, 777], [3, 10]]);
+    assert.match(found.headers[1]!.problems.join(), /envelope could not be read \(Unexpected char/);
+    assert.deepEqual(found.missing, []);
   });
 });

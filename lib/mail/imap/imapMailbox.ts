@@ -35,6 +35,12 @@ export interface MessageHeader {
   readonly problems: HeaderProblems;
 }
 
+/** The connection is gone or timed out: the pass fails as a whole, to be tried again. */
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(E[A-Z]+|NoConnection|EConnectionClosed|StateLogout|ClosedAfterConnect.*|.*TIMEOUT|LockTimeout)$/.test(code) && code !== 'ETHROTTLE';
+}
+
 /** What a header FETCH found: the headers asked for, and the UIDs the server gave none for. */
 export interface FetchedHeaders {
   readonly headers: MessageHeader[];
@@ -182,12 +188,27 @@ export class ImapMailbox {
   }
 
   /**
-   * Only the answers to this FETCH: while another session marks messages \Seen, the server
+   * Only the answers to this FETCH: while another session marks messages \\Seen, the server
    * also sends `* n FETCH (FLAGS ...)` updates, which carry no UID, size or envelope. A
    * header is made only from a response that has the UID asked for and every field asked.
+   * A FETCH the client cannot read (an envelope past its parser's limits) is asked again
+   * one UID at a time, so that one message's header never stops the others.
    */
   private async fetchHeaders(uids: readonly number[]): Promise<FetchedHeaders> {
     if (uids.length === 0) return { headers: [], missing: [] };
+    try {
+      return await this.fetchTogether(uids);
+    } catch (error) {
+      if (isConnectionFailure(error) || uids.length === 1) throw error;
+      const alone = await Promise.all(uids.map(async (uid) => this.fetchTogether([uid]).catch((failure: unknown) => {
+        if (isConnectionFailure(failure)) throw failure;
+        return this.sizeOnly(uid, failure);
+      })));
+      return { headers: alone.flatMap((found) => found.headers), missing: alone.flatMap((found) => found.missing) };
+    }
+  }
+
+  private async fetchTogether(uids: readonly number[]): Promise<FetchedHeaders> {
     const wanted = new Set(uids);
     const headers = new Map<number, MessageHeader>();
     for await (const message of this.session.fetch(uids.join(','), { uid: true, size: true, internalDate: true, envelope: true }, { uid: true })) {
@@ -197,6 +218,14 @@ export class ImapMailbox {
       headers.set(uid, messageHeader(uid, message.size, message.internalDate, message.envelope));
     }
     return { headers: [...headers.values()], missing: uids.filter((uid) => !headers.has(uid)) };
+  }
+
+  /** The header of a message whose envelope could not be read: its UID and size are enough to ingest it. */
+  private async sizeOnly(uid: number, failure: unknown): Promise<FetchedHeaders> {
+    const found = await this.session.fetchOne(String(uid), { uid: true, size: true }, { uid: true }).catch(() => false as const);
+    if (!found || typeof found.size !== 'number') return { headers: [], missing: [uid] };
+    const problems = [`its envelope could not be read (${(failure as Error)?.message ?? String(failure)})`];
+    return { headers: [{ uid, size: found.size, problems }], missing: [] };
   }
 
   async close(): Promise<void> {
