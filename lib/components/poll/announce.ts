@@ -4,7 +4,7 @@
 // skipped; at worst announced again.
 import { acceptingMask } from '../../flow/masks.js';
 import type { Notification } from '../../message.js';
-import type { PollContext } from './imapPoll.js';
+import type { PollContext } from './mailboxPoll.js';
 
 /** The notification if the config's accept/reject rules take it, else undefined. */
 export function acceptedNotification(poll: PollContext, notification: Notification): Notification | undefined {

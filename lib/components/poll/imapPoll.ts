@@ -2,44 +2,15 @@
 // anything is new (one round trip for an unchanged folder, whatever its size); new UIDs
 // above the cursor are announced in UID order, at most `batch` per folder per pass, and
 // the cursor moves past each message only once the broker has confirmed its notification.
-import type { SearchObject } from 'imapflow';
-import type { Config } from '../../config/load.js';
-import type { Logger } from '../../log/logger.js';
 import type { MailAccount } from '../../mail/account.js';
 import { IdleWatcher } from '../../mail/imap/idleWatcher.js';
 import { type ImapConnectionSettings, ImapMailbox, type MessageHeader, type WatchedFolder } from '../../mail/imap/imapMailbox.js';
 import type { TlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
-import { messageIdentity, type PollState } from '../../state/pollState.js';
+import { messageIdentity } from '../../state/pollState.js';
 import { acceptedNotification, announceInOrder } from './announce.js';
+import type { MailboxPoll, PassResult, PollContext } from './mailboxPoll.js';
 import { imapNotification } from './notification.js';
-
-/** One mailbox of a poll, IMAP or POP3. */
-export interface MailboxPoll {
-  readonly account: MailAccount;
-  pass(): Promise<PassResult>;
-  close(): Promise<void>;
-}
-
-export interface PassResult {
-  readonly announced: number;
-  /** messages found new but left for the next pass (batch) */
-  readonly remaining: number;
-  /** messages the pass got through (announced, or passed over by the filters) */
-  readonly handled: number;
-}
-
-export interface PollContext {
-  readonly config: Config;
-  readonly state: PollState;
-  readonly logger: Logger;
-  readonly search: SearchObject | undefined;
-  /** publishes a notification; resolves once the broker confirmed it */
-  readonly announce: (notification: Notification) => Promise<void>;
-  /** true once a stop was asked: the pass ends after the message in hand */
-  readonly stopping: () => boolean;
-  readonly count: (counter: string, amount?: number) => void;
-}
 
 /** Passes in a row a listed UID may come without its header before it is passed over. */
 const MAX_MISSES = 3;

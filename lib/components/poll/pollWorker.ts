@@ -16,7 +16,8 @@ import { describeMailError } from '../../mail/mailErrors.js';
 import { tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
 import { type LongTimer, longTimeout } from '../../system/timers.js';
-import { ImapPoll, type MailboxPoll, type PollContext } from './imapPoll.js';
+import { ImapPoll } from './imapPoll.js';
+import type { MailboxPoll, PollContext } from './mailboxPoll.js';
 import { Pop3Poll } from './pop3Poll.js';
 
 const FIRST_RETRY_MS = 10_000;

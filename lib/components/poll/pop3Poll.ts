@@ -11,7 +11,7 @@ import { optional } from '../../system/optional.js';
 import type { TlsSettings } from '../../mail/tls.js';
 import { formatPubTime, type Notification } from '../../message.js';
 import { acceptedNotification, announceInOrder } from './announce.js';
-import type { MailboxPoll, PassResult, PollContext } from './imapPoll.js';
+import type { MailboxPoll, PassResult, PollContext } from './mailboxPoll.js';
 import { pop3RelPath } from './notification.js';
 
 export class Pop3Poll implements MailboxPoll {
