@@ -11,7 +11,7 @@ import { MessageGone, MessageMismatch } from '../../lib/mail/mailSource.js';
 import { Pop3Source } from '../../lib/mail/pop3/pop3Source.js';
 import type { TlsSettings } from '../../lib/mail/tls.js';
 import { type Bench, getBench } from '../bench/bench.js';
-import { appendMessages, emptyFolder, folderUidValidity, listMessages, popUidls } from '../bench/mailbox.js';
+import { appendMessages, deleteFolder, emptyFolder, folderUidValidity, listMessages, popUidls } from '../bench/mailbox.js';
 
 let bench: Bench;
 let tls: TlsSettings;
@@ -99,6 +99,34 @@ describe('download by IMAP coordinates', () => {
       source.download(at(9999), {}, new PassThrough()),
       (error: unknown) => error instanceof MessageGone && /UID 9999 is no longer on the server/.test(error.message),
     );
+  });
+
+  it('finds mail appended while its folder is selected, small or large, instead of calling it gone', async () => {
+    // The session has the folder selected (the tests above), and does not see these yet.
+    const late = [message('late small', 'late\r\n'), message('late large', EIGHT_BIT)];
+    const lateUids = await appendMessages(bench, 'ingest', folder, late.map((m) => m.raw));
+    for (const [index, { raw, messageId }] of late.entries()) {
+      const { sink, bytes } = collector();
+      await source.download(at(lateUids[index]!), { messageId, size: raw.length }, sink);
+      assert.ok(bytes().equals(raw), `late message ${index}`);
+    }
+  });
+
+  it('selects a recreated folder again, and downloads its new mail', async () => {
+    const recreated = `${folder}-re`;
+    const [first] = await appendMessages(bench, 'ingest', recreated, [sent[0]!.raw]);
+    const before = await folderUidValidity(bench, 'ingest', recreated);
+    const here = (uid: number, validity: number) => ({ protocol: 'imap' as const, folder: recreated, uidValidity: validity, uid });
+    await source.download(here(first!, before), {}, collector().sink); // selected now
+    await deleteFolder(bench, 'ingest', recreated);
+    const fresh = message('after recreation', 'new\r\n');
+    const [uid] = await appendMessages(bench, 'ingest', recreated, [fresh.raw]);
+    const after = await folderUidValidity(bench, 'ingest', recreated);
+    assert.notEqual(after, before);
+    const { sink, bytes } = collector();
+    await source.download(here(uid!, after), { messageId: fresh.messageId, size: fresh.raw.length }, sink);
+    assert.ok(bytes().equals(fresh.raw), 'the new mail of the recreated folder');
+    await assert.rejects(source.download(here(first!, before), {}, new PassThrough()), MessageGone, 'the old UIDVALIDITY names nothing now');
   });
 });
 

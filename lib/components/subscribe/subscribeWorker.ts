@@ -246,9 +246,10 @@ export class SubscribeWorker implements Worker {
         context.count('duplicates');
         return undefined;
       }
-      logger.error(`${ref.where}: ${reason}; nothing was written for it`);
+      // Gone by the server's current state (fresh SELECT, NOOP) is still not a reason to drop
+      // the notification: it is tried again (a server in the middle of a restore, a folder
+      // being recreated), and after `attempts` quarantined with the reason, never lost silently.
       context.count('gone');
-      return undefined;
     }
     if (!isTransient(error)) {
       const record = tools.state.recordFailure(ref.serverKey, reason, true);
@@ -278,8 +279,9 @@ export class SubscribeWorker implements Worker {
   private async quarantine(handling: Handling, ref: MailMessageRef, error: unknown, reason: string, tries: number): Promise<void> {
     const { context, tools, pool } = handling;
     const { config, logger } = context;
-    // A message that is not the one announced is left alone: the UID names some other mail.
-    const ours = !(error instanceof MessageMismatch);
+    // A message that is not the one announced is left alone: the UID names some other mail;
+    // one gone from the server has nothing there to download or mark.
+    const ours = !(error instanceof MessageMismatch || error instanceof MessageGone);
     const source = pool.sourceFor(ref.account);
     const directory = quarantineDirectory(config, this.paths);
     const staging = { root: directory, writer: `${tools.settings.files.writer}.main` };

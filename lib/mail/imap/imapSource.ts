@@ -92,7 +92,13 @@ export class ImapSource implements MailSource {
     try {
       const lock = await client.getMailboxLock(folder);
       try {
-        const current = client.mailbox ? Number(client.mailbox.uidValidity) : undefined;
+        let current = client.mailbox ? Number(client.mailbox.uidValidity) : undefined;
+        if (uidValidity !== undefined && current !== uidValidity) {
+          // The folder kept selected may be one deleted and created again since: imapflow
+          // does not select it again by itself. Only a fresh SELECT says what it is now.
+          await client.mailboxOpen(folder);
+          current = client.mailbox ? Number(client.mailbox.uidValidity) : undefined;
+        }
         if (uidValidity !== undefined && current !== uidValidity) {
           throw new MessageGone(`${this.account.label} ${folder}: the folder's UIDVALIDITY is ${current}, the notification's ${uidValidity}: the folder was recreated`);
         }
@@ -154,29 +160,37 @@ export class ImapSource implements MailSource {
     const rejectAll = (error: (uid: number) => unknown) => {
       for (const [uid, waiters] of byUid) for (const waiting of waiters) waiting.reject(error(uid));
     };
-    try {
+    const fetchWaiting = async () => {
       for await (const message of client.fetch([...byUid.keys()].join(','), { uid: true, envelope: true, source: true }, { uid: true })) {
-        const waiters = byUid.get(message.uid);
-        if (!waiters) continue;
+        const waiters = typeof message.uid === 'number' ? byUid.get(message.uid) : undefined;
+        if (!waiters || !message.source) continue;
         byUid.delete(message.uid);
-        const source = message.source ?? Buffer.alloc(0);
         const here = where(message.uid);
         for (const waiting of waiters) {
           try {
             checkMessageId(here, waiting.expected, message.envelope?.messageId);
-            checkSize(here, waiting.expected, source.length);
-            await pipeline(Readable.from([source]), waiting.sink);
-            waiting.resolve(source.length);
+            checkSize(here, waiting.expected, message.source.length);
+            await pipeline(Readable.from([message.source]), waiting.sink);
+            waiting.resolve(message.source.length);
           } catch (error) {
             waiting.reject(error);
           }
         }
       }
+    };
+    try {
+      await fetchWaiting();
+      if (byUid.size > 0) {
+        // Mail appended while the folder was selected is not in the session's view until the
+        // server says so: a NOOP brings its EXISTS, and what is still missing is asked again.
+        await client.noop();
+        await fetchWaiting();
+      }
     } catch (error) {
       rejectAll(() => error);
       throw error;
     }
-    rejectAll((uid) => new MessageGone(`${where(uid)} is no longer on the server`));
+    rejectAll((uid) => new MessageGone(`${where(uid)} is no longer on the server (asked again after a NOOP)`));
   }
 
   private async downloadAlone(at: ImapCoordinates, expected: ExpectedMessage, sink: Writable): Promise<number> {
@@ -184,8 +198,10 @@ export class ImapSource implements MailSource {
     const where = describeCoordinates(this.account, at);
     const counting = counter();
     await this.inFolder(folder, uidValidity, async (client) => {
-      const found = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });
-      if (!found) throw new MessageGone(`${where} is no longer on the server`);
+      // As in fetchBatch: a message the session does not see yet may come with a NOOP.
+      const found = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true })
+        || await client.noop().then(() => client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true }));
+      if (!found) throw new MessageGone(`${where} is no longer on the server (asked again after a NOOP)`);
       checkMessageId(where, expected, found.envelope?.messageId);
       const download = await client.download(String(uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_OCTETS });
       if (!('content' in download) || !download.content) throw new MessageGone(`${where} is no longer on the server`);
