@@ -7,6 +7,7 @@ import { ConfigErrors, UserError } from '../config/errors.js';
 import { type Config, loadConfig } from '../config/load.js';
 import { credentialsFile, type SrPaths } from '../config/paths.js';
 import { userConfigs } from '../config/catalog.js';
+import { validateConfig } from '../components/validate.js';
 import { selectConfigs } from './selectors.js';
 
 export interface CliContext {
@@ -39,6 +40,30 @@ export function loadSelection(context: CliContext, selectors: readonly string[])
     }
   }
   return selection;
+}
+
+/**
+ * loadSelection, with every check `sr start` makes of a config (validateConfig): `sr show`,
+ * `sr edit` and `sr status` accept nothing that `sr start` would refuse.
+ */
+export function loadChecked(context: CliContext, selectors: readonly string[]): Selection {
+  const { configs, broken } = loadSelection(context, selectors);
+  const checked: Selection = { configs: [], broken: [...broken] };
+  for (const config of configs) {
+    try {
+      validateConfig(config);
+      checked.configs.push(config);
+    } catch (error) {
+      if (!(error instanceof ConfigErrors)) throw error;
+      checked.broken.push({ id: config.id, label: config.label, message: error.message });
+    }
+  }
+  return checked;
+}
+
+/** What to say when there is no config at all, and how to begin. */
+export function nothingConfigured(context: CliContext): string {
+  return `no configs yet in ${context.paths.configDir}; to begin: sr list examples, then sr add poll/mail.conf subscribe/mail.conf (README, Quick start)`;
 }
 
 /** For actions that must not act on half a selection: any unreadable config fails the command. */

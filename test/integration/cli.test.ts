@@ -190,3 +190,30 @@ describe('sr enable and disable', () => {
     assert.match(box.sr(['status']).stdout, /^subscribe\/mail +stopped/m);
   });
 });
+
+describe('sr show, edit and status check what sr start checks', () => {
+  it('refuse a mistake sr start would refuse (mailAction sen, ${FOLDR}), naming file and line', () => {
+    box.writeConfig('subscribe/mail.conf', 'directory /tmp/out/${FOLDR}\nmailAction sen\n');
+    const shown = box.sr(['show', 'subscribe/mail']);
+    assert.equal(shown.code, 1);
+    assert.match(shown.stderr, /subscribe\/mail.conf:1: "directory" \$\{FOLDR\} is not a field/);
+    assert.match(shown.stderr, /subscribe\/mail.conf:2: "mailAction" needs none, seen/);
+    const edited = box.sr(['edit', 'subscribe/mail'], { EDITOR: 'true', VISUAL: '' });
+    assert.equal(edited.code, 1);
+    assert.match(edited.stderr, /"mailAction" needs none, seen/);
+    const status = box.sr(['status']);
+    assert.equal(status.code, 1, 'a config sr start would refuse needs attention');
+    assert.match(`${status.stdout}${status.stderr}`, /mailAction/);
+  });
+
+  it('say so, and how to begin, when nothing is configured', () => {
+    const start = box.sr(['start']);
+    assert.equal(start.code, 1);
+    assert.match(start.stderr, /nothing to start: no configs yet in .*; to begin: sr list examples, then sr add poll\/mail.conf subscribe\/mail.conf/);
+    for (const action of ['show', 'status']) {
+      const result = box.sr([action]);
+      assert.equal(result.code, 0, action);
+      assert.match(result.stdout, /no configs yet in .*to begin: sr list examples/, action);
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { configFile } from '../../config/paths.js';
 import { userConfigs } from '../../config/catalog.js';
 import { configLabel } from '../../config/components.js';
 import { UserError } from '../../config/errors.js';
-import { type CliContext, loadSelection } from '../context.js';
+import { type CliContext, loadChecked } from '../context.js';
 import { selectConfigs } from '../selectors.js';
 
 export async function editAction(context: CliContext, selector: string): Promise<number> {
@@ -16,7 +16,7 @@ export async function editAction(context: CliContext, selector: string): Promise
   // Through a shell, because EDITOR may carry arguments ("code --wait").
   const result = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', configFile(context.paths, id)], { stdio: 'inherit' });
   if (result.status !== 0) throw new UserError(`the editor "${editor}" failed (exit ${result.status ?? result.signal})`);
-  const { broken } = loadSelection(context, [configLabel(id)]);
+  const { broken } = loadChecked(context, [configLabel(id)]);
   for (const config of broken) context.err(config.message);
   return broken.length > 0 ? 1 : 0;
 }

@@ -9,7 +9,7 @@ import { tableDefault } from '../../config/options.js';
 import { awaitStarted, launchInstance, logTail } from '../../supervisor/launch.js';
 import { configStatus } from '../../supervisor/status.js';
 import { stopConfig } from '../../supervisor/stop.js';
-import { type CliContext, loadCredentials, loadSelection, loadSelectionStrict } from '../context.js';
+import { type CliContext, loadCredentials, loadSelection, loadSelectionStrict, nothingConfigured } from '../context.js';
 import { logFile } from '../../config/paths.js';
 import { declareSubscribeQueues } from './brokerActions.js';
 
@@ -35,6 +35,7 @@ function checkStartable(context: CliContext, configs: readonly Config[]): void {
 export async function startAction(context: CliContext, selectors: readonly string[]): Promise<number> {
   // Subscribes first: their queues must exist before a poll announces.
   const configs = [...loadSelectionStrict(context, selectors)].sort((a, b) => Number(a.id.component === 'poll') - Number(b.id.component === 'poll'));
+  if (configs.length === 0) throw new UserError(`start: nothing to start: ${nothingConfigured(context)}`);
   checkStartable(context, configs);
   const statuses = new Map(configs.map((config) => [config, configStatus(context.paths, config)]));
   await declareSubscribeQueues(context, configs.filter((config) => statuses.get(config)!.state !== 'disabled'));

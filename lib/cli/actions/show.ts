@@ -7,10 +7,11 @@ import { OPTIONS, type OptionSpec, type OptionValue } from '../../config/options
 import type { Location } from '../../config/parser.js';
 import { formatDuration } from '../../config/values.js';
 import { redact } from '../../log/logger.js';
-import { type CliContext, loadCredentials, loadSelection } from '../context.js';
+import { type CliContext, loadChecked, loadCredentials, nothingConfigured } from '../context.js';
 
 export async function showAction(context: CliContext, selectors: readonly string[]): Promise<number> {
-  const { configs, broken } = loadSelection(context, selectors);
+  const { configs, broken } = loadChecked(context, selectors);
+  if (configs.length === 0 && broken.length === 0) context.out(nothingConfigured(context));
   const secrets = credentialSecrets(context);
   for (const config of configs) {
     for (const line of describe(config)) context.out(redact(line, secrets));

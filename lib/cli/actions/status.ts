@@ -4,13 +4,13 @@
 // (sr3 always exits 0: issue #315).
 import type { ConfigStatus } from '../../supervisor/status.js';
 import { brokenConfigStatus, configStatus } from '../../supervisor/status.js';
-import { type CliContext, loadSelection } from '../context.js';
+import { type CliContext, loadChecked, nothingConfigured } from '../context.js';
 import { formatAge, table } from '../format.js';
 
 const NEEDS_ATTENTION = new Set(['error', 'crashed', 'hung', 'partial']);
 
 export function collectStatus(context: CliContext, selectors: readonly string[]): ConfigStatus[] {
-  const { configs, broken } = loadSelection(context, selectors);
+  const { configs, broken } = loadChecked(context, selectors);
   const rows = [
     ...configs.map((config) => configStatus(context.paths, config)),
     ...broken.map((config) => brokenConfigStatus(context.paths, config.id, config.message)),
@@ -20,6 +20,7 @@ export function collectStatus(context: CliContext, selectors: readonly string[])
 
 export async function statusAction(context: CliContext, selectors: readonly string[], json: boolean): Promise<number> {
   const rows = collectStatus(context, selectors);
+  if (rows.length === 0 && !json) context.out(nothingConfigured(context));
   if (json) context.out(JSON.stringify(rows.map(toJson), null, 2));
   else printTable(context, rows);
   return rows.some((row) => NEEDS_ATTENTION.has(row.state)) ? 1 : 0;
