@@ -3,8 +3,9 @@
 // is amqplib's own recovery (capped exponential backoff with jitter); its `setup` hook
 // re-opens the publishing channel and every consumer after each reconnect. The state is
 // logged once per change, not once per attempt.
+import crypto from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
-import { type Broker, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription } from './broker.js';
+import { type Broker, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription, Unroutable } from './broker.js';
 
 export interface AmqpTarget {
   readonly protocol: 'amqp' | 'amqps';
@@ -44,6 +45,8 @@ interface Consumer {
 export class AmqpBroker implements Broker {
   private currentState: BrokerState = 'connecting';
   private publisher: ConfirmChannel | undefined;
+  /** message ids of mandatory publishes RabbitMQ returned: it returns before it confirms */
+  private readonly returned = new Set<string>();
   private readonly consumers = new Set<Consumer>();
   private connected: Promise<void>;
   private markConnected: () => void = () => undefined;
@@ -98,6 +101,9 @@ export class AmqpBroker implements Broker {
   private async setup(connection: ChannelModel): Promise<void> {
     this.publisher = await connection.createConfirmChannel();
     this.publisher.on('error', () => undefined);
+    this.publisher.on('return', (message: { properties: { messageId?: string } }) => {
+      if (message.properties.messageId) this.returned.add(message.properties.messageId);
+    });
     for (const consumer of this.consumers) {
       if (!consumer.cancelled) await this.startConsumer(connection, consumer);
     }
@@ -150,8 +156,10 @@ export class AmqpBroker implements Broker {
     });
   }
 
-  async publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void> {
-    await this.confirmed(`publish to ${exchange}`, (channel, done) => channel.publish(exchange, topic, body, { persistent: true, contentType }, done));
+  async publish(exchange: string, topic: string, body: Buffer, contentType: string, mandatory = false): Promise<void> {
+    const messageId = mandatory ? crypto.randomUUID() : undefined;
+    await this.confirmed(`publish to ${exchange}`, (channel, done) => channel.publish(exchange, topic, body, { persistent: true, contentType, ...(messageId ? { mandatory, messageId } : {}) }, done));
+    if (messageId && this.returned.delete(messageId)) throw new Unroutable(exchange, topic);
   }
 
   async consume(queue: string, prefetch: number, onDelivery: (delivery: RawDelivery) => Promise<void>): Promise<Subscription> {

@@ -9,6 +9,13 @@ export class BrokerUnreachable extends UserError {}
 /** Publishing or acknowledging failed on the broker's side: it passes when the broker is back. */
 export class BrokerError extends Error {}
 
+/** A mandatory message no queue is bound to take: nothing would ever read it. */
+export class Unroutable extends Error {
+  constructor(readonly exchange: string, readonly topic: string) {
+    super(`nothing takes the notifications of exchange ${exchange}, topic ${topic}: no queue is bound to it`);
+  }
+}
+
 export type BrokerState = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
 export interface QueueSpec {
@@ -45,8 +52,12 @@ export interface Broker {
   ready(): Promise<void>;
   declareExchange(name: string): Promise<void>;
   declareQueue(spec: QueueSpec): Promise<void>;
-  /** Resolves once the broker has the message durably (publisher confirm / committed). */
-  publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void>;
+  /**
+   * Resolves once the broker has the message durably (publisher confirm / committed).
+   * `mandatory`: a message no queue takes is refused with Unroutable (AMQP basic.return),
+   * instead of being dropped by the broker as if delivered.
+   */
+  publish(exchange: string, topic: string, body: Buffer, contentType: string, mandatory?: boolean): Promise<void>;
   /** Delivers at most `prefetch` unacknowledged messages at a time; resumes after reconnects. */
   consume(queue: string, prefetch: number, onDelivery: (delivery: RawDelivery) => Promise<void>): Promise<Subscription>;
   /** Messages waiting in the queue (not counting those delivered and unacknowledged). */

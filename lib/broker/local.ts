@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { pidExists } from '../system/pids.js';
 import { openDatabase, Statements } from '../system/sqlite.js';
-import { type Broker, type BrokerState, type QueueSpec, type RawDelivery, type Subscription, topicMatches } from './broker.js';
+import { type Broker, type BrokerState, type QueueSpec, type RawDelivery, type Subscription, topicMatches, Unroutable } from './broker.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS exchanges (name TEXT PRIMARY KEY);
@@ -143,13 +143,14 @@ export class LocalBroker implements Broker {
     }).immediate();
   }
 
-  async publish(exchange: string, topic: string, body: Buffer, contentType: string): Promise<void> {
+  async publish(exchange: string, topic: string, body: Buffer, contentType: string, mandatory = false): Promise<void> {
     this.db.transaction(() => {
       if (!this.statement('SELECT 1 FROM exchanges WHERE name = ?').get(exchange)) {
         throw new Error(`local broker: no exchange "${exchange}" (declare it first)`);
       }
       const bindings = this.statement('SELECT queue, topic FROM bindings WHERE exchange = ?').all(exchange) as Array<{ queue: string; topic: string }>;
       const queues = new Set(bindings.filter((binding) => topicMatches(binding.topic, topic)).map((binding) => binding.queue));
+      if (mandatory && queues.size === 0) throw new Unroutable(exchange, topic);
       const insert = this.statement('INSERT INTO messages (queue, exchange, topic, content_type, body, published) VALUES (?, ?, ?, ?, ?, ?)');
       const published = now();
       for (const queue of queues) insert.run(queue, exchange, topic, contentType, body, published);

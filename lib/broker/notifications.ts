@@ -3,14 +3,17 @@
 // kept in the broker's dead letters and acknowledged, so it never blocks or crashes anything.
 import type { Logger } from '../log/logger.js';
 import { decodeNotification, encodeNotification, excerpt, MalformedMessage, type Notification, topicOf, V03_CONTENT_TYPE } from '../message.js';
-import { type Broker, BrokerError, type RawDelivery, type Subscription } from './broker.js';
+import { type Broker, BrokerError, type RawDelivery, type Subscription, Unroutable } from './broker.js';
 
-/** Publishes and waits for the broker's confirmation; a failure is a BrokerError (it passes). */
-export async function publishNotification(broker: Broker, exchange: string, topicPrefix: string, notification: Notification): Promise<void> {
+/**
+ * Publishes and waits for the broker's confirmation; a failure is a BrokerError (it passes).
+ * `mandatory`: Unroutable when no queue takes it (see Broker.publish).
+ */
+export async function publishNotification(broker: Broker, exchange: string, topicPrefix: string, notification: Notification, mandatory = false): Promise<void> {
   try {
-    await broker.publish(exchange, topicOf(topicPrefix, notification.relPath), encodeNotification(notification), V03_CONTENT_TYPE);
+    await broker.publish(exchange, topicOf(topicPrefix, notification.relPath), encodeNotification(notification), V03_CONTENT_TYPE, mandatory);
   } catch (error) {
-    if (error instanceof BrokerError) throw error;
+    if (error instanceof BrokerError || error instanceof Unroutable) throw error;
     throw new BrokerError((error as Error)?.message ?? String(error), { cause: error });
   }
 }

@@ -66,6 +66,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Topic prefix of announcements; default the topicPrefix.' },
   { name: 'post_baseUrl', kind: 'str', default: { subscribe: 'file:' }, aliases: ['post_base_url', 'post_baseurl'],
     help: 'baseUrl of the files a subscribe announces downstream.' },
+  { name: 'post_mandatory', kind: 'flag', default: true, components: ['poll'],
+    help: 'An announcement must reach a queue: one that no queue takes (no subscribe bound yet, its queue cleaned up) is held, the poll\'s place stays before it and it is tried again every 10 s (AMQP mandatory). off: for a poll that feeds nobody on purpose.' },
   { name: 'post_baseDir', kind: 'str', aliases: ['post_base_dir', 'post_basedir'],
     help: 'Local root removed from file paths when announcing them; without it the relPath is the absolute path.' },
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Broker, QueueSpec, RawDelivery } from '../../lib/broker/broker.js';
+import { type Broker, type QueueSpec, type RawDelivery, Unroutable } from '../../lib/broker/broker.js';
 import { LocalBroker } from '../../lib/broker/local.js';
 import { consumeNotifications, publishNotification } from '../../lib/broker/notifications.js';
 import { createConsoleLogger } from '../../lib/log/logger.js';
@@ -87,6 +87,17 @@ function contract(harness: Harness): void {
       assert.deepEqual(await bodies(invoices, 1), ['v03.Archive.invoices']);
       assert.equal((await bodies(all, 5)).length, 5);
       for (const queue of [inbox, invoices, all]) assert.equal(await broker.queueDepth(queue), 0);
+    });
+
+    it('refuses a mandatory message no queue takes (Unroutable), and routes it once a queue is bound', async () => {
+      const own = `xs_test_mandatory_${unique()}`;
+      await broker.declareExchange(own);
+      await assert.rejects(broker.publish(own, 'v03.INBOX', Buffer.from('nobody'), 'text/plain', true), (error: unknown) => error instanceof Unroutable && error.exchange === own);
+      await broker.publish(own, 'v03.INBOX', Buffer.from('dropped, as asked'), 'text/plain');
+      const queue = `q_mailpump.mandatory.${unique()}`;
+      await broker.declareQueue({ name: queue, bindings: [{ exchange: own, topic: 'v03.#' }], expireSeconds: 0, messageAgeMaxSeconds: 0 });
+      await broker.publish(own, 'v03.INBOX', Buffer.from('taken'), 'text/plain', true);
+      assert.deepEqual((await collect(broker, queue, 1)).map((d) => d.body.toString()), ['taken']);
     });
 
     it('shares a queue between competing consumer processes, each message to one', async () => {

@@ -266,6 +266,23 @@ describe('the subscribe, one message at a time', () => {
     assert.equal(walk(path.join(files, 'delete')).length, 3);
   });
 
+  it('announces nothing into the void: a poll started alone holds its messages until a subscribe binds its queue', async () => {
+    const folder = unique();
+    const messages = [corpusMessage(2, folder), corpusMessage(3, folder)];
+    await appendMessages(bench, 'ingest', folder, messages.map((m) => m.raw));
+    const files = path.join(box.home, 'files');
+    writePoll('alone', [`pollUrl ${imaps()}`, `folder ${folder}`, 'post_exchange xs_alone']);
+    writeSubscribe('alone', [`directory ${files}`, 'exchange xs_alone', `mailAction move ${folder}-done`]);
+    start('poll/alone'); // as in sr3, to try the poll first: no queue takes its announcements yet
+    const pollLog = () => fs.readFileSync(path.join(box.cacheDir, 'log', 'poll_alone_01.log'), 'utf8');
+    await waitFor(() => /nothing takes the notifications of exchange xs_alone/.test(pollLog()), 30000, 'the poll saying nobody takes its announcements');
+    assert.match(pollLog(), /the poll's place stays before them; retrying in 10s/);
+    start('subscribe/alone');
+    await eventually(async () => (await listMessages(bench, 'ingest', folder)).length === 0, 60000, 'both messages ingested and moved');
+    assert.deepEqual(writtenLines(files), expectedLines(messages), 'every file of the messages the poll held');
+    assert.match(pollLog(), /2 announced/);
+  });
+
   it('quarantines a message over maxMessageSize with its reason and flags it; the others go on', async () => {
     const folder = unique();
     const small = corpusMessage(2, folder, 500);

@@ -3,6 +3,7 @@
 // server gone) is logged once per distinct error and retried with a growing delay, while
 // the others go on.
 import path from 'node:path';
+import { Unroutable } from '../../broker/broker.js';
 import { publishNotification } from '../../broker/notifications.js';
 import { postTarget } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
@@ -79,11 +80,12 @@ export class PollWorker implements Worker {
     const search = config.str('mailSearch') === undefined ? undefined : parseSearchKeys(config.str('mailSearch')!);
     const broker = await openBrokerLink(this.paths, this.credentials, context, post.url);
     const state = PollState.open(path.join(stateDir(this.paths, config.id), 'poll.sqlite'));
+    const mandatory = config.flag('post_mandatory');
     const mailboxes: MailboxEntry[] = config.list('pollUrl').map((url) => {
       const account = mailAccount(url);
       const pollContext: PollContext = {
         config, state, logger, search,
-        announce: (notification) => publishNotification(broker, post.exchange, post.topicPrefix, notification),
+        announce: (notification) => publishNotification(broker, post.exchange, post.topicPrefix, notification, mandatory),
         stopping: () => this.stopSignal.stopped,
         count: (counter, amount) => context.count(counter, amount),
       };
@@ -137,12 +139,17 @@ export class PollWorker implements Worker {
       context.lastActivity = new Date();
       return result.remaining > 0 && result.handled > 0;
     } catch (error) {
-      await mailbox.poll.close().catch(() => undefined);
+      // Nobody to take the announcements is no fault of the mailbox: asked again soon, for
+      // the moment a subscribe binds its queue, without growing pauses or a new connection.
+      const unrouted = error instanceof Unroutable;
+      if (!unrouted) await mailbox.poll.close().catch(() => undefined);
       mailbox.failures += 1;
-      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (mailbox.failures - 1));
+      const delay = unrouted ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (mailbox.failures - 1));
       mailbox.retryAt = Date.now() + delay;
-      const reason = describeMailError(error, mailbox.poll.account.user);
-      if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s, then less often`);
+      const reason = unrouted
+        ? `${error.message} (start the subscribe that reads it, or sr declare its queue; post_mandatory off if nobody is meant to); the messages wait on the server, the poll's place stays before them`
+        : describeMailError(error, mailbox.poll.account.user);
+      if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s${unrouted ? '' : ', then less often'}`);
       mailbox.lastError = reason;
       mailbox.summary = `${label}: ${reason}`;
       context.count('errors');
