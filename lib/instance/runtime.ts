@@ -8,7 +8,9 @@ import { formatDuration } from '../config/values.js';
 import type { Logger } from '../log/logger.js';
 import { type LongTimer, longTimeout } from '../system/timers.js';
 import type { BrokerReport } from './brokerLink.js';
-import { removeFile, writeHeartbeat, writePid } from '../supervisor/instanceFiles.js';
+import { type MailboxReport, removeFile, writeHeartbeat, writePid } from '../supervisor/instanceFiles.js';
+
+export type { MailboxReport };
 
 /** The component's work. `run` resolves once `stop` was asked and the work in hand is done. */
 export interface Worker {
@@ -50,6 +52,7 @@ export class InstanceContext {
   lastActivity: Date | undefined;
   notes: string[] = [];
   broker: BrokerReport | undefined;
+  mailboxes: MailboxReport[] = [];
 
   constructor(
     readonly config: Config,
@@ -79,6 +82,7 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     counters: context.counters,
     notes: context.notes,
     ...(context.broker ? { broker: context.broker } : {}),
+    mailboxes: context.mailboxes,
   });
   beat();
   const heartbeatTimer = setInterval(beat, config.number('metrics_writeInterval') * 1000);

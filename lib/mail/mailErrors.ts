@@ -1,13 +1,48 @@
-// Mail server errors in words for a log line, alike for the poll and the subscribe.
+// Mail server errors in words for a log line and sr status, alike for the poll and the
+// subscribe: what happened and, for the common causes, what to do, on one line, with the
+// account and never a password. OpenSSL's own text comes over several lines: it is folded.
 import { Pop3Error } from './pop3/pop3Client.js';
+import type { MailAccount } from './account.js';
 
-/** A mail error in words for the log: the account and the server's answer, never a password. */
-export function describeMailError(error: unknown, user: string): string {
+export interface MailErrorPlace {
+  readonly account: MailAccount;
+  /** the credentials.conf line of the account's password, when it came from there */
+  readonly credentialsLine?: number;
+}
+
+const UNTRUSTED = /self[- ]signed|unable to (get|verify)|certificate (chain|signature)|UNABLE_TO|SELF_SIGNED|CERT_/i;
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** A mail error in words for the log: the account, the cause, what to do. */
+export function describeMailError(error: unknown, place: MailErrorPlace): string {
+  const { account } = place;
+  const server = `${account.host}:${account.port}`;
   const details = error as { authenticationFailed?: boolean; responseText?: string; tlsFailed?: boolean; code?: string; message?: string };
-  const tlsRefused = (why: string) => `TLS refused: ${why} (set "tls off" only on a trusted network)`;
-  if (error instanceof Pop3Error) return error.kind === 'tls' ? tlsRefused(error.message) : error.message;
-  if (details.authenticationFailed) return `login failed for ${user}${details.responseText ? `: ${details.responseText}` : ''}`;
-  if (details.tlsFailed) return tlsRefused(details.message ?? 'the server did not upgrade the connection');
-  if (details.code === 'ECONNREFUSED') return 'connection refused';
-  return details.message ?? String(error);
+  const message = oneLine(details?.message ?? String(error));
+  const code = details?.code ?? '';
+  if (UNTRUSTED.test(code) || UNTRUSTED.test(message)) {
+    return `certificate of ${account.host} is not trusted (${message}): add "tlsCa <file of the CA that signed it>", or "tlsVerify off" only on a trusted network`;
+  }
+  const loginRefused = details?.authenticationFailed || (error instanceof Pop3Error && error.kind === 'auth');
+  if (loginRefused) {
+    const answer = details.responseText ? `: ${oneLine(details.responseText)}` : error instanceof Pop3Error ? `: ${message.replace(/^login failed for [^:]*: /, '')}` : '';
+    return `login refused for ${account.user}@${account.host}${answer} (the password of credentials.conf${place.credentialsLine ? ` line ${place.credentialsLine}` : ''})`;
+  }
+  if (error instanceof Pop3Error && error.kind === 'tls') return `TLS refused: ${message} (set "tls off" only on a trusted network)`;
+  if (details?.tlsFailed) return `TLS refused: ${message} (set "tls off" only on a trusted network)`;
+  if (code === 'ECONNREFUSED') return `connection refused by ${server}: is the server running, is the port right?`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `name not found: ${account.host}`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${server} cannot be reached (no route to it)`;
+  if (code === 'GREETING_TIMEOUT' || code === 'CONNECT_TIMEOUT') {
+    const other = account.protocol === 'imap' ? 'a POP3' : 'an IMAP';
+    return `no ${account.protocol === 'imap' ? 'IMAP' : 'POP3'} greeting from ${server} in time: is it ${other} port, or one that wants ${account.implicitTls ? 'no TLS at first (imap://, pop://)' : 'TLS from the start (imaps://, pops://)'}?`;
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(message)) {
+    return `${server} does not speak TLS from the start: use ${account.protocol === 'imap' ? 'imap://' : 'pop://'} (STARTTLS) for this port, or the server's TLS port`;
+  }
+  if (error instanceof Pop3Error && /which is not POP3/.test(message)) return `${message}: is ${server} an IMAP port?`;
+  return message;
 }

@@ -3,6 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** How a mailbox an instance serves is doing: failing with its cause, and when it is tried next. */
+export interface MailboxReport {
+  readonly account: string;
+  readonly state: 'ok' | 'failing';
+  /** ISO time of the first failure of this run of failures */
+  readonly since?: string;
+  readonly cause?: string;
+  /** ISO time of the next try */
+  readonly nextTry?: string;
+}
+
 export interface Heartbeat {
   readonly pid: number;
   readonly instance: number;
@@ -16,6 +27,8 @@ export interface Heartbeat {
   readonly notes?: readonly string[];
   /** the instance's broker: connection state and, for a subscribe, its queue and depth */
   readonly broker?: { readonly label: string; readonly state: string; readonly queue?: string; readonly depth?: number };
+  /** the mailboxes the instance serves, as far as it knows them */
+  readonly mailboxes?: readonly MailboxReport[];
 }
 
 /** Writes a file whole or not at all: readers never see half of it. */

@@ -8,7 +8,7 @@ import { disabledMarker, heartbeatFile, instanceStem, pidFile, type SrPaths, sta
 import { type Heartbeat, instancesWithPidFiles, readHeartbeat, readPid } from './instanceFiles.js';
 import { isInstanceProcess } from './processes.js';
 
-export type ConfigState = 'running' | 'partial' | 'stopped' | 'disabled' | 'hung' | 'crashed' | 'foreground' | 'error';
+export type ConfigState = 'running' | 'partial' | 'stopped' | 'disabled' | 'hung' | 'crashed' | 'foreground' | 'failing' | 'error';
 
 export interface InstanceStatus {
   readonly instance: number;
@@ -75,11 +75,13 @@ export function configStatus(paths: SrPaths, config: Config): ConfigStatus {
   const base = { id, label: configLabel(id), expected, running, instances };
   const foreground = instances.find((status) => status.instance === 0 && status.alive);
   // A pid file whose process is gone is an instance that died without stopping: crashed,
-  // even when others still run. partial is fewer instances than configured, none dead
+  // even when others still run. failing: running, but a mailbox it serves fails. partial is fewer instances than configured, none dead
   // (the config asked for more since it was started).
   let state: ConfigState;
   if (background.some((status) => status.hung)) state = 'hung';
   else if (background.some((status) => !status.alive)) state = 'crashed';
+  // Running is not all well while a mailbox it serves fails: that is what needs attention.
+  else if (running > 0 && background.some((status) => status.alive && status.heartbeat?.mailboxes?.some((mailbox) => mailbox.state === 'failing'))) state = 'failing';
   else if (running > 0 && running >= expected) state = 'running';
   else if (running > 0) state = 'partial';
   else if (foreground) state = 'foreground';

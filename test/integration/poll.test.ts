@@ -128,6 +128,7 @@ describe('the IMAP poll', () => {
     box.writeConfig('poll/untrusted.conf', ['sleep 1s', `pollUrl ${imaps()}`, `folder ${folder}`].join('\n'));
     assert.equal(box.sr(['start', 'poll/untrusted']).code, 0);
     await waitFor(() => /certificate/i.test(log('untrusted')), 15000, 'a certificate error in the log');
+    assert.match(log('untrusted'), /certificate of 127.0.0.1 is not trusted \(.*\): add "tlsCa <file of the CA that signed it>"/);
     assert.equal(received.length, 0);
     await waitFor(() => /certificate/i.test(box.sr(['status', 'poll/untrusted']).stdout), 10000, 'the error in sr status');
     assert.equal(box.sr(['stop', 'poll/untrusted']).code, 0);
@@ -232,9 +233,18 @@ describe('the IMAP poll', () => {
     await waitFor(() => received.length === 3, 20000, 'three announcements from two mailboxes');
     assert.deepEqual(received.map((n) => n.baseUrl).sort(), [imaps('clerk'), imaps('clerk'), imaps()]);
     const text = log('many');
-    assert.match(text, /imaps:\/\/nobody@127.0.0.1:\d+\/: login failed for nobody/);
-    assert.equal(text.match(/login failed for nobody/g)?.length, 1, 'logged once, not once per try');
+    assert.match(text, /imaps:\/\/nobody@127.0.0.1:\d+\/: login refused for nobody@127.0.0.1.* \(the password of credentials.conf line 3\)/);
+    assert.equal(text.match(/login refused for nobody/g)?.length, 1, 'logged once, not once per try');
     assert.doesNotMatch(text, /wrong-password|ingest-secret|p@ss/);
+    // sr status never says all is well while a mailbox fails: the config needs attention, exit 1.
+    await waitFor(() => box.sr(['status', 'poll/many']).code === 1, 10000, 'sr status to say the config fails');
+    const status = box.sr(['status', 'poll/many']);
+    assert.match(status.stdout, /^poll\/many +failing +1\/1/m);
+    assert.match(status.stdout, /^poll\/many: imaps:\/\/nobody@127.0.0.1:\d+\/ failing since .* ago: login refused for nobody.*; next try in /m);
+    const json = JSON.parse(box.sr(['status', '--json', 'poll/many']).stdout) as Array<{ state: string; mailboxes: Array<{ account: string; state: string; cause?: string }> }>;
+    assert.equal(json[0]!.state, 'failing');
+    assert.deepEqual(json[0]!.mailboxes.map((m) => [m.account, m.state]).sort(), [[imaps('clerk'), 'ok'], [imaps('nobody'), 'failing'], [imaps(), 'ok']].sort());
+    assert.doesNotMatch(status.stdout, /wrong-password/);
   });
 });
 

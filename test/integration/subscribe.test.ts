@@ -217,8 +217,10 @@ describe('the subscribe, one message at a time', () => {
     start('poll/mail');
     const errors = () => (JSON.parse(box.sr(['status', '--json', 'subscribe/mail']).stdout) as Array<{ counters: Record<string, number> }>)[0]?.counters.errors ?? 0;
     await waitFor(() => errors() >= 2, 30000, 'a first try and a retry (after 10 s)');
-    assert.equal(subscribeLog('mail').match(/login failed/g)?.length, 1, 'logged once, not at every retry');
+    assert.equal(subscribeLog('mail').match(/login refused for ingest@127.0.0.1/g)?.length, 1, 'logged once, not at every retry');
     assert.doesNotMatch(subscribeLog('mail'), /wrong-password/, 'the password is never logged');
+    await waitFor(() => box.sr(['status', 'subscribe/mail']).code === 1, 10000, 'sr status to say the subscribe fails');
+    assert.match(box.sr(['status', 'subscribe/mail']).stdout, /^subscribe\/mail: imaps:\/\/ingest@127.0.0.1:\d+\/ failing since .*: login refused for ingest@127.0.0.1.*credentials.conf line 1\)/m);
     assert.deepEqual(walk(files), []);
     assert.equal((await listMessages(bench, 'ingest', folder)).length, 1, 'the message stays on the server');
 

@@ -2,12 +2,19 @@
 // error below the table; the others are shown as usual. Exit 1 when any selected config
 // needs attention (error, crashed, hung, partial), so monitoring can use the exit code
 // (sr3 always exits 0: issue #315).
+import type { MailboxReport } from '../../supervisor/instanceFiles.js';
 import type { ConfigStatus } from '../../supervisor/status.js';
 import { brokenConfigStatus, configStatus } from '../../supervisor/status.js';
 import { type CliContext, loadChecked, nothingConfigured } from '../context.js';
 import { formatAge, table } from '../format.js';
 
-const NEEDS_ATTENTION = new Set(['error', 'crashed', 'hung', 'partial']);
+const NEEDS_ATTENTION = new Set(['error', 'crashed', 'hung', 'partial', 'failing']);
+
+/** The failing mailboxes of the live instances, each once. */
+function failingMailboxes(row: ConfigStatus): MailboxReport[] {
+  const failing = row.instances.filter((i) => i.alive).flatMap((i) => i.heartbeat?.mailboxes ?? []).filter((mailbox) => mailbox.state === 'failing');
+  return [...new Map(failing.map((mailbox) => [mailbox.account, mailbox])).values()];
+}
 
 export function collectStatus(context: CliContext, selectors: readonly string[]): ConfigStatus[] {
   const { configs, broken } = loadChecked(context, selectors);
@@ -59,6 +66,7 @@ function toJson(row: ConfigStatus) {
     lastActivity: lastActivity(row)?.toISOString() ?? null,
     counters: counters(row),
     broker: brokerOf(row) ?? null,
+    mailboxes: row.instances.filter((i) => i.alive).flatMap((i) => i.heartbeat?.mailboxes ?? []),
     instances: row.instances.map((i) => ({
       instance: i.instance, pid: i.pid ?? null, alive: i.alive, hung: i.hung,
       heartbeat: i.heartbeat?.updatedAt ?? null, notes: i.heartbeat?.notes ?? [],
@@ -83,4 +91,11 @@ function printTable(context: CliContext, rows: readonly ConfigStatus[]): void {
   const running = rows.filter((row) => row.running > 0).length;
   context.out(`      Total Running Configs: ${running} ( Processes: ${rows.reduce((n, row) => n + row.running, 0)} )`);
   for (const row of rows.filter((r) => r.error)) context.err(row.error ?? '');
+  for (const row of rows) {
+    for (const mailbox of failingMailboxes(row)) {
+      const since = mailbox.since ? ` since ${formatAge(now - Date.parse(mailbox.since))} ago` : '';
+      const next = mailbox.nextTry ? `; next try in ${formatAge(Math.max(0, Date.parse(mailbox.nextTry) - now))}` : '';
+      context.out(`${row.label}: ${mailbox.account} failing${since}: ${mailbox.cause ?? 'unknown cause'}${next}`);
+    }
+  }
 }

@@ -10,12 +10,13 @@ import type { CredentialsStore } from '../../config/credentials.js';
 import { stateDir, type SrPaths } from '../../config/paths.js';
 import { buildSchedule, scheduleSettings } from '../../flow/schedule.js';
 import { openBrokerLink } from '../../instance/brokerLink.js';
-import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
+import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
 import { accountPassword, mailAccount } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
 import { describeMailError } from '../../mail/mailErrors.js';
 import { tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
+import { optional } from '../../system/optional.js';
 import { type LongTimer, longTimeout } from '../../system/timers.js';
 import { ImapPoll } from './imapPoll.js';
 import type { MailboxPoll, PollContext } from './mailboxPoll.js';
@@ -27,9 +28,21 @@ const MAX_RETRY_MS = 10 * 60_000;
 interface MailboxEntry {
   readonly poll: MailboxPoll;
   failures: number;
+  /** when this run of failures began */
+  failingSince: number;
   retryAt: number;
   lastError: string | undefined;
   summary: string;
+}
+
+/** What sr status shows of a mailbox: failing since when, why, and the next try. */
+function mailboxReport(mailbox: MailboxEntry): MailboxReport {
+  const account = mailbox.poll.account.label;
+  if (mailbox.failures === 0) return { account, state: 'ok' };
+  return {
+    account, state: 'failing', since: new Date(mailbox.failingSince).toISOString(),
+    cause: mailbox.lastError ?? 'unknown', nextTry: new Date(mailbox.retryAt).toISOString(),
+  };
 }
 
 export class PollWorker implements Worker {
@@ -91,7 +104,7 @@ export class PollWorker implements Worker {
       };
       const password = accountPassword(account, this.credentials);
       const poll = account.protocol === 'imap' ? new ImapPoll(account, password, tls, pollContext) : new Pop3Poll(account, password, tls, pollContext);
-      return { poll, failures: 0, retryAt: 0, lastError: undefined, summary: `${account.label}: not polled yet` };
+      return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, summary: `${account.label}: not polled yet` };
     });
     try {
       if (await this.stopSignal.until(broker.ready())) return;
@@ -114,6 +127,7 @@ export class PollWorker implements Worker {
         // at once, or a 100,000-message backlog would take a thousand sleeps to announce.
         if (backlog) this.wake();
         context.notes = mailboxes.map((m) => m.summary).concat(tls.verify ? [] : ['tlsVerify off']);
+        context.mailboxes = mailboxes.map(mailboxReport);
         // A pass woken by IDLE does not move the schedule: the catch-up passes keep their times.
         if (reason === 'due') next = schedule.next(new Date());
       }
@@ -143,12 +157,13 @@ export class PollWorker implements Worker {
       // the moment a subscribe binds its queue, without growing pauses or a new connection.
       const unrouted = error instanceof Unroutable;
       if (!unrouted) await mailbox.poll.close().catch(() => undefined);
+      if (mailbox.failures === 0) mailbox.failingSince = Date.now();
       mailbox.failures += 1;
       const delay = unrouted ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (mailbox.failures - 1));
       mailbox.retryAt = Date.now() + delay;
       const reason = unrouted
         ? `${error.message} (start the subscribe that reads it, or sr declare its queue; post_mandatory off if nobody is meant to); the messages wait on the server, the poll's place stays before them`
-        : describeMailError(error, mailbox.poll.account.user);
+        : describeMailError(error, { account: mailbox.poll.account, ...optional('credentialsLine', this.credentials.lookup(mailbox.poll.account.url)?.line) });
       if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s${unrouted ? '' : ', then less often'}`);
       mailbox.lastError = reason;
       mailbox.summary = `${label}: ${reason}`;

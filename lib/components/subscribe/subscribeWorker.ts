@@ -19,7 +19,9 @@ import { isTransient } from '../../flow/transient.js';
 import { removeStaging } from '../../output/stagedFile.js';
 import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
-import { describeMailError } from '../../mail/mailErrors.js';
+import type { MailAccount } from '../../mail/account.js';
+import { describeMailError, type MailErrorPlace } from '../../mail/mailErrors.js';
+import { optional } from '../../system/optional.js';
 import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import { tlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
@@ -69,7 +71,7 @@ export class SubscribeWorker implements Worker {
   /** the handling of each message in hand, by server identity (see oneAtATime) */
   private readonly byServerKey = new Map<string, Promise<void>>();
   /** per account: the last error logged (each distinct one is logged once) and consecutive failures */
-  private readonly accountTrouble = new Map<string, { reason: string; failures: number }>();
+  private readonly accountTrouble = new Map<string, { reason: string; failures: number; since: number; nextTry: number }>();
 
   constructor(private readonly paths: SrPaths, private readonly credentials: CredentialsStore) {}
 
@@ -130,6 +132,9 @@ export class SubscribeWorker implements Worker {
         } catch {
           reportBroker(context, broker, { queue: queue.name }); // disconnected: the state says so
         }
+        context.mailboxes = [...this.accountTrouble.entries()].map(([account, trouble]) => ({
+          account, state: 'failing' as const, since: new Date(trouble.since).toISOString(), cause: trouble.reason, nextTry: new Date(trouble.nextTry).toISOString(),
+        }));
         context.notes = [...this.accountTrouble.entries()].map(([account, trouble]) => `${account}: ${trouble.reason}`)
           .concat(tls.verify ? [] : ['tlsVerify off']);
       } while (!(await this.stopSignal.sleep(interval)));
@@ -225,7 +230,7 @@ export class SubscribeWorker implements Worker {
       } catch (error) {
         const delay = await this.failed(handling, ref, error).catch((failure: unknown) => {
           // Quarantining failed too (the server went away meanwhile): the message is tried again.
-          logger.error(`${ref.where}: ${describeMailError(failure, ref.account.user)} while setting it aside; trying again`);
+          logger.error(`${ref.where}: ${describeMailError(failure, this.place(ref.account))} while setting it aside; trying again`);
           return FIRST_RETRY_MS;
         });
         if (delay === undefined) return delivery.ack();
@@ -238,7 +243,7 @@ export class SubscribeWorker implements Worker {
   private async failed(handling: Handling, ref: MailMessageRef, error: unknown): Promise<number | undefined> {
     const { context, tools } = handling;
     const { config, logger } = context;
-    const reason = describeMailError(error, ref.account.user);
+    const reason = describeMailError(error, this.place(ref.account));
     if (error instanceof MessageGone) {
       if (tools.state.doneKey([ref.serverKey]) || tools.state.isPosted(ref.serverKey)) {
         // Another instance ingested it meanwhile (the poll announced it twice): nothing is missing.
@@ -262,7 +267,7 @@ export class SubscribeWorker implements Worker {
       return undefined;
     }
     const record = tools.state.recordFailure(ref.serverKey, reason, false);
-    const trouble = this.accountTrouble.get(ref.account.label) ?? { reason: '', failures: 0 };
+    const trouble = this.accountTrouble.get(ref.account.label) ?? { reason: '', failures: 0, since: Date.now(), nextTry: 0 };
     trouble.failures += 1;
     if (trouble.reason !== reason) logger.error(`${ref.where}: ${reason}; retrying with growing pauses, the message stays on the server`);
     trouble.reason = reason;
@@ -273,7 +278,9 @@ export class SubscribeWorker implements Worker {
       logger.error(`${ref.where}: still failing after retry_ttl (${reason}); given up, the message stays on the server`);
       return undefined;
     }
-    return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(trouble.failures - 1, 10));
+    const pause = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(trouble.failures - 1, 10));
+    trouble.nextTry = Date.now() + pause;
+    return pause;
   }
 
   private async quarantine(handling: Handling, ref: MailMessageRef, error: unknown, reason: string, tries: number): Promise<void> {
@@ -290,6 +297,11 @@ export class SubscribeWorker implements Worker {
     tools.state.markDone([ref.serverKey]);
     logger.error(`${ref.where}: ${reason}; quarantined after ${tries === 1 ? '1 try' : `${tries} tries`}, see ${file}`);
     context.count('quarantined');
+  }
+
+  /** An account as error messages name it, with the credentials.conf line of its password. */
+  private place(account: MailAccount): MailErrorPlace {
+    return { account, ...optional('credentialsLine', this.credentials.lookup(account.url)?.line) };
   }
 
   private working(context: InstanceContext, ref: MailMessageRef): void {
