@@ -68,6 +68,8 @@ export interface MailSource {
   /** Applies the action to messages of this account; one already gone counts as done. */
   apply(action: MailAction, messages: readonly MessageCoordinates[]): Promise<void>;
   close(): Promise<void>;
+  /** Drops the connection at once, failing what is in progress on it: a stop that cannot wait on a silent server. */
+  abort(): void;
 }
 
 /** Runs one operation at a time on a connection shared by messages in flight. */

@@ -257,7 +257,7 @@ describe('a message that blocks its decode thread', () => {
     const stopped = box.sr(['stop', 'subscribe/bomb']);
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.doesNotMatch(stopped.stdout, /SIGKILL/, 'stopped on SIGTERM, within stop_timeout');
-    assert.match(logOf('subscribe', 'bomb'), /their decode threads are ended, the messages go back to the queue/);
+    assert.match(logOf('subscribe', 'bomb'), /their decode threads are ended and their connections dropped, the messages go back to the queue/);
     assert.equal((await listMessages(bench, 'hostile', folder)).length, 1, 'nothing tidied');
     subscribe('2s');
     assert.equal(box.sr(['start', 'subscribe/bomb']).code, 0);

@@ -145,7 +145,15 @@ export class PollWorker implements Worker {
     const label = mailbox.poll.account.label;
     if (Date.now() < mailbox.retryAt) return false;
     try {
-      const result = await mailbox.poll.pass();
+      // A pass waits on the server (a silent one, a POP3 greeting that never comes) for up to
+      // `timeout`: sr stop does not wait with it. The pass is left, its connection closed.
+      const pass = mailbox.poll.pass();
+      if (await this.stopSignal.until(pass)) {
+        pass.catch(() => undefined);
+        await mailbox.poll.close().catch(() => undefined);
+        return false;
+      }
+      const result = await pass;
       if (mailbox.failures > 0) context.logger.info(`${label}: working again`);
       mailbox.failures = 0;
       mailbox.lastError = undefined;

@@ -22,6 +22,11 @@ export class SourcePool {
     return source;
   }
 
+  /** Every connection dropped at once (see MailSource.abort). */
+  abortAll(): void {
+    for (const source of this.sources.values()) source.abort();
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all([...this.sources.values()].map((source) => source.close().catch(() => undefined)));
     this.sources.clear();

@@ -138,12 +138,14 @@ export class SubscribeWorker implements Worker {
         context.notes = [...this.accountTrouble.entries()].map(([account, trouble]) => `${account}: ${trouble.reason}`)
           .concat(tls.verify ? [] : ['tlsVerify off']);
       } while (!(await this.stopSignal.sleep(interval)));
-      // The messages in hand finish; one held by a decode thread it blocks would hold the
-      // stop until its budget runs out, past sr stop's SIGKILL: after half of stop_timeout the
-      // threads are ended, and what they held goes back to the queue, undone and unacked.
+      // The messages in hand finish; one held by a decode thread it blocks, or by a server
+      // that went silent, would hold the stop past sr stop's SIGKILL: after half of
+      // stop_timeout the threads are ended and the connections dropped, and what they held
+      // goes back to the queue, undone and unacknowledged.
       const grace = (config.number('stop_timeout') * 1000) / 2;
       if (await settlesWithin(this.inFlight, grace) === false) {
-        logger.warning(`messages still being decoded after ${Math.round(grace / 1000)} s: their decode threads are ended, the messages go back to the queue`);
+        logger.warning(`messages still in hand after ${Math.round(grace / 1000)} s: their decode threads are ended and their connections dropped, the messages go back to the queue`);
+        pool.abortAll();
         await decoders.close();
         await Promise.allSettled([...this.inFlight]);
       }

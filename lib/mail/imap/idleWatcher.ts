@@ -4,7 +4,7 @@
 // goes silent is replaced, and the poll's scheduled passes go on regardless, so a stalled
 // IDLE never delays mail by more than one pass.
 import type { ImapFlow } from 'imapflow';
-import { type ImapConnectionSettings, imapClient } from './imapMailbox.js';
+import { closeClient, type ImapConnectionSettings, imapClient } from './imapMailbox.js';
 
 const IDLE_RESTART_MS = 5 * 60_000;
 const MAX_RECONNECT_DELAY_MS = 60_000;
@@ -36,7 +36,7 @@ export class IdleWatcher {
       } catch {
         failures += 1; // the poll's own pass reports what is wrong with the account
       } finally {
-        await client.logout().catch(() => client.close());
+        await closeClient(client);
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RECONNECT_DELAY_MS, 1000 * 2 ** failures)));
     }
@@ -44,7 +44,7 @@ export class IdleWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.client?.logout().catch(() => this.client?.close());
+    if (this.client) await closeClient(this.client);
     await this.loop;
   }
 }

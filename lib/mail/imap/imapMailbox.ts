@@ -104,6 +104,16 @@ export function imapClient(settings: ImapConnectionSettings, extra: Partial<Imap
   return client;
 }
 
+const LOGOUT_WAIT_MS = 3000;
+
+/** LOGOUT, but no longer than LOGOUT_WAIT_MS: then the socket is closed. */
+export async function closeClient(client: ImapFlow): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([client.logout().catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, LOGOUT_WAIT_MS); })]);
+  clearTimeout(timer);
+  client.close();
+}
+
 export class ImapMailbox {
   private client: ImapFlow | undefined;
 
@@ -228,10 +238,10 @@ export class ImapMailbox {
     return { headers: [{ uid, size: found.size, problems }], missing: [] };
   }
 
+  /** Logs out, or closes the connection when the server does not answer within a few seconds (a stop must not wait on it). */
   async close(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (!client) return;
-    await client.logout().catch(() => client.close());
+    if (client) await closeClient(client);
   }
 }

@@ -9,7 +9,7 @@ import type { ImapFlow } from 'imapflow';
 import {
   checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone,
 } from '../mailSource.js';
-import { type ImapConnectionSettings, imapClient } from './imapMailbox.js';
+import { closeClient, type ImapConnectionSettings, imapClient } from './imapMailbox.js';
 
 type ImapCoordinates = Extract<MessageCoordinates, { protocol: 'imap' }>;
 
@@ -64,6 +64,8 @@ export class ImapSource implements MailSource {
   private connecting: Promise<ImapFlow> | undefined;
   private readonly created = new Set<string>();
   private readonly waitingDownloads = new Map<string, WaitingDownload[]>();
+  /** dropped for a stop: no new connection is opened */
+  private aborted = false;
 
   constructor(private readonly settings: ImapConnectionSettings) {}
 
@@ -73,6 +75,7 @@ export class ImapSource implements MailSource {
 
   /** The connection, opened once for all the messages in flight that ask for it together. */
   private session(): Promise<ImapFlow> {
+    if (this.aborted) return Promise.reject(Object.assign(new Error('the connection was dropped for a stop'), { code: 'NoConnection' }));
     if (this.client?.usable) return Promise.resolve(this.client);
     if (!this.connecting) {
       this.client?.close();
@@ -250,9 +253,16 @@ export class ImapSource implements MailSource {
     this.created.add(folder);
   }
 
+  abort(): void {
+    this.aborted = true;
+    const client = this.client;
+    this.client = undefined;
+    client?.close();
+  }
+
   async close(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (client) await client.logout().catch(() => client.close());
+    if (client) await closeClient(client);
   }
 }

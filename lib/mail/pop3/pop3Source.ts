@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import {
   checkMessageId, describeCoordinates, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone, Serial,
 } from '../mailSource.js';
-import { pop3MessageId, Pop3Client, type Pop3Settings } from './pop3Client.js';
+import { Pop3Client, Pop3Error, pop3MessageId, type Pop3Settings } from './pop3Client.js';
 
 type Pop3Coordinates = Extract<MessageCoordinates, { protocol: 'pop3' }>;
 
@@ -17,6 +17,8 @@ interface Session {
 
 export class Pop3Source implements MailSource {
   private current: Session | undefined;
+  /** dropped for a stop: no new session is opened */
+  private aborted = false;
   private readonly serial = new Serial();
 
   constructor(private readonly settings: Pop3Settings) {}
@@ -26,6 +28,7 @@ export class Pop3Source implements MailSource {
   }
 
   private async session(): Promise<Session> {
+    if (this.aborted) throw new Pop3Error('the connection was dropped for a stop', 'connection');
     if (this.current) return this.current;
     const client = await Pop3Client.connect(this.settings);
     try {
@@ -98,6 +101,13 @@ export class Pop3Source implements MailSource {
       }
       await this.endSession(); // QUIT: the deletions take effect now
     });
+  }
+
+  abort(): void {
+    this.aborted = true;
+    const session = this.current;
+    this.current = undefined;
+    session?.client.close();
   }
 
   close(): Promise<void> {
