@@ -136,6 +136,9 @@ export class LocalBroker implements Broker {
       this.statement(`INSERT INTO queues (name, expire_seconds, message_age_max, last_used) VALUES (?, ?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET expire_seconds = excluded.expire_seconds, message_age_max = excluded.message_age_max, last_used = excluded.last_used`)
         .run(spec.name, spec.expireSeconds, spec.messageAgeMaxSeconds, now());
+      // The bindings are the config's as it is now: one it no longer has (a subscribe now
+      // paired with its poll's mailboxes, a subtopic line removed) would go on routing to it.
+      this.statement('DELETE FROM bindings WHERE queue = ?').run(spec.name);
       for (const binding of spec.bindings) {
         this.statement('INSERT OR IGNORE INTO exchanges (name) VALUES (?)').run(binding.exchange);
         this.statement('INSERT OR IGNORE INTO bindings (queue, exchange, topic) VALUES (?, ?, ?)').run(spec.name, binding.exchange, binding.topic);

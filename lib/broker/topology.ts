@@ -57,11 +57,21 @@ export function queueName(paths: SrPaths, config: Config): string {
   }
 }
 
-export function subscribeQueue(paths: SrPaths, config: Config): QueueSpec {
-  const exchange = config.str('exchange') ?? defaultExchange(config.str('broker'));
+/** The exchange a subscribe reads when no subtopic line names another. */
+export function subscribeExchange(config: Config): string {
+  return config.str('exchange') ?? defaultExchange(config.str('broker'));
+}
+
+/**
+ * The queue a subscribe reads, bound by its subtopic lines, else by `defaultTopics` (the
+ * mailboxes of its paired poll, components/subscribe/pairing.ts), else to every topic.
+ */
+export function subscribeQueue(paths: SrPaths, config: Config, defaultTopics: readonly string[] = []): QueueSpec {
+  const exchange = subscribeExchange(config);
+  const topics = defaultTopics.length > 0 ? defaultTopics : [`${config.str('topicPrefix')}.#`];
   const bindings = config.subtopics.length > 0
     ? config.subtopics.map((binding) => ({ exchange: binding.exchange ?? exchange, topic: `${binding.topicPrefix}.${binding.subtopic}` }))
-    : [{ exchange, topic: `${config.str('topicPrefix')}.#` }];
+    : topics.map((topic) => ({ exchange, topic }));
   return {
     name: queueName(paths, config),
     bindings,

@@ -42,3 +42,14 @@ export function mailAccount(url: string): MailAccount {
 export function accountPassword(account: MailAccount, credentials: CredentialsStore): string {
   return credentials.passwordFor(account.url, account.label);
 }
+
+/**
+ * The mailbox as topic words, after the topic prefix: `<host>.<user>` (`v03.mail.example.com.ingest.INBOX`),
+ * so that one subtopic line selects a mailbox (`subtopic mail.example.com.ingest.#`). The
+ * AMQP wildcards and `/` are escaped as sr3 escapes them in topic words.
+ */
+export function mailboxTopic(account: MailAccount): string {
+  const word = (text: string) => text.replaceAll('#', '%23').replaceAll('*', '%22').replaceAll('/', '%2F');
+  return `${word(account.host)}.${word(account.user)}`;
+}
+

@@ -258,14 +258,42 @@ describe('the subscribe, one message at a time', () => {
     await appendMessages(bench, 'ingest', deleted, [corpusMessage(2, deleted).raw]);
     const files = path.join(box.home, 'files');
     writePoll('mail', [`pollUrl ${imaps()}`, `folder ${flagged}`, `folder ${deleted}`]);
-    writeSubscribe('flag', [`directory ${files}/flag`, `subtopic ${flagged}.#`, 'mailAction flag $Processed']);
-    writeSubscribe('delete', [`directory ${files}/delete`, `subtopic ${deleted}.#`, 'mailAction delete']);
+    // The topic carries the mailbox, then the folder: v03.<host>.<user>.<folder>.
+    writeSubscribe('flag', [`directory ${files}/flag`, `subtopic 127.0.0.1.ingest.${flagged}.#`, 'mailAction flag $Processed']);
+    writeSubscribe('delete', [`directory ${files}/delete`, `subtopic 127.0.0.1.ingest.${deleted}.#`, 'mailAction delete']);
     start();
     await eventually(async () => (await listMessages(bench, 'ingest', deleted)).length === 0, 60000, 'the message deleted');
     await eventually(async () => (await listMessages(bench, 'ingest', flagged)).every((m) => m.flags.includes('$Processed')), 60000, 'both messages flagged');
     assert.ok((await listMessages(bench, 'ingest', flagged)).every((m) => !m.flags.includes('\\Seen')), 'flag sets only the keyword');
     assert.equal(walk(path.join(files, 'flag')).length, 3 + 2);
     assert.equal(walk(path.join(files, 'delete')).length, 3);
+  });
+
+  it('keeps two poll/subscribe pairs copied from the examples apart: each subscribe takes the mailbox of the poll of its name', async () => {
+    const folder = unique();
+    const ofA = [corpusMessage(2, `${folder}a`), corpusMessage(3, `${folder}a`)];
+    const ofB = [corpusMessage(5, `${folder}b`), corpusMessage(6, `${folder}b`)];
+    await appendMessages(bench, 'ingest', folder, ofA.map((m) => m.raw));
+    await appendMessages(bench, 'postal', folder, ofB.map((m) => m.raw));
+    box.writeConfig('credentials.conf', [`imaps://ingest:ingest-secret@127.0.0.1:${bench.dovecot.ports.imaps}/`, `imaps://postal:postal-secret@127.0.0.1:${bench.dovecot.ports.imaps}/`].join('\n'));
+    const files = path.join(box.home, 'files');
+    // No broker, exchange or subtopic line: what a newcomer writes.
+    writePoll('depta', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+    writePoll('deptb', [`pollUrl imaps://postal@127.0.0.1:${bench.dovecot.ports.imaps}/`, `folder ${folder}`]);
+    writeSubscribe('depta', [`directory ${files}/a`, `mailAction move ${folder}-done`]);
+    writeSubscribe('deptb', [`directory ${files}/b`, `mailAction move ${folder}-done`]);
+    start();
+    await eventually(async () => (await listMessages(bench, 'ingest', folder)).length === 0 && (await listMessages(bench, 'postal', folder)).length === 0, 60000, 'both mailboxes tidied');
+    assert.deepEqual(writtenLines(path.join(files, 'a')), expectedLines(ofA), 'depta wrote depta\'s files only');
+    assert.deepEqual(writtenLines(path.join(files, 'b')), expectedLines(ofB), 'deptb wrote deptb\'s files only');
+    assert.equal((await listMessages(bench, 'ingest', `${folder}-done`)).length, ofA.length, 'each mail moved once');
+    assert.equal((await listMessages(bench, 'postal', `${folder}-done`)).length, ofB.length, 'each mail moved once');
+    // A third subscribe, named after no poll, would take both: refused, with the lines to add.
+    writeSubscribe('archive', [`directory ${files}/all`]);
+    const refused = box.sr(['start', 'subscribe/archive']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /subscribe\/archive would take the mail of every mailbox announced on xpublic: .*poll\/depta.*poll\/deptb/);
+    assert.match(refused.stderr, /"subtopic 127\.0\.0\.1\.ingest\.#" or "subtopic 127\.0\.0\.1\.postal\.#"/);
   });
 
   it('announces nothing into the void: a poll started alone holds its messages until a subscribe binds its queue', async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Broker, QueueSpec } from '../../broker/broker.js';
 import { openBroker } from '../../broker/open.js';
 import { postTarget, queueNameFile, subscribeQueue } from '../../broker/topology.js';
+import { pairedTopics } from '../../components/subscribe/pairing.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import { UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
@@ -50,7 +51,7 @@ async function withBrokers<T>(context: CliContext, work: (sessions: BrokerSessio
 /** Declares a subscribe's queue, with its bindings, on the broker it reads. */
 async function declareQueueOf(context: CliContext, sessions: BrokerSessions, config: Config): Promise<{ broker: Broker; queue: QueueSpec }> {
   const broker = await sessions.get(config.str('broker'));
-  const queue = subscribeQueue(context.paths, config);
+  const queue = subscribeQueue(context.paths, config, pairedTopics(context.paths, config));
   await broker.declareQueue(queue);
   return { broker, queue };
 }

@@ -11,7 +11,7 @@ import { stateDir, type SrPaths } from '../../config/paths.js';
 import { buildSchedule, scheduleSettings } from '../../flow/schedule.js';
 import { openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
-import { accountPassword, mailAccount } from '../../mail/account.js';
+import { accountPassword, mailAccount, mailboxTopic } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
 import { describeMailError } from '../../mail/mailErrors.js';
 import { tlsSettings } from '../../mail/tls.js';
@@ -98,7 +98,8 @@ export class PollWorker implements Worker {
       const account = mailAccount(url);
       const pollContext: PollContext = {
         config, state, logger, search,
-        announce: (notification) => publishNotification(broker, post.exchange, post.topicPrefix, notification, mandatory),
+        // The topic carries the mailbox: subscribes select a mailbox by topic (pairing.ts).
+        announce: (notification) => publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, notification, mandatory),
         stopping: () => this.stopSignal.stopped,
         count: (counter, amount) => context.count(counter, amount),
       };

@@ -28,6 +28,7 @@ import type { Notification } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { ActionBatcher } from './actionBatcher.js';
 import { DecodeCrashed, DecodeOverBudget, DecodePool } from './decodePool.js';
+import { pairedTopics } from './pairing.js';
 import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
 import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
 import { quarantineFiles, quarantineOnServer } from './quarantine.js';
@@ -111,7 +112,7 @@ export class SubscribeWorker implements Worker {
     const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);
     try {
       if (await this.stopSignal.until(broker.ready())) return;
-      const queue = subscribeQueue(this.paths, config);
+      const queue = subscribeQueue(this.paths, config, pairedTopics(this.paths, config));
       await broker.declareQueue(queue);
       if (post && postBroker) {
         if (await this.stopSignal.until(postBroker.ready())) return;

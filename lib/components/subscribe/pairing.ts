@@ -1,0 +1,69 @@
+// Which mail a subscribe takes when its config says nothing of it (no subtopic line): the
+// pairing rule. On one broker every poll announces on the same exchange by default
+// (xpublic on the local broker, xs_<user> on RabbitMQ), so two poll/subscribe pairs
+// copied from the examples each took both mailboxes' mail: one department's documents
+// written into another's directory, the other's mail moved twice. So a subscribe takes
+// only the mailboxes of the poll of its own name (subscribe/depta those of poll/depta),
+// bound by the topic words that name each mailbox (`v03.<host>.<user>.#`). A subscribe
+// without a poll of its name still takes everything, as in sr3, unless polls of several
+// mailboxes announce where it reads: then `sr start` refuses it, with the lines to add.
+import { isLocal } from '../../broker/open.js';
+import { postTarget, subscribeExchange } from '../../broker/topology.js';
+import { userConfigs } from '../../config/catalog.js';
+import { configLabel } from '../../config/components.js';
+import { ConfigErrors } from '../../config/errors.js';
+import { type Config, loadConfig } from '../../config/load.js';
+import type { SrPaths } from '../../config/paths.js';
+import { mailAccount, mailboxTopic } from '../../mail/account.js';
+
+function sameBroker(a: string | undefined, b: string | undefined): boolean {
+  return a === b || (isLocal(a) && isLocal(b));
+}
+
+/** Does the poll announce where the subscribe reads (same broker, same exchange)? */
+function feeds(poll: Config, subscribe: Config): boolean {
+  const post = postTarget(poll)!;
+  return sameBroker(post.url, subscribe.str('broker')) && post.exchange === subscribeExchange(subscribe);
+}
+
+/** The topics of every mailbox a poll announces: `v03.mail.example.com.ingest.#`. */
+function mailboxTopics(poll: Config): string[] {
+  const prefix = postTarget(poll)!.topicPrefix;
+  return poll.list('pollUrl').map((url) => `${prefix}.${mailboxTopic(mailAccount(url))}.#`);
+}
+
+function readPoll(paths: SrPaths, name: string): Config | undefined {
+  if (!userConfigs(paths).some((id) => id.component === 'poll' && id.name === name)) return undefined;
+  try {
+    return loadConfig(paths, { component: 'poll', name });
+  } catch (error) {
+    if (error instanceof ConfigErrors) return undefined; // its own start reports it
+    throw error;
+  }
+}
+
+/** The topics the subscribe is bound to by default: its paired poll's mailboxes, or none (every topic). */
+export function pairedTopics(paths: SrPaths, subscribe: Config): string[] {
+  if (subscribe.subtopics.length > 0) return [];
+  const poll = readPoll(paths, subscribe.id.name);
+  return poll && feeds(poll, subscribe) ? mailboxTopics(poll) : [];
+}
+
+/**
+ * Why the subscribe would take mail meant for others, with the lines that fix it, or
+ * undefined: no subtopic line, no poll of its name, and polls of two mailboxes or more
+ * announcing where it reads.
+ */
+export function ambiguousPairing(paths: SrPaths, subscribe: Config): string | undefined {
+  if (subscribe.subtopics.length > 0 || pairedTopics(paths, subscribe).length > 0) return undefined;
+  const polls = userConfigs(paths).filter((id) => id.component === 'poll')
+    .map((id) => readPoll(paths, id.name)).filter((poll): poll is Config => poll !== undefined && feeds(poll, subscribe));
+  const mailboxes = new Map<string, string>();
+  for (const poll of polls) {
+    for (const url of poll.list('pollUrl')) mailboxes.set(mailboxTopic(mailAccount(url)), `${configLabel(poll.id)} ${mailAccount(url).label}`);
+  }
+  if (mailboxes.size < 2) return undefined;
+  return `${subscribe.label} would take the mail of every mailbox announced on ${subscribeExchange(subscribe)}: ${[...mailboxes.values()].join(', ')}. `
+    + `Name it after its poll (subscribe/<name> takes the mailboxes of poll/<name>), or add to ${subscribe.file} one line per mailbox it is for: `
+    + [...mailboxes.keys()].map((words) => `"subtopic ${words}.#"`).join(' or ');
+}
