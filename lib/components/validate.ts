@@ -8,12 +8,18 @@ import type { Config } from '../config/load.js';
 import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule.js';
 import { accountPassword, mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
+import { accountTls, tlsSettings } from '../mail/tls.js';
 import { checkSubscribe } from './subscribe/settings.js';
 
 /** Fails, before anything starts, when a server the config names has no password in credentials.conf. */
 export function checkCredentials(config: Config, credentials: CredentialsStore): void {
   checkBrokerPasswords(config, credentials);
-  if (config.id.component === 'poll') for (const url of config.list('pollUrl')) accountPassword(mailAccount(url), credentials);
+  if (config.id.component !== 'poll') return;
+  const tls = tlsSettings(config);
+  for (const url of config.list('pollUrl')) {
+    accountPassword(mailAccount(url), credentials);
+    accountTls(config, tls, credentials.lookup(url)); // a tlsCa detail naming no file
+  }
 }
 
 /** sr3 callbacks that name what mailpump does built in. */

@@ -19,6 +19,8 @@ export interface Credential {
 const KNOWN_DETAILS = new Set([
   'ssh_keyfile', 'passive', 'active', 'binary', 'ascii', 'tls', 'ssl', 'prot_p', 'implicit_ftps',
   'bearer_token', 'bt', 'login_method', 's3_endpoint', 's3_session_token', 'azure_storage_credentials',
+  // mailpump's: the account's TLS settings, for every component that uses it (mail/tls.ts)
+  'tlsCa', 'tlsVerify',
 ]);
 
 export class CredentialsStore {

@@ -3,7 +3,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { UserError } from '../config/errors.js';
+import type { Credential } from '../config/credentials.js';
 import type { Config } from '../config/load.js';
+import { parseFlag } from '../config/values.js';
 
 export interface TlsSettings {
   /** upgrade imap://, pop:// with STARTTLS/STLS and refuse a server that will not */
@@ -12,18 +14,43 @@ export interface TlsSettings {
   readonly ca: Buffer[] | undefined;
 }
 
+function readCa(file: string, where: string): Buffer[] {
+  try {
+    return [fs.readFileSync(file)];
+  } catch (error) {
+    throw new UserError(`${where}"tlsCa" ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}
+
 export function tlsSettings(config: Config): TlsSettings {
   const caFile = config.str('tlsCa');
-  let ca: Buffer[] | undefined;
-  if (caFile) {
+  const where = config.settings.get('tlsCa')?.where;
+  const ca = caFile ? readCa(caFile, where ? `${where.file}:${where.line}: ` : '') : undefined;
+  return { required: config.flag('tls'), verify: config.flag('tlsVerify'), ca };
+}
+
+/**
+ * The TLS settings for one account: the config's where it writes tlsCa or tlsVerify,
+ * else the details of the account's credentials.conf line (`tlsCa=/etc/ssl/our-ca.pem`,
+ * `tlsVerify=off`), which both the poll and the subscribe read: the subscribe of the quick
+ * start needed its own tlsCa line, which nobody said, and retried "self-signed" for ever.
+ */
+export function accountTls(config: Config, base: TlsSettings, credential: Credential | undefined): TlsSettings {
+  if (!credential) return base;
+  const written = (option: string) => config.settings.get(option)?.where !== undefined;
+  const place = `credentials.conf:${credential.line}: `;
+  const caDetail = credential.details.tlsCa;
+  const verifyDetail = credential.details.tlsVerify;
+  let verify = base.verify;
+  if (!written('tlsVerify') && verifyDetail !== undefined) {
     try {
-      ca = [fs.readFileSync(caFile)];
+      verify = parseFlag(verifyDetail === true ? undefined : verifyDetail);
     } catch (error) {
-      const where = config.settings.get('tlsCa')?.where;
-      throw new UserError(`${where ? `${where.file}:${where.line}: ` : ''}"tlsCa" ${caFile}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+      throw new UserError(`${place}"tlsVerify" ${(error as Error).message}`);
     }
   }
-  return { required: config.flag('tls'), verify: config.flag('tlsVerify'), ca };
+  const ca = !written('tlsCa') && typeof caDetail === 'string' && caDetail !== '' ? readCa(caDetail, place) : base.ca;
+  return { ...base, verify, ca };
 }
 
 /** Options for Node's tls.connect: SNI only for names (an IP address is not allowed there). */

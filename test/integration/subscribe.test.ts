@@ -296,6 +296,27 @@ describe('the subscribe, one message at a time', () => {
     assert.match(refused.stderr, /"subtopic 127\.0\.0\.1\.ingest\.#" or "subtopic 127\.0\.0\.1\.postal\.#"/);
   });
 
+  it('takes an account\'s TLS settings from its credentials.conf line, for the poll and the subscribe alike', async () => {
+    const folder = unique();
+    const messages = [corpusMessage(2, folder)];
+    await appendMessages(bench, 'ingest', folder, messages.map((m) => m.raw));
+    // The quick start's configs: no tlsCa line in either; the CA is said once, with the account.
+    box.writeConfig('credentials.conf', `imaps://ingest:ingest-secret@127.0.0.1:${bench.dovecot.ports.imaps}/ tlsCa=${bench.dovecot.caCert}\n`);
+    const files = path.join(box.home, 'files');
+    box.writeConfig('poll/mail.conf', ['callback poll.mail', 'sleep 1s', `pollUrl ${imaps()}`, `folder ${folder}`].join('\n'));
+    box.writeConfig('subscribe/mail.conf', ['callback download.mail_ingest', `directory ${files}`, `mailAction move ${folder}-done`].join('\n'));
+    start();
+    await eventually(async () => (await listMessages(bench, 'ingest', folder)).length === 0, 60000, 'the message ingested and moved');
+    assert.deepEqual(writtenLines(files), expectedLines(messages));
+    assert.deepEqual(errorLines('mail'), []);
+    // A tlsCa detail naming no file is refused by sr start, with its line.
+    box.writeConfig('credentials.conf', `imaps://ingest:ingest-secret@127.0.0.1:${bench.dovecot.ports.imaps}/ tlsCa=/nonexistent/ca.pem\n`);
+    assert.equal(box.sr(['stop']).code, 0);
+    const refused = box.sr(['start', 'poll/mail']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /credentials.conf:1: "tlsCa" \/nonexistent\/ca.pem: no such file/);
+  });
+
   it('announces nothing into the void: a poll started alone holds its messages until a subscribe binds its queue', async () => {
     const folder = unique();
     const messages = [corpusMessage(2, folder), corpusMessage(3, folder)];

@@ -14,7 +14,7 @@ import { type InstanceContext, type MailboxReport, StopSignal, type Worker } fro
 import { accountPassword, mailAccount, mailboxTopic } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
 import { describeMailError } from '../../mail/mailErrors.js';
-import { tlsSettings } from '../../mail/tls.js';
+import { accountTls, tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
 import { optional } from '../../system/optional.js';
 import { type LongTimer, longTimeout } from '../../system/timers.js';
@@ -104,7 +104,9 @@ export class PollWorker implements Worker {
         count: (counter, amount) => context.count(counter, amount),
       };
       const password = accountPassword(account, this.credentials);
-      const poll = account.protocol === 'imap' ? new ImapPoll(account, password, tls, pollContext) : new Pop3Poll(account, password, tls, pollContext);
+      const own = accountTls(config, tls, this.credentials.lookup(account.url));
+      if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
+      const poll = account.protocol === 'imap' ? new ImapPoll(account, password, own, pollContext) : new Pop3Poll(account, password, own, pollContext);
       return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, summary: `${account.label}: not polled yet` };
     });
     try {

@@ -10,13 +10,18 @@ import type { TlsSettings } from '../../mail/tls.js';
 export class SourcePool {
   private readonly sources = new Map<string, MailSource>();
 
-  constructor(private readonly credentials: CredentialsStore, private readonly tls: TlsSettings, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly credentials: CredentialsStore,
+    private readonly tls: (account: MailAccount) => TlsSettings,
+    private readonly timeoutMs: number,
+    private readonly onNotice: (line: string) => void,
+  ) {}
 
   /** The account's source; throws a UserError when credentials.conf has no password for it. */
   sourceFor(account: MailAccount): MailSource {
     const existing = this.sources.get(account.label);
     if (existing) return existing;
-    const settings = { account, password: accountPassword(account, this.credentials), tls: this.tls, timeoutMs: this.timeoutMs };
+    const settings = { account, password: accountPassword(account, this.credentials), tls: this.tls(account), timeoutMs: this.timeoutMs, onNotice: this.onNotice };
     const source = account.protocol === 'imap' ? new ImapSource(settings) : new Pop3Source(settings);
     this.sources.set(account.label, source);
     return source;

@@ -23,7 +23,7 @@ import type { MailAccount } from '../../mail/account.js';
 import { describeMailError, type MailErrorPlace } from '../../mail/mailErrors.js';
 import { optional } from '../../system/optional.js';
 import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
-import { tlsSettings } from '../../mail/tls.js';
+import { accountTls, tlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { ActionBatcher } from './actionBatcher.js';
@@ -106,7 +106,11 @@ export class SubscribeWorker implements Worker {
       budgetMs: (job) => decodeBudgetMs(config, job.ref.expected.size ?? (job.raw.kind === 'memory' ? job.raw.data.byteLength : 0)),
       onThreadGone: (threadId) => { for (const root of roots) removeStaging(root, `${settings.files.writer}.t${threadId}`); },
     });
-    const pool = new SourcePool(this.credentials, tls, config.number('timeout') * 1000);
+    const pool = new SourcePool(this.credentials, (account) => {
+      const own = accountTls(config, tls, this.credentials.lookup(account.url));
+      if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
+      return own;
+    }, config.number('timeout') * 1000, (line) => logger.warning(line));
     // Left by a crash of this instance in the middle of a download: the message is downloaded again.
     fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
     const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);

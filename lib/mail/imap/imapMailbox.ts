@@ -79,6 +79,8 @@ export interface ImapConnectionSettings {
   readonly timeoutMs: number;
   /** more imapflow options: the poll benchmark passes a logger that counts commands */
   readonly clientOptions?: Partial<ImapFlowOptions>;
+  /** a line the account's owner should read once (what the server lacks) */
+  readonly onNotice?: (line: string) => void;
 }
 
 /** An imapflow client for the account, not yet connected. STARTTLS is required on imap:// unless `tls off`. */

@@ -66,6 +66,7 @@ export class ImapSource implements MailSource {
   private readonly waitingDownloads = new Map<string, WaitingDownload[]>();
   /** dropped for a stop: no new connection is opened */
   private aborted = false;
+  private saidNoUidplus = false;
 
   constructor(private readonly settings: ImapConnectionSettings) {}
 
@@ -226,15 +227,39 @@ export class ImapSource implements MailSource {
           switch (action.kind) {
             case 'seen': await client.messageFlagsAdd(uids, ['\\Seen'], { uid: true }); break;
             case 'flag': await client.messageFlagsAdd(uids, [action.keyword], { uid: true }); break;
-            case 'delete': await client.messageDelete(uids, { uid: true }); break;
-            // imapflow uses MOVE where the server has it, else COPY, \Deleted and EXPUNGE.
-            case 'move': await client.messageMove(uids, action.folder, { uid: true }); break;
+            case 'delete': await this.expungeOnly(client, uids); break;
+            case 'move':
+              // UID MOVE is atomic: a message another subscribe moved already is not copied again.
+              if (client.capabilities.has('MOVE')) await client.messageMove(uids, action.folder, { uid: true });
+              else {
+                await client.messageCopy(uids, action.folder, { uid: true });
+                await this.expungeOnly(client, uids);
+              }
+              break;
           }
         });
       } catch (error) {
         // The folder recreated since: none of these UIDs names our messages any more; nothing to tidy.
         if (!(error instanceof MessageGone)) throw error;
       }
+    }
+  }
+
+  /**
+   * Removes exactly these UIDs: \\Deleted, then UID EXPUNGE (UIDPLUS). Never a plain
+   * EXPUNGE, which removes every \\Deleted message of the folder, another client's too
+   * (imapflow falls back to it without UIDPLUS): there the messages stay marked \\Deleted,
+   * for the server or the user to expunge, and that is said once.
+   */
+  private async expungeOnly(client: ImapFlow, uids: string): Promise<void> {
+    if (client.capabilities.has('UIDPLUS')) {
+      await client.messageDelete(uids, { uid: true });
+      return;
+    }
+    await client.messageFlagsAdd(uids, ['\\Deleted'], { uid: true });
+    if (!this.saidNoUidplus) {
+      this.saidNoUidplus = true;
+      this.settings.onNotice?.(`${this.account.label}: the server has no UIDPLUS, so tidied messages are marked \\Deleted and left for it to expunge (a plain EXPUNGE would remove other clients' deleted mail too)`);
     }
   }
 

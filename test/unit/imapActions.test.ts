@@ -1,0 +1,52 @@
+// Mail actions by the server's capabilities (issue "Real deployments" item 2): UID MOVE
+// where the server has MOVE; else COPY, then UID EXPUNGE of those UIDs only (UIDPLUS); and
+// never a plain EXPUNGE, which would remove every \Deleted message of the folder. Dovecot
+// has both, so a fake session stands in for servers that have less.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { mailAccount } from '../../lib/mail/account.js';
+import { ImapSource } from '../../lib/mail/imap/imapSource.js';
+
+function sourceWith(capabilities: readonly string[]): { source: ImapSource; calls: string[]; notices: string[] } {
+  const calls: string[] = [];
+  const notices: string[] = [];
+  const client = {
+    usable: true,
+    capabilities: new Map(capabilities.map((name) => [name, true])),
+    mailbox: { uidValidity: 7n },
+    getMailboxLock: async () => ({ release: () => undefined }),
+    mailboxCreate: async () => ({}),
+    messageMove: async (uids: string, folder: string) => { calls.push(`UID MOVE ${uids} ${folder}`); return {}; },
+    messageCopy: async (uids: string, folder: string) => { calls.push(`UID COPY ${uids} ${folder}`); return {}; },
+    messageFlagsAdd: async (uids: string, flags: string[]) => { calls.push(`UID STORE ${uids} +FLAGS ${flags.join(' ')}`); return true; },
+    messageDelete: async (uids: string) => { calls.push(`UID STORE ${uids} +FLAGS \\Deleted; UID EXPUNGE ${uids}`); return true; },
+  };
+  const source = new ImapSource({
+    account: mailAccount('imaps://u@h/'), password: 'p', tls: { required: true, verify: true, ca: undefined }, timeoutMs: 1000, onNotice: (line) => notices.push(line),
+  });
+  Object.assign(source, { client });
+  return { source, calls, notices };
+}
+
+const at = (uid: number) => ({ protocol: 'imap' as const, folder: 'INBOX', uidValidity: 7, uid });
+
+describe('IMAP mail actions by capability', () => {
+  it('move with UID MOVE where the server has MOVE', async () => {
+    const { source, calls } = sourceWith(['MOVE', 'UIDPLUS']);
+    await source.apply({ kind: 'move', folder: 'Done' }, [at(4), at(5)]);
+    assert.deepEqual(calls, ['UID MOVE 4,5 Done']);
+  });
+  it('without MOVE, copy then expunge those UIDs only (UIDPLUS)', async () => {
+    const { source, calls } = sourceWith(['UIDPLUS']);
+    await source.apply({ kind: 'move', folder: 'Done' }, [at(4)]);
+    assert.deepEqual(calls, ['UID COPY 4 Done', 'UID STORE 4 +FLAGS \\Deleted; UID EXPUNGE 4']);
+  });
+  it('without UIDPLUS, never a plain EXPUNGE: the messages stay marked \\Deleted, said once', async () => {
+    const { source, calls, notices } = sourceWith([]);
+    await source.apply({ kind: 'move', folder: 'Done' }, [at(4)]);
+    await source.apply({ kind: 'delete' }, [at(6)]);
+    assert.deepEqual(calls, ['UID COPY 4 Done', 'UID STORE 4 +FLAGS \\Deleted', 'UID STORE 6 +FLAGS \\Deleted']);
+    assert.equal(notices.length, 1);
+    assert.match(notices[0]!, /no UIDPLUS/);
+  });
+});
