@@ -99,11 +99,7 @@ export class AmqpBroker implements Broker {
 
   /** Runs after every (re)connect: a new confirm channel for publishing, and every consumer again. */
   private async setup(connection: ChannelModel): Promise<void> {
-    this.publisher = await connection.createConfirmChannel();
-    this.publisher.on('error', () => undefined);
-    this.publisher.on('return', (message: { properties: { messageId?: string } }) => {
-      if (message.properties.messageId) this.returned.add(message.properties.messageId);
-    });
+    this.publisher = await this.openPublisher(connection);
     for (const consumer of this.consumers) {
       if (!consumer.cancelled) await this.startConsumer(connection, consumer);
     }
@@ -143,22 +139,63 @@ export class AmqpBroker implements Broker {
     });
   }
 
+  /**
+   * A confirm channel for publishing. RabbitMQ closes a channel on a channel error (a
+   * publish to an exchange deleted meanwhile, `sr3 cleanup` does that; a permission
+   * refused) while the connection stays up: the channel is then forgotten, and the next
+   * publish opens a new one, instead of failing with "Channel closed" until a restart.
+   */
+  private async openPublisher(connection: { createConfirmChannel(): Promise<ConfirmChannel> }): Promise<ConfirmChannel> {
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', () => undefined);
+    channel.on('close', () => { if (this.publisher === channel) this.publisher = undefined; });
+    channel.on('return', (message: { properties: { messageId?: string } }) => {
+      if (message.properties.messageId) this.returned.add(message.properties.messageId);
+    });
+    return channel;
+  }
+
+  private publisherOpening: Promise<ConfirmChannel> | undefined;
+
+  private async publishingChannel(): Promise<ConfirmChannel> {
+    await this.connected;
+    if (this.publisher) return this.publisher;
+    this.publisherOpening ??= this.openPublisher(this.model).then((channel) => {
+      this.publisher = channel;
+      return channel;
+    }).finally(() => { this.publisherOpening = undefined; });
+    return this.publisherOpening;
+  }
+
   /** Sends on the confirm channel once connected; resolves when RabbitMQ confirms. */
   private async confirmed(what: string, send: (channel: ConfirmChannel, done: (error: unknown) => void) => void): Promise<void> {
-    await this.connected;
-    const channel = this.publisher;
-    if (!channel) throw new Error(`${this.label}: not connected`);
+    const channel = await this.publishingChannel();
     await new Promise<void>((resolve, reject) => {
       send(channel, (error) => {
-        if (error) reject(new Error(`${this.label}: ${what} not confirmed: ${String((error as Error)?.message ?? error)}`));
-        else resolve();
+        if (!error) return resolve();
+        const text = String((error as Error)?.message ?? error);
+        // Whichever comes first, this or the channel's 'close': the channel is not used again.
+        const closed = /channel closed/i.test(text);
+        if (closed && this.publisher === channel) this.publisher = undefined;
+        reject(Object.assign(new Error(`${this.label}: ${what} not confirmed: ${text}`), { channelClosed: closed }));
       });
     });
   }
 
   async publish(exchange: string, topic: string, body: Buffer, contentType: string, mandatory = false): Promise<void> {
     const messageId = mandatory ? crypto.randomUUID() : undefined;
-    await this.confirmed(`publish to ${exchange}`, (channel, done) => channel.publish(exchange, topic, body, { persistent: true, contentType, ...(messageId ? { mandatory, messageId } : {}) }, done));
+    const send = () => this.confirmed(`publish to ${exchange}`, (channel, done) => channel.publish(exchange, topic, body, { persistent: true, contentType, ...(messageId ? { mandatory, messageId } : {}) }, done));
+    try {
+      await send();
+    } catch (error) {
+      // The channel closed under the publish: RabbitMQ's answer to an exchange deleted
+      // meanwhile (404; its words come on the channel, not to the publish). The exchange is
+      // declared again where the user may (a refusal leaves it to sr declare, and says so),
+      // then the message is sent once more, on a new channel.
+      if (!(error as { channelClosed?: boolean }).channelClosed) throw error;
+      await this.declareExchange(exchange);
+      await send();
+    }
     if (messageId && this.returned.delete(messageId)) throw new Unroutable(exchange, topic);
   }
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import amqplib from 'amqplib';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -262,3 +263,33 @@ contract({
   // Without -p, close_all_connections only closes connections of the vhost "/".
   cut: () => { ctl(bench.rabbit, 'close_all_connections', '-p', bench.rabbit.vhost, 'cut by test'); },
 });
+
+describe('the RabbitMQ link heals', () => {
+  it('publishes again after the exchange was deleted under it (sr3 cleanup does that): a new channel, the exchange declared again, and sr declare\'s binding restores the flow', async () => {
+    const target = amqpTarget(bench);
+    if (target.kind !== 'amqp') throw new Error('an AMQP target');
+    const broker = await openTarget(target);
+    const exchange = `xs_test_heal_${unique()}`;
+    const queue = `q_mailpump.heal.${unique()}`;
+    const spec: QueueSpec = { name: queue, bindings: [{ exchange, topic: 'v03.#' }], expireSeconds: 0, messageAgeMaxSeconds: 0 };
+    const admin = await amqplib.connect({ hostname: '127.0.0.1', port: target.port, username: target.user, password: target.password, vhost: target.vhost });
+    try {
+      await broker.declareExchange(exchange);
+      await broker.declareQueue(spec);
+      await broker.publish(exchange, 'v03.INBOX', Buffer.from('before'), 'text/plain', true);
+      const channel = await admin.createChannel();
+      await channel.deleteExchange(exchange); // its bindings go with it
+      await channel.close();
+      // The first publish meets the missing exchange (404 closes the channel): declared again, and sent.
+      await assert.rejects(broker.publish(exchange, 'v03.INBOX', Buffer.from('unbound'), 'text/plain', true), Unroutable, 'declared again, but no queue bound any more');
+      await broker.declareQueue(spec); // what sr declare does
+      await broker.publish(exchange, 'v03.INBOX', Buffer.from('after'), 'text/plain', true);
+      assert.deepEqual((await collect(broker, queue, 2)).map((d) => d.body.toString()), ['before', 'after']);
+    } finally {
+      await admin.close();
+      await broker.deleteQueue(queue).catch(() => undefined);
+      await broker.close();
+    }
+  });
+});
+
