@@ -294,6 +294,12 @@ describe('the subscribe, one message at a time', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /subscribe\/archive would take the mail of every mailbox announced on xpublic: .*poll\/depta.*poll\/deptb/);
     assert.match(refused.stderr, /"subtopic 127\.0\.0\.1\.ingest\.#" or "subtopic 127\.0\.0\.1\.postal\.#"/);
+    // A subscribe paired with a POP3 poll cannot move: said when the config is checked.
+    writePoll('pop', [`pollUrl ${pops()}`]);
+    writeSubscribe('pop', [`directory ${files}/pop`, 'mailAction move Done']);
+    const popRefused = box.sr(['start', 'subscribe/pop']);
+    assert.equal(popRefused.code, 1);
+    assert.match(popRefused.stderr, /subscribe\/pop: "mailAction move Done" cannot be done on pops:\/\/courier@127.0.0.1:\d+\/, which poll\/pop reads: POP3 has no flags nor folders/);
   });
 
   it('takes an account\'s TLS settings from its credentials.conf line, for the poll and the subscribe alike', async () => {

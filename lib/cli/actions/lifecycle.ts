@@ -1,6 +1,6 @@
 // sr start / stop / restart. Every selected config is read before anything is done: one
 // config with an error fails the command and nothing starts (or, for restart, stops).
-import { ambiguousPairing } from '../../components/subscribe/pairing.js';
+import { actionPop3Cannot, ambiguousPairing } from '../../components/subscribe/pairing.js';
 import { checkCredentials, validateConfig } from '../../components/validate.js';
 import { optionWords } from '../../config/commandLine.js';
 import { type ConfigId, configLabel } from '../../config/components.js';
@@ -25,8 +25,9 @@ function checkStartable(context: CliContext, configs: readonly Config[]): void {
     try {
       validateConfig(config);
       checkCredentials(config, credentials);
-      const crossed = config.id.component === 'subscribe' ? ambiguousPairing(context.paths, config) : undefined;
-      if (crossed) problems.push(crossed);
+      if (config.id.component === 'subscribe') {
+        for (const problem of [ambiguousPairing(context.paths, config), actionPop3Cannot(context.paths, config)]) if (problem) problems.push(problem);
+      }
     } catch (error) {
       if (!(error instanceof ConfigErrors || error instanceof UserError)) throw error;
       problems.push(error.message);

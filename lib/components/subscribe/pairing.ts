@@ -67,3 +67,18 @@ export function ambiguousPairing(paths: SrPaths, subscribe: Config): string | un
     + `Name it after its poll (subscribe/<name> takes the mailboxes of poll/<name>), or add to ${subscribe.file} one line per mailbox it is for: `
     + [...mailboxes.keys()].map((words) => `"subtopic ${words}.#"`).join(' or ');
 }
+
+/**
+ * A subscribe paired with a POP3 poll whose mailAction POP3 cannot do (seen, flag, move:
+ * POP3 has no flags nor folders), said when the config is checked rather than failed per
+ * message.
+ */
+export function actionPop3Cannot(paths: SrPaths, subscribe: Config): string | undefined {
+  const action = subscribe.flag('delete') ? 'delete' : (subscribe.str('mailAction') ?? 'none').split(' ')[0];
+  if (action === 'none' || action === 'delete') return undefined;
+  const poll = subscribe.subtopics.length > 0 ? undefined : readPoll(paths, subscribe.id.name);
+  const pop3 = poll && feeds(poll, subscribe) ? poll.list('pollUrl').find((url) => mailAccount(url).protocol === 'pop3') : undefined;
+  if (!pop3) return undefined;
+  return `${subscribe.label}: "mailAction ${subscribe.str('mailAction')}" cannot be done on ${mailAccount(pop3).label}, which poll/${subscribe.id.name} reads: POP3 has no flags nor folders; use mailAction none or delete`;
+}
+
