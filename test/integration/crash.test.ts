@@ -5,7 +5,6 @@
 // attachment present byte-exact and once, no staging file left, every mail moved exactly
 // once, every file announced at least once; the run prints the kills and the duplicates.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -18,6 +17,7 @@ import { amqpTarget, openTarget } from '../helpers/brokerTarget.js';
 import { appendMessages, listMessages } from '../bench/mailbox.js';
 import { prng } from '../helpers/hostileCorpus.js';
 import { corpusMessage, type CorpusMessage } from '../helpers/mailCorpus.js';
+import { baseName, sha256, walk } from '../helpers/files.js';
 import { Sandbox } from '../helpers/sandbox.js';
 
 const MESSAGES = Number(process.env.CRASH_MESSAGES ?? 1000);
@@ -32,17 +32,7 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
-const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
-/** `scan~0123abcd.pdf` (a collision suffix) is `scan.pdf`. */
-const baseName = (name: string) => name.replace(/~[0-9a-f]{8}(?:-\d+)?(?=\.[^.]*$|$)/, '');
 
-function walk(dir: string, prefix = ''): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const relative = path.join(prefix, entry.name);
-    return entry.isDirectory() ? walk(path.join(dir, entry.name), relative) : [relative];
-  });
-}
 
 function livePids(): Array<{ name: string; pid: number }> {
   const found: Array<{ name: string; pid: number }> = [];

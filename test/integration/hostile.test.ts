@@ -9,7 +9,6 @@
 // of mailpump's own; no staging file is left; nothing is tidied without its content.
 // The run prints the counts, the peak RSS of each instance and the slowest message.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -18,6 +17,7 @@ import { type Bench, getBench } from '../bench/bench.js';
 import { appendMessages, emptyFolder, listMessages, plainMessage, popUidls } from '../bench/mailbox.js';
 import { hostileCorpus, type HostileMessage, REGEX_BOMB_RULE, regexBomb } from '../helpers/hostileCorpus.js';
 import { corpusMessage, type CorpusMessage } from '../helpers/mailCorpus.js';
+import { sha256, walk } from '../helpers/files.js';
 import { Sandbox } from '../helpers/sandbox.js';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20261201);
@@ -37,15 +37,7 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
-const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
-function walk(dir: string, prefix = ''): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const relative = path.join(prefix, entry.name);
-    return entry.isDirectory() ? walk(path.join(dir, entry.name), relative) : [relative];
-  });
-}
 
 async function eventually(check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -16,6 +16,7 @@ import { amqpUrl } from '../bench/rabbitmq.js';
 import { appendMessages, listMessages, popUidls } from '../bench/mailbox.js';
 import { corpusMessage, type CorpusMessage, largeMessage, tnefMessage } from '../helpers/mailCorpus.js';
 import { TNEF_FILES, tnefFixture } from '../helpers/tnefFixtures.js';
+import { baseName, sha256Of, walk } from '../helpers/files.js';
 import { Sandbox, waitFor } from '../helpers/sandbox.js';
 
 let bench: Bench;
@@ -50,19 +51,6 @@ function start(label?: string): void {
   const started = box.sr(['start', ...(label ? [label] : [])]);
   assert.equal(started.code, 0, `${label ?? 'all'}: ${started.stderr}`);
 }
-
-/** Every file under `dir`, relative, hidden ones included. */
-function walk(dir: string, prefix = ''): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const relative = path.join(prefix, entry.name);
-    return entry.isDirectory() ? walk(path.join(dir, entry.name), relative) : [relative];
-  });
-}
-
-const sha256Of = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-/** `scan~0123abcd.pdf` (a collision suffix) is `scan.pdf`. */
-const baseName = (name: string) => name.replace(/~[0-9a-f]{8}(?:-\d+)?(?=\.[^.]*$|$)/, '');
 
 /** The files expected, as sorted `name sha256` lines. */
 function expectedLines(messages: readonly CorpusMessage[]): string[] {
