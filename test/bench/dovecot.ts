@@ -132,12 +132,29 @@ export async function startDovecot(dir: string, certificates: TestCertificates, 
   return { dir, ports, users, caCert: certificates.caCert, pid };
 }
 
+/** The master's pid as its pid file says now: a restart (restartDovecot) gives it a new one. */
+function masterPid(info: DovecotInfo): number {
+  const file = path.join(info.dir, 'run', 'master.pid');
+  const pid = fs.existsSync(file) ? Number.parseInt(fs.readFileSync(file, 'utf8'), 10) : info.pid;
+  return pid > 0 ? pid : info.pid;
+}
+
 export async function stopDovecot(info: DovecotInfo): Promise<void> {
-  if (!(info.pid > 0)) return; // never kill(0): that is our own process group
+  const pid = masterPid(info);
+  if (!(pid > 0)) return; // never kill(0): that is our own process group
   try {
-    process.kill(info.pid, 'SIGTERM');
+    process.kill(pid, 'SIGTERM');
   } catch {
     return;
   }
-  if (!(await waitForExit(info.pid, 10000))) process.kill(info.pid, 'SIGKILL');
+  if (!(await waitForExit(pid, 10000))) process.kill(pid, 'SIGKILL');
+}
+
+/** Stops Dovecot and starts it again on the same ports, mail and config: every session is cut. */
+export async function restartDovecot(info: DovecotInfo): Promise<void> {
+  await stopDovecot(info);
+  const binary = findProgram('dovecot')!;
+  const result = spawnSync(binary, ['-c', path.join(info.dir, 'dovecot.conf')], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`dovecot did not start again (exit ${result.status})`);
+  await Promise.all(Object.values(info.ports).map((port) => waitForPort(port, 10000, 'dovecot')));
 }

@@ -1,7 +1,8 @@
 // Crash safety, measured: a 1,000-message ingest through sr start on Dovecot, with
 // `instances 2`, `mailAction move`, sidecars and raw backups, its file notifications counted
 // on a tap queue, during which a random instance (the poll or a subscribe) is killed with
-// SIGKILL at 20 random moments and brought back by `sr sanity`. It must end with every
+// SIGKILL at 20 random moments and brought back by `sr sanity` (on each broker), or
+// RabbitMQ and Dovecot are restarted and the whole set stopped and started five times. It must end with every
 // attachment present byte-exact and once, no staging file left, every mail moved exactly
 // once, every file announced at least once; the run prints the kills and the duplicates.
 import assert from 'node:assert/strict';
@@ -12,7 +13,8 @@ import { LocalBroker } from '../../lib/broker/local.js';
 import type { Notification } from '../../lib/message.js';
 import { STAGING_FOLDER } from '../../lib/output/stagedFile.js';
 import { type Bench, getBench } from '../bench/bench.js';
-import { amqpUrl } from '../bench/rabbitmq.js';
+import { restartDovecot } from '../bench/dovecot.js';
+import { amqpUrl, restartRabbit } from '../bench/rabbitmq.js';
 import { amqpTarget, openTarget } from '../helpers/brokerTarget.js';
 import { appendMessages, listMessages } from '../bench/mailbox.js';
 import { prng } from '../helpers/hostileCorpus.js';
@@ -59,8 +61,43 @@ describe('crash safety', () => {
   });
   after(() => { corpus = []; });
 
-  for (const brokerKind of ['local', 'rabbitmq'] as const) it(`ingests ${MESSAGES} messages through ${KILLS} SIGKILLs of random instances, on the ${brokerKind} broker: each attachment once and byte-exact, each mail moved once`, async () => {
-    const run = `${folder}-${brokerKind}`;
+  /** SIGKILLs of random instances at random moments, each followed by sr sanity. */
+  const kills = async (random: () => number): Promise<string[]> => {
+    const killed: string[] = [];
+    for (let kill = 0; kill < KILLS; kill += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200 + random() * 1200));
+      const alive = livePids();
+      const victim = alive[Math.floor(random() * alive.length)];
+      if (victim) {
+        process.kill(victim.pid, 'SIGKILL');
+        killed.push(`SIGKILL ${victim.name}`);
+      }
+      assert.equal(box.sr(['sanity']).code, 0);
+    }
+    return killed;
+  };
+
+  /** A RabbitMQ restart, a Dovecot restart, then five sr stop / sr start, at random moments. */
+  const disruptions = async (random: () => number): Promise<string[]> => {
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 500 + random() * 1500));
+    await pause();
+    await restartRabbit(bench.rabbit);
+    await pause();
+    await restartDovecot(bench.dovecot);
+    for (let cycle = 0; cycle < 5; cycle += 1) {
+      await pause();
+      assert.equal(box.sr(['stop']).code, 0);
+      assert.equal(box.sr(['start']).code, 0);
+    }
+    return ['RabbitMQ restart', 'Dovecot restart', ...Array.from({ length: 5 }, () => 'sr stop + sr start')];
+  };
+
+  for (const [brokerKind, what, disrupt] of [
+    ['local', `${KILLS} SIGKILLs of random instances`, kills],
+    ['rabbitmq', `${KILLS} SIGKILLs of random instances`, kills],
+    ['rabbitmq', 'a RabbitMQ restart, a Dovecot restart and five sr stop / sr start', disruptions],
+  ] as const) it(`ingests ${MESSAGES} messages through ${what}, on the ${brokerKind} broker: each attachment once and byte-exact, each mail moved once`, async () => {
+    const run = `${folder}-${brokerKind}-${disrupt === kills ? 'kills' : 'restarts'}`;
     await appendMessages(bench, 'ingest', run, corpus.map((message) => message.raw));
     const files = path.join(box.home, 'files');
     const common = ['metrics_writeInterval 1s', `tlsCa ${bench.dovecot.caCert}`];
@@ -83,17 +120,7 @@ describe('crash safety', () => {
     try {
       assert.equal(box.sr(['start']).code, 0);
       const random = prng(Number(process.env.CRASH_SEED ?? 7));
-      const killed: string[] = [];
-      for (let kill = 0; kill < KILLS; kill += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 200 + random() * 1200));
-        const alive = livePids();
-        const victim = alive[Math.floor(random() * alive.length)];
-        if (victim) {
-          process.kill(victim.pid, 'SIGKILL');
-          killed.push(victim.name);
-        }
-        assert.equal(box.sr(['sanity']).code, 0);
-      }
+      const events = await disrupt(random);
       const deadline = Date.now() + 5 * 60_000;
       while ((await listMessages(bench, 'ingest', run)).length > 0) {
         if (Date.now() > deadline) throw new Error(`not settled: ${(await listMessages(bench, 'ingest', run)).length} messages left`);
@@ -119,7 +146,7 @@ describe('crash safety', () => {
       assert.equal(done.length, MESSAGES, 'every mail moved exactly once');
       assert.equal(new Set(done.map((message) => message.messageId)).size, MESSAGES);
       const duplicates = [...announced.values()].reduce((sum, count) => sum + count - 1, 0);
-      process.stdout.write(`crash run on the ${brokerKind} broker: ${MESSAGES} messages, ${written.length} attachments, ${killed.length} SIGKILLs (${killed.filter((k) => k.startsWith('poll')).length} of the poll), `
+      process.stdout.write(`crash run on the ${brokerKind} broker: ${MESSAGES} messages, ${written.length} attachments, ${events.length} events (${events.filter((e) => e.includes('poll')).length} SIGKILLs of the poll; ${[...new Set(events.filter((e) => !e.startsWith('SIGKILL')))].join(', ') || 'kills only'}), `
         + `${twice} files twice, ${duplicates} file notifications announced more than once\n`);
     } finally {
       if (brokerKind === 'rabbitmq') await broker.deleteQueue(tap).catch(() => undefined);
