@@ -71,8 +71,8 @@ export class SubscribeWorker implements Worker {
   private readonly inFlight = new Set<Promise<void>>();
   /** the handling of each message in hand, by server identity (see oneAtATime) */
   private readonly byServerKey = new Map<string, Promise<void>>();
-  /** per account: the last error logged (each distinct one is logged once) and consecutive failures */
-  private readonly accountTrouble = new Map<string, { reason: string; failures: number; since: number; nextTry: number }>();
+  /** per account in trouble: the last error logged (each distinct one is logged once), since when, the next try */
+  private readonly accountTrouble = new Map<string, { reason: string; since: number; nextTry: number }>();
 
   constructor(private readonly paths: SrPaths, private readonly credentials: CredentialsStore) {}
 
@@ -274,8 +274,7 @@ export class SubscribeWorker implements Worker {
       return undefined;
     }
     const record = tools.state.recordFailure(ref.serverKey, reason, false);
-    const trouble = this.accountTrouble.get(ref.account.label) ?? { reason: '', failures: 0, since: Date.now(), nextTry: 0 };
-    trouble.failures += 1;
+    const trouble = this.accountTrouble.get(ref.account.label) ?? { reason: '', since: Date.now(), nextTry: 0 };
     if (trouble.reason !== reason) logger.error(`${ref.where}: ${reason}; retrying with growing pauses, the message stays on the server`);
     trouble.reason = reason;
     this.accountTrouble.set(ref.account.label, trouble);
@@ -285,7 +284,11 @@ export class SubscribeWorker implements Worker {
       logger.error(`${ref.where}: still failing after retry_ttl (${reason}); given up, the message stays on the server`);
       return undefined;
     }
-    const pause = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(trouble.failures - 1, 10));
+    // The pause grows with this message's own time in trouble (10 s, 10 s, 20 s, 40 s... up
+    // to 10 min), not with the account's count of failures: with many messages failing at
+    // once (a full disk, a server down) that count reached the 10 min at once for all of
+    // them, and mail waited that long after the cause was gone.
+    const pause = Math.min(MAX_RETRY_MS, Math.max(FIRST_RETRY_MS, Date.now() - record.firstAt));
     trouble.nextTry = Date.now() + pause;
     return pause;
   }
