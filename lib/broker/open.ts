@@ -25,6 +25,11 @@ export function isLocal(url: string | undefined): boolean {
   return url === undefined || parseServiceUrl(url).scheme === 'local';
 }
 
+/** Two broker URLs of configs name the same broker (every way of saying the local one is one). */
+export function sameBroker(a: string | undefined, b: string | undefined): boolean {
+  return a === b || (isLocal(a) && isLocal(b));
+}
+
 /** The user a broker URL names (`anonymous` for the local broker), for sr3's exchange and queue names. */
 export function brokerUser(url: string | undefined): string {
   return isLocal(url) ? 'anonymous' : parseServiceUrl(url!).user || 'anonymous';

@@ -49,8 +49,6 @@ interface Pending {
   readonly job: WriteJob;
   readonly resolve: (result: WriteResult) => void;
   readonly reject: (error: unknown) => void;
-  /** run in a thread of its own: a thread went wrong while it ran beside others */
-  alone: boolean;
   /** when its thread was given it */
   since: number;
 }
@@ -181,11 +179,10 @@ export class DecodePool {
 
   run(job: WriteJob): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new TransientError('the decode threads are closed'));
-    return new Promise((resolve, reject) => this.dispatch({ id: this.nextId++, job, resolve, reject, alone: false, since: 0 }));
+    return new Promise((resolve, reject) => this.dispatch({ id: this.nextId++, job, resolve, reject, since: 0 }));
   }
 
   private suspect(pending: Pending): void {
-    pending.alone = true;
     this.suspects.push(pending);
     this.runSuspects();
   }

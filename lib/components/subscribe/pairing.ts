@@ -7,7 +7,7 @@
 // bound by the topic words that name each mailbox (`v03.<host>.<user>.#`). A subscribe
 // without a poll of its name still takes everything, as in sr3, unless polls of several
 // mailboxes announce where it reads: then `sr start` refuses it, with the lines to add.
-import { isLocal } from '../../broker/open.js';
+import { sameBroker } from '../../broker/open.js';
 import { postTarget, subscribeExchange } from '../../broker/topology.js';
 import { userConfigs } from '../../config/catalog.js';
 import { configLabel } from '../../config/components.js';
@@ -15,10 +15,6 @@ import { ConfigErrors } from '../../config/errors.js';
 import { type Config, loadConfig } from '../../config/load.js';
 import type { SrPaths } from '../../config/paths.js';
 import { mailAccount, mailboxTopic } from '../../mail/account.js';
-
-function sameBroker(a: string | undefined, b: string | undefined): boolean {
-  return a === b || (isLocal(a) && isLocal(b));
-}
 
 /** Does the poll announce where the subscribe reads (same broker, same exchange)? */
 function feeds(poll: Config, subscribe: Config): boolean {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Broker, type RawDelivery } from '../../broker/broker.js';
 import { consumeNotifications, publishNotification } from '../../broker/notifications.js';
-import { isLocal, openBroker } from '../../broker/open.js';
+import { openBroker, sameBroker } from '../../broker/open.js';
 import { postTarget, subscribeQueue } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import type { Mask } from '../../config/parser.js';
@@ -37,10 +37,6 @@ import { SourcePool } from './sourcePool.js';
 
 const FIRST_RETRY_MS = 10_000;
 const MAX_RETRY_MS = 10 * 60_000;
-
-function sameBroker(a: string | undefined, b: string | undefined): boolean {
-  return a === b || (isLocal(a) && isLocal(b));
-}
 
 /** Failures that quarantine the message at once: it hurt a decode thread, trying again would hurt another. */
 function isHarmful(error: unknown): boolean {
