@@ -16,6 +16,20 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/**
+ * Whether a mail error is the operator's to fix and will not pass by itself: a refused login,
+ * an untrusted certificate, TLS refused, a name that is not found, a port that speaks
+ * another protocol. A refused connection, a reset or a timeout may be a server restarting.
+ */
+export function isLastingMailError(error: unknown): boolean {
+  const details = error as { authenticationFailed?: boolean; tlsFailed?: boolean; code?: string; message?: string };
+  const message = details?.message ?? String(error);
+  const code = details?.code ?? '';
+  if (UNTRUSTED.test(code) || UNTRUSTED.test(message) || details?.authenticationFailed || details?.tlsFailed) return true;
+  if (error instanceof Pop3Error && (error.kind === 'auth' || error.kind === 'tls' || /which is not POP3/.test(message))) return true;
+  return code === 'ENOTFOUND' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(message);
+}
+
 /** A mail error in words for the log: the account, the cause, what to do. */
 export function describeMailError(error: unknown, place: MailErrorPlace): string {
   const { account } = place;

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** How a mailbox an instance serves is doing: failing with its cause, and when it is tried next. */
+/** How a mailbox an instance serves is doing: in trouble with its cause, and when it is tried next. */
 export interface MailboxReport {
   readonly account: string;
   readonly state: 'ok' | 'failing';
@@ -12,6 +12,22 @@ export interface MailboxReport {
   readonly cause?: string;
   /** ISO time of the next try */
   readonly nextTry?: string;
+  /** the cause will not pass by itself (a refused login, an untrusted certificate): the operator's to fix */
+  readonly lasting?: boolean;
+}
+
+/**
+ * How long trouble that may pass by itself (a server restarting, a network blip) is shown as
+ * `retrying` before it is `failing` and sr status exits 1: long enough for a restart, short
+ * enough that an outage is reported within minutes.
+ */
+export const RETRYING_FOR_MS = 2 * 60_000;
+
+/** What sr status says of a mailbox: ok, retrying (trouble that may pass, for now) or failing. */
+export function mailboxState(report: MailboxReport, now: number): 'ok' | 'retrying' | 'failing' {
+  if (report.state === 'ok') return 'ok';
+  const since = report.since ? Date.parse(report.since) : Number.NaN;
+  return !report.lasting && now - since < RETRYING_FOR_MS ? 'retrying' : 'failing';
 }
 
 export interface Heartbeat {

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import { type ConfigId, configLabel } from '../config/components.js';
 import type { Config } from '../config/load.js';
 import { disabledMarker, heartbeatFile, instanceStem, pidFile, type SrPaths, stateDir } from '../config/paths.js';
-import { type Heartbeat, instancesWithPidFiles, readHeartbeat, readPid } from './instanceFiles.js';
+import { type Heartbeat, instancesWithPidFiles, mailboxState, readHeartbeat, readPid } from './instanceFiles.js';
 import { isInstanceProcess } from './processes.js';
 
-export type ConfigState = 'running' | 'partial' | 'stopped' | 'disabled' | 'hung' | 'crashed' | 'foreground' | 'failing' | 'error';
+export type ConfigState = 'running' | 'partial' | 'stopped' | 'disabled' | 'hung' | 'crashed' | 'foreground' | 'retrying' | 'failing' | 'error';
 
 export interface InstanceStatus {
   readonly instance: number;
@@ -77,11 +77,14 @@ export function configStatus(paths: SrPaths, config: Config): ConfigStatus {
   // A pid file whose process is gone is an instance that died without stopping: crashed,
   // even when others still run. failing: running, but a mailbox it serves fails. partial is fewer instances than configured, none dead
   // (the config asked for more since it was started).
+  const now = Date.now();
+  const mailboxStates = background.filter((status) => status.alive).flatMap((status) => status.heartbeat?.mailboxes ?? []).map((mailbox) => mailboxState(mailbox, now));
   let state: ConfigState;
   if (background.some((status) => status.hung)) state = 'hung';
   else if (background.some((status) => !status.alive)) state = 'crashed';
   // Running is not all well while a mailbox it serves fails: that is what needs attention.
-  else if (running > 0 && background.some((status) => status.alive && status.heartbeat?.mailboxes?.some((mailbox) => mailbox.state === 'failing'))) state = 'failing';
+  else if (running > 0 && mailboxStates.includes('failing')) state = 'failing';
+  else if (running > 0 && mailboxStates.includes('retrying')) state = 'retrying';
   else if (running > 0 && running >= expected) state = 'running';
   else if (running > 0) state = 'partial';
   else if (foreground) state = 'foreground';

@@ -247,6 +247,23 @@ describe('the IMAP poll', () => {
   });
 });
 
+describe('a poll whose server is down', () => {
+  it('is retrying, with the next try, while the trouble may pass (exit 0), not running', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve())); // nothing listens there now: connection refused
+    box.writeConfig('credentials.conf', `imaps://ingest:ingest-secret@127.0.0.1:${port}/\n`);
+    pollConfig('down', [`pollUrl imaps://ingest@127.0.0.1:${port}/`]);
+    assert.equal(box.sr(['start', 'poll/down']).code, 0);
+    await waitFor(() => /retrying/.test(box.sr(['status', 'poll/down']).stdout), 10000, 'sr status to say the mailbox is retrying');
+    const status = box.sr(['status', 'poll/down']);
+    assert.equal(status.code, 0, 'trouble that may pass is not yet a failure');
+    assert.match(status.stdout, /^poll\/down +retrying +1\/1/m);
+    assert.match(status.stdout, new RegExp(`^poll/down: imaps://ingest@127.0.0.1:${port}/ retrying since .* ago: connection refused by 127.0.0.1:${port}.*; next try in `, 'm'));
+  });
+});
+
 describe('a poll on a silent server', () => {
   for (const scheme of ['imap', 'pop'] as const) {
     it(`stops within seconds of sr stop while it waits for a ${scheme === 'imap' ? 'IMAP' : 'POP3'} greeting that never comes`, async () => {

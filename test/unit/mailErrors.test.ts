@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mailAccount } from '../../lib/mail/account.js';
-import { describeMailError } from '../../lib/mail/mailErrors.js';
+import { describeMailError, isLastingMailError } from '../../lib/mail/mailErrors.js';
+import { mailboxState, RETRYING_FOR_MS } from '../../lib/supervisor/instanceFiles.js';
 import { Pop3Error } from '../../lib/mail/pop3/pop3Client.js';
 
 const imaps = { account: mailAccount('imaps://ingest@mail.example.com:995/'), credentialsLine: 3 };
@@ -25,5 +26,24 @@ describe('mail errors in words', () => {
     assert.match(describeMailError(error('connect ECONNREFUSED', { code: 'ECONNREFUSED' }), imaps), /^connection refused by mail.example.com:995/);
     assert.equal(describeMailError(error('getaddrinfo ENOTFOUND', { code: 'ENOTFOUND' }), imaps), 'name not found: mail.example.com');
     assert.match(describeMailError(error('wrong version number', { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), imaps), /does not speak TLS from the start: use imap:\/\//);
+  });
+  it('tell the causes the operator must fix from those that may pass by themselves', () => {
+    for (const lasting of [error('x', { authenticationFailed: true }), error('self-signed certificate', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+      error('getaddrinfo ENOTFOUND', { code: 'ENOTFOUND' }), error('wrong version number', { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }),
+      new Pop3Error('login failed for ingest: -ERR', 'auth')]) assert.equal(isLastingMailError(lasting), true, String(lasting));
+    for (const passing of [error('connect ECONNREFUSED', { code: 'ECONNREFUSED' }), error('read ECONNRESET', { code: 'ECONNRESET' }),
+      error('Failed to receive greeting', { code: 'GREETING_TIMEOUT' }), error('Connection not available', { code: 'NoConnection' })]) assert.equal(isLastingMailError(passing), false, String(passing));
+  });
+});
+
+describe('a mailbox in sr status', () => {
+  const now = Date.parse('2026-12-02T10:00:00Z');
+  const since = (ms: number) => new Date(now - ms).toISOString();
+  it('is retrying while trouble that may pass is young, failing after, and failing at once when the operator must act', () => {
+    assert.equal(mailboxState({ account: 'a', state: 'ok' }, now), 'ok');
+    assert.equal(mailboxState({ account: 'a', state: 'failing', since: since(10_000), lasting: false }, now), 'retrying');
+    assert.equal(mailboxState({ account: 'a', state: 'failing', since: since(RETRYING_FOR_MS + 1), lasting: false }, now), 'failing');
+    assert.equal(mailboxState({ account: 'a', state: 'failing', since: since(10_000), lasting: true }, now), 'failing');
+    assert.equal(mailboxState({ account: 'a', state: 'failing' }, now), 'failing', 'a report without its start is not taken for a young one');
   });
 });

@@ -1,8 +1,9 @@
 // sr status: one row per config. A config that cannot be read gets a row saying so and its
 // error below the table; the others are shown as usual. Exit 1 when any selected config
-// needs attention (error, crashed, hung, partial), so monitoring can use the exit code
-// (sr3 always exits 0: issue #315).
-import type { MailboxReport } from '../../supervisor/instanceFiles.js';
+// needs attention (error, crashed, hung, partial, failing), so monitoring can use the exit
+// code (sr3 always exits 0: issue #315). A mailbox whose trouble may pass by itself is
+// `retrying` for its first two minutes: shown, with the next try, but not yet a failure.
+import { type MailboxReport, mailboxState } from '../../supervisor/instanceFiles.js';
 import type { ConfigStatus } from '../../supervisor/status.js';
 import { brokenConfigStatus, configStatus } from '../../supervisor/status.js';
 import { type CliContext, loadChecked, nothingConfigured } from '../context.js';
@@ -10,10 +11,18 @@ import { formatAge, table } from '../format.js';
 
 const NEEDS_ATTENTION = new Set(['error', 'crashed', 'hung', 'partial', 'failing']);
 
-/** The failing mailboxes of the live instances, each once. */
-function failingMailboxes(row: ConfigStatus): MailboxReport[] {
-  const failing = row.instances.filter((i) => i.alive).flatMap((i) => i.heartbeat?.mailboxes ?? []).filter((mailbox) => mailbox.state === 'failing');
-  return [...new Map(failing.map((mailbox) => [mailbox.account, mailbox])).values()];
+type SeenMailbox = Omit<MailboxReport, 'state'> & { state: ReturnType<typeof mailboxState> };
+
+/** The mailboxes of the live instances, each once, in the state sr status gives them (the worst an instance reports). */
+function mailboxesOf(row: ConfigStatus, now: number): SeenMailbox[] {
+  const rank = { ok: 0, retrying: 1, failing: 2 } as const;
+  const byAccount = new Map<string, SeenMailbox>();
+  for (const report of row.instances.filter((i) => i.alive).flatMap((i) => i.heartbeat?.mailboxes ?? [])) {
+    const seen = { ...report, state: mailboxState(report, now) };
+    const known = byAccount.get(report.account);
+    if (!known || rank[seen.state] > rank[known.state]) byAccount.set(report.account, seen);
+  }
+  return [...byAccount.values()];
 }
 
 export function collectStatus(context: CliContext, selectors: readonly string[]): ConfigStatus[] {
@@ -66,7 +75,7 @@ function toJson(row: ConfigStatus) {
     lastActivity: lastActivity(row)?.toISOString() ?? null,
     counters: counters(row),
     broker: brokerOf(row) ?? null,
-    mailboxes: row.instances.filter((i) => i.alive).flatMap((i) => i.heartbeat?.mailboxes ?? []),
+    mailboxes: mailboxesOf(row, Date.now()),
     instances: row.instances.map((i) => ({
       instance: i.instance, pid: i.pid ?? null, alive: i.alive, hung: i.hung,
       heartbeat: i.heartbeat?.updatedAt ?? null, notes: i.heartbeat?.notes ?? [],
@@ -92,10 +101,10 @@ function printTable(context: CliContext, rows: readonly ConfigStatus[]): void {
   context.out(`      Total Running Configs: ${running} ( Processes: ${rows.reduce((n, row) => n + row.running, 0)} )`);
   for (const row of rows.filter((r) => r.error)) context.err(row.error ?? '');
   for (const row of rows) {
-    for (const mailbox of failingMailboxes(row)) {
+    for (const mailbox of mailboxesOf(row, now).filter((m) => m.state !== 'ok')) {
       const since = mailbox.since ? ` since ${formatAge(now - Date.parse(mailbox.since))} ago` : '';
       const next = mailbox.nextTry ? `; next try in ${formatAge(Math.max(0, Date.parse(mailbox.nextTry) - now))}` : '';
-      context.out(`${row.label}: ${mailbox.account} failing${since}: ${mailbox.cause ?? 'unknown cause'}${next}`);
+      context.out(`${row.label}: ${mailbox.account} ${mailbox.state}${since}: ${mailbox.cause ?? 'unknown cause'}${next}`);
     }
   }
 }

@@ -13,7 +13,7 @@ import { openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
 import { accountPassword, mailAccount, mailboxTopic } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
-import { describeMailError } from '../../mail/mailErrors.js';
+import { describeMailError, isLastingMailError } from '../../mail/mailErrors.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
 import { optional } from '../../system/optional.js';
@@ -32,6 +32,8 @@ interface MailboxEntry {
   failingSince: number;
   retryAt: number;
   lastError: string | undefined;
+  /** the last error will not pass by itself */
+  lasting: boolean;
   summary: string;
 }
 
@@ -41,7 +43,7 @@ function mailboxReport(mailbox: MailboxEntry): MailboxReport {
   if (mailbox.failures === 0) return { account, state: 'ok' };
   return {
     account, state: 'failing', since: new Date(mailbox.failingSince).toISOString(),
-    cause: mailbox.lastError ?? 'unknown', nextTry: new Date(mailbox.retryAt).toISOString(),
+    cause: mailbox.lastError ?? 'unknown', nextTry: new Date(mailbox.retryAt).toISOString(), lasting: mailbox.lasting,
   };
 }
 
@@ -107,7 +109,7 @@ export class PollWorker implements Worker {
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
       const poll = account.protocol === 'imap' ? new ImapPoll(account, password, own, pollContext) : new Pop3Poll(account, password, own, pollContext);
-      return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, summary: `${account.label}: not polled yet` };
+      return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, summary: `${account.label}: not polled yet` };
     });
     try {
       if (await this.stopSignal.until(broker.ready())) return;
@@ -177,6 +179,7 @@ export class PollWorker implements Worker {
         : describeMailError(error, { account: mailbox.poll.account, ...optional('credentialsLine', this.credentials.lookup(mailbox.poll.account.url)?.line) });
       if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s${unrouted ? '' : ', then less often'}`);
       mailbox.lastError = reason;
+      mailbox.lasting = !unrouted && isLastingMailError(error);
       mailbox.summary = `${label}: ${reason}`;
       context.count('errors');
       return false;

@@ -20,7 +20,7 @@ import { removeStaging } from '../../output/stagedFile.js';
 import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import type { MailAccount } from '../../mail/account.js';
-import { describeMailError, type MailErrorPlace } from '../../mail/mailErrors.js';
+import { describeMailError, isLastingMailError, type MailErrorPlace } from '../../mail/mailErrors.js';
 import { optional } from '../../system/optional.js';
 import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
@@ -68,7 +68,7 @@ export class SubscribeWorker implements Worker {
   /** the handling of each message in hand, by server identity (see oneAtATime) */
   private readonly byServerKey = new Map<string, Promise<void>>();
   /** per account in trouble: the last error logged (each distinct one is logged once), since when, the next try */
-  private readonly accountTrouble = new Map<string, { reason: string; since: number; nextTry: number }>();
+  private readonly accountTrouble = new Map<string, { reason: string; since: number; nextTry: number; lasting: boolean }>();
 
   constructor(private readonly paths: SrPaths, private readonly credentials: CredentialsStore) {}
 
@@ -134,7 +134,7 @@ export class SubscribeWorker implements Worker {
           reportBroker(context, broker, { queue: queue.name }); // disconnected: the state says so
         }
         context.mailboxes = [...this.accountTrouble.entries()].map(([account, trouble]) => ({
-          account, state: 'failing' as const, since: new Date(trouble.since).toISOString(), cause: trouble.reason, nextTry: new Date(trouble.nextTry).toISOString(),
+          account, state: 'failing' as const, since: new Date(trouble.since).toISOString(), cause: trouble.reason, nextTry: new Date(trouble.nextTry).toISOString(), lasting: trouble.lasting,
         }));
         context.notes = [...this.accountTrouble.entries()].map(([account, trouble]) => `${account}: ${trouble.reason}`)
           .concat(tls.verify ? [] : ['tlsVerify off']);
@@ -270,9 +270,10 @@ export class SubscribeWorker implements Worker {
       return undefined;
     }
     const record = tools.state.recordFailure(ref.serverKey, reason, false);
-    const trouble = this.accountTrouble.get(ref.account.label) ?? { reason: '', since: Date.now(), nextTry: 0 };
+    const trouble = this.accountTrouble.get(ref.account.label) ?? { reason: '', since: Date.now(), nextTry: 0, lasting: false };
     if (trouble.reason !== reason) logger.error(`${ref.where}: ${reason}; retrying with growing pauses, the message stays on the server`);
     trouble.reason = reason;
+    trouble.lasting = isLastingMailError(error);
     this.accountTrouble.set(ref.account.label, trouble);
     context.count('errors');
     const ttl = config.number('retry_ttl') * 1000;
