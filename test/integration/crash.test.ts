@@ -2,10 +2,12 @@
 // `instances 2`, `mailAction move`, sidecars and raw backups, its file notifications counted
 // on a tap queue, during which a random instance (the poll or a subscribe) is killed with
 // SIGKILL at 20 random moments and brought back by `sr sanity` (on each broker), or
-// RabbitMQ and Dovecot are restarted and the whole set stopped and started five times. It must end with every
+// RabbitMQ and Dovecot are restarted and the whole set stopped and started five times, or the
+// output directory's disk is full for a while. It must end with every
 // attachment present byte-exact and once, no staging file left, every mail moved exactly
 // once, every file announced at least once; the run prints the kills and the duplicates.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -36,6 +38,11 @@ afterEach(() => box.cleanup());
 
 
 
+/** Mounts (or remounts) a tmpfs of a given size: the test runs as root, as CI does. */
+function mountTmpfs(directory: string, options: string): void {
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', directory]);
+}
+
 function livePids(): Array<{ name: string; pid: number }> {
   const found: Array<{ name: string; pid: number }> = [];
   for (const [component, instances] of [['poll', [1]], ['subscribe', [1, 2]]] as const) {
@@ -62,7 +69,7 @@ describe('crash safety', () => {
   after(() => { corpus = []; });
 
   /** SIGKILLs of random instances at random moments, each followed by sr sanity. */
-  const kills = async (random: () => number): Promise<string[]> => {
+  const kills = async (random: () => number, _files: string): Promise<string[]> => {
     const killed: string[] = [];
     for (let kill = 0; kill < KILLS; kill += 1) {
       await new Promise((resolve) => setTimeout(resolve, 200 + random() * 1200));
@@ -78,7 +85,7 @@ describe('crash safety', () => {
   };
 
   /** A RabbitMQ restart, a Dovecot restart, then five sr stop / sr start, at random moments. */
-  const disruptions = async (random: () => number): Promise<string[]> => {
+  const disruptions = async (random: () => number, _files: string): Promise<string[]> => {
     const pause = () => new Promise((resolve) => setTimeout(resolve, 500 + random() * 1500));
     await pause();
     await restartRabbit(bench.rabbit);
@@ -92,14 +99,31 @@ describe('crash safety', () => {
     return ['RabbitMQ restart', 'Dovecot restart', ...Array.from({ length: 5 }, () => 'sr stop + sr start')];
   };
 
+  /** The output directory's disk fills up, stays full a while, then is enlarged. */
+  const fullDisk = async (random: () => number, files: string): Promise<string[]> => {
+    const deadline = Date.now() + 60_000;
+    while (fs.statfsSync(files).bavail > 0) {
+      if (Date.now() > deadline) throw new Error(`${files} never filled up`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5000 + random() * 5000));
+    mountTmpfs(files, 'remount,size=256m');
+    return ['disk full for 5 to 10 s, then enlarged'];
+  };
+
   for (const [brokerKind, what, disrupt] of [
     ['local', `${KILLS} SIGKILLs of random instances`, kills],
     ['rabbitmq', `${KILLS} SIGKILLs of random instances`, kills],
     ['rabbitmq', 'a RabbitMQ restart, a Dovecot restart and five sr stop / sr start', disruptions],
+    ['local', 'a full disk on the output directory (a 1 MB tmpfs, later enlarged)', fullDisk],
   ] as const) it(`ingests ${MESSAGES} messages through ${what}, on the ${brokerKind} broker: each attachment once and byte-exact, each mail moved once`, async () => {
-    const run = `${folder}-${brokerKind}-${disrupt === kills ? 'kills' : 'restarts'}`;
+    const run = `${folder}-${brokerKind}-${disrupt === kills ? 'kills' : disrupt === fullDisk ? 'disk' : 'restarts'}`;
     await appendMessages(bench, 'ingest', run, corpus.map((message) => message.raw));
     const files = path.join(box.home, 'files');
+    if (disrupt === fullDisk) {
+      fs.mkdirSync(files);
+      mountTmpfs(files, 'size=1m');
+    }
     const common = ['metrics_writeInterval 1s', `tlsCa ${bench.dovecot.caCert}`];
     const url = brokerKind === 'local' ? 'local:' : amqpUrl(bench.rabbit, false);
     if (brokerKind === 'rabbitmq') box.writeConfig('credentials.conf', `imaps://ingest:ingest-secret@127.0.0.1:${bench.dovecot.ports.imaps}/\n${amqpUrl(bench.rabbit)}\n`);
@@ -120,7 +144,7 @@ describe('crash safety', () => {
     try {
       assert.equal(box.sr(['start']).code, 0);
       const random = prng(Number(process.env.CRASH_SEED ?? 7));
-      const events = await disrupt(random);
+      const events = await disrupt(random, files);
       const deadline = Date.now() + 5 * 60_000;
       while ((await listMessages(bench, 'ingest', run)).length > 0) {
         if (Date.now() > deadline) throw new Error(`not settled: ${(await listMessages(bench, 'ingest', run)).length} messages left`);
@@ -145,12 +169,23 @@ describe('crash safety', () => {
       const done = await listMessages(bench, 'ingest', `${run}-done`);
       assert.equal(done.length, MESSAGES, 'every mail moved exactly once');
       assert.equal(new Set(done.map((message) => message.messageId)).size, MESSAGES);
+      if (disrupt === fullDisk) {
+        // The full disk failed the messages being written, which waited and were retried;
+        // no decode thread was lost to it.
+        const logs = [1, 2].map((instance) => fs.readFileSync(path.join(box.cacheDir, 'log', `subscribe_crash_0${instance}.log`), 'utf8')).join('');
+        assert.match(logs, /ENOSPC|no space left/i, 'the disk was full while messages were written');
+        assert.doesNotMatch(logs, /killed its decode thread|gave no sign of life|quarantined/);
+      }
       const duplicates = [...announced.values()].reduce((sum, count) => sum + count - 1, 0);
       process.stdout.write(`crash run on the ${brokerKind} broker: ${MESSAGES} messages, ${written.length} attachments, ${events.length} events (${events.filter((e) => e.includes('poll')).length} SIGKILLs of the poll; ${[...new Set(events.filter((e) => !e.startsWith('SIGKILL')))].join(', ') || 'kills only'}), `
         + `${twice} files twice, ${duplicates} file notifications announced more than once\n`);
     } finally {
       if (brokerKind === 'rabbitmq') await broker.deleteQueue(tap).catch(() => undefined);
       await broker.close();
+      if (disrupt === fullDisk) {
+        box.sr(['stop']);
+        execFileSync('umount', [files]);
+      }
     }
   });
 });
