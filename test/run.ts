@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_ENV, missingServers, startBench, stopBench } from './bench/bench.js';
+import { BENCH_ENV, missingOtherServers, missingServers, startBench, stopBench } from './bench/bench.js';
 
 const testDir = path.dirname(fileURLToPath(import.meta.url));
 
@@ -23,9 +23,15 @@ async function main(): Promise<number> {
     process.stderr.write(`The integration tests need real servers. Install them with:\n  apt-get install ${missing.join(' ')}\n`);
     return 1;
   }
+  const others = missingOtherServers();
+  if (others.length > 0) {
+    process.stderr.write(`The integration tests run against Cyrus and Courier too: ${others.join('; ')}.\nPrepare them (as root) with:\n  test/bench/prepare-servers.sh\n`);
+    return 1;
+  }
   const started = Date.now();
   const bench = await startBench();
-  process.stdout.write(`test bench up in ${Date.now() - started} ms: dovecot imap ${bench.dovecot.ports.imap}, imaps ${bench.dovecot.ports.imaps}, pop3 ${bench.dovecot.ports.pop3}, pop3s ${bench.dovecot.ports.pop3s}; rabbitmq ${bench.rabbit.port} vhost ${bench.rabbit.vhost}\n`);
+  process.stdout.write(`test bench up in ${Date.now() - started} ms: dovecot imap ${bench.dovecot.ports.imap}, imaps ${bench.dovecot.ports.imaps}, pop3 ${bench.dovecot.ports.pop3}, pop3s ${bench.dovecot.ports.pop3s}; rabbitmq ${bench.rabbit.port} vhost ${bench.rabbit.vhost}; `
+    + `${bench.servers.slice(1).map((server) => `${server.family} imap ${server.ports.imap}, imaps ${server.ports.imaps}, pop3 ${server.ports.pop3}, pop3s ${server.ports.pop3s}`).join('; ')}\n`);
   // Interrupted (Ctrl-C, a CI time limit): the servers must not outlive the run.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void stopBench(bench).finally(() => process.exit(130)));

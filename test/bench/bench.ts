@@ -1,11 +1,16 @@
-// The test bench: one Dovecot and one RabbitMQ for the whole test run. test/run.ts starts
-// them before the test files and passes their coordinates in MAILPUMP_TEST_BENCH; a test
-// file run on its own (node --test dist/test/x.test.js) starts a bench of its own.
+// The test bench: one Dovecot and one RabbitMQ for the whole test run, and beside them the
+// other server families (Cyrus with "." and with "/", Courier) that the tests which matter
+// run against too. test/run.ts starts them before the test files and passes their
+// coordinates in MAILPUMP_TEST_BENCH; a test file run on its own (node --test
+// dist/test/x.test.js) starts a bench of its own.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeCertificates } from './certificates.js';
-import { DOVECOT_PACKAGES, type DovecotInfo, type MailUser, startDovecot, stopDovecot } from './dovecot.js';
+import { courierMissing, restartCourier, startCourier, stopCourier } from './courier.js';
+import { cyrusMissing, restartCyrus, startCyrus, stopCyrus } from './cyrus.js';
+import { DOVECOT_PACKAGES, type DovecotInfo, type MailUser, restartDovecot, startDovecot, stopDovecot } from './dovecot.js';
+import type { MailServerInfo } from './mailServer.js';
 import { findProgram } from './processes.js';
 import { RABBITMQ_PACKAGES, type RabbitInfo, startRabbit, stopRabbit } from './rabbitmq.js';
 
@@ -13,6 +18,8 @@ export interface Bench {
   readonly dir: string;
   readonly dovecot: DovecotInfo;
   readonly rabbit: RabbitInfo;
+  /** every mail server of the bench, Dovecot first */
+  readonly servers: readonly MailServerInfo[];
 }
 
 export const BENCH_ENV = 'MAILPUMP_TEST_BENCH';
@@ -36,22 +43,41 @@ export function missingServers(): string[] {
   return missing;
 }
 
+/** Why the other server families cannot run, as lines: each is fixed by test/bench/prepare-servers.sh. */
+export function missingOtherServers(): string[] {
+  return [cyrusMissing(), courierMissing()].filter((why): why is string => why !== undefined);
+}
+
 export async function startBench(): Promise<Bench> {
   const missing = missingServers();
   if (missing.length > 0) throw new Error(`the test servers are not installed: apt-get install ${missing.join(' ')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-bench-'));
   fs.chmodSync(dir, 0o755); // Dovecot's mail processes run as another user and must get through
   const certificates = makeCertificates(dir);
-  const [dovecot, rabbit] = await Promise.all([
+  const [dovecot, rabbit, cyrus, cyrusSlash, courier] = await Promise.all([
     startDovecot(path.join(dir, 'dovecot'), certificates, MAIL_USERS),
     startRabbit(path.join(dir, 'rabbitmq')),
+    startCyrus(path.join(dir, 'cyrus'), certificates, MAIL_USERS, false),
+    startCyrus(path.join(dir, 'cyrus-slash'), certificates, MAIL_USERS, true),
+    startCourier(path.join(dir, 'courier'), certificates, MAIL_USERS),
   ]);
-  return { dir, dovecot, rabbit };
+  return { dir, dovecot, rabbit, servers: [dovecot, cyrus, cyrusSlash, courier] };
 }
 
 export async function stopBench(bench: Bench): Promise<void> {
-  await Promise.all([stopDovecot(bench.dovecot), stopRabbit(bench.rabbit)]);
+  await Promise.all([stopRabbit(bench.rabbit), ...bench.servers.map(stopServer)]);
   fs.rmSync(bench.dir, { recursive: true, force: true });
+}
+
+function stopServer(server: MailServerInfo): Promise<void> {
+  if (server.family === 'dovecot') return stopDovecot(server as DovecotInfo);
+  return server.family === 'courier' ? stopCourier(server) : stopCyrus(server);
+}
+
+/** Stops a mail server and starts it again on the same ports and mail: every session is cut. */
+export function restartServer(server: MailServerInfo): Promise<void> {
+  if (server.family === 'dovecot') return restartDovecot(server as DovecotInfo);
+  return server.family === 'courier' ? restartCourier(server) : restartCyrus(server);
 }
 
 let ownBench: Promise<Bench> | undefined;

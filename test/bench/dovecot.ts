@@ -6,25 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestCertificates } from './certificates.js';
+import type { MailPorts, MailServerInfo, MailUser } from './mailServer.js';
 import { findProgram, freePort, waitForExit, waitForPort } from './processes.js';
 
-export interface MailUser {
-  readonly name: string;
-  readonly password: string;
-}
+export type { MailUser };
 
-export interface DovecotPorts {
-  readonly imap: number;
-  readonly imaps: number;
-  readonly pop3: number;
-  readonly pop3s: number;
-}
-
-export interface DovecotInfo {
-  readonly dir: string;
-  readonly ports: DovecotPorts;
-  readonly users: readonly MailUser[];
-  readonly caCert: string;
+export interface DovecotInfo extends MailServerInfo {
+  readonly family: 'dovecot';
   readonly pid: number;
 }
 
@@ -38,7 +26,7 @@ function mailOwner(): { uid: number; gid: number; loginUser?: string } {
   return { uid: user.uid, gid: user.gid, loginUser: user.username };
 }
 
-function configText(dir: string, ports: DovecotPorts, certificates: TestCertificates, loginUser: string | undefined): string {
+function configText(dir: string, ports: MailPorts, certificates: TestCertificates, loginUser: string | undefined): string {
   return `
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -129,7 +117,7 @@ export async function startDovecot(dir: string, certificates: TestCertificates, 
   while (!(readPid() > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   const pid = readPid();
   if (!(pid > 0)) throw new Error(`dovecot wrote no pid to ${pidFile}`);
-  return { dir, ports, users, caCert: certificates.caCert, pid };
+  return { family: 'dovecot', dir, ports, users, caCert: certificates.caCert, pid, personal: { prefix: '', delimiter: '.' } };
 }
 
 /** The master's pid as its pid file says now: a restart (restartDovecot) gives it a new one. */

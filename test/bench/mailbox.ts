@@ -5,6 +5,14 @@ import { ImapFlow } from 'imapflow';
 import { mailAccount } from '../../lib/mail/account.js';
 import { Pop3Client } from '../../lib/mail/pop3/pop3Client.js';
 import type { Bench } from './bench.js';
+import type { MailServerInfo } from './mailServer.js';
+
+/** A bench (its Dovecot) or one of its mail servers. */
+export type MailTarget = Bench | MailServerInfo;
+
+function serverOf(target: MailTarget): MailServerInfo {
+  return 'rabbit' in target ? target.dovecot : target;
+}
 
 export interface StoredMessage {
   readonly uid: number;
@@ -14,24 +22,26 @@ export interface StoredMessage {
 }
 
 /** An authenticated IMAPS session as `user`, trusting the bench CA. Close it with logout(). */
-export async function imapSession(bench: Bench, user: string): Promise<ImapFlow> {
-  const account = bench.dovecot.users.find((candidate) => candidate.name === user);
+export async function imapSession(target: MailTarget, user: string): Promise<ImapFlow> {
+  const server = serverOf(target);
+  const account = server.users.find((candidate) => candidate.name === user);
   if (!account) throw new Error(`no bench user ${user}`);
   const client = new ImapFlow({
     host: '127.0.0.1',
-    port: bench.dovecot.ports.imaps,
+    port: server.ports.imaps,
     secure: true,
     servername: 'localhost',
-    tls: { ca: [fs.readFileSync(bench.dovecot.caCert)] },
+    tls: { ca: [fs.readFileSync(server.caCert)] },
     auth: { user, pass: account.password },
     logger: false,
+    disableCompression: true,
   });
   client.on('error', () => undefined); // a dropped test connection must not end the test process
   await client.connect();
   return client;
 }
 
-async function withSession<T>(bench: Bench, user: string, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+async function withSession<T>(bench: MailTarget, user: string, work: (client: ImapFlow) => Promise<T>): Promise<T> {
   const client = await imapSession(bench, user);
   try {
     return await work(client);
@@ -52,7 +62,7 @@ export function plainMessage(subject: string, body: string, extraHeaders: Record
 }
 
 /** Appends messages to a folder (created when missing, with its parents); returns their UIDs. */
-export async function appendMessages(bench: Bench, user: string, folder: string, messages: ReadonlyArray<string | Buffer>, flags: string[] = [], internalDate?: Date): Promise<number[]> {
+export async function appendMessages(bench: MailTarget, user: string, folder: string, messages: ReadonlyArray<string | Buffer>, flags: string[] = [], internalDate?: Date): Promise<number[]> {
   return withSession(bench, user, async (client) => {
     const existing = await client.list();
     if (!existing.some((box) => box.path === folder)) await client.mailboxCreate(folder);
@@ -66,7 +76,7 @@ export async function appendMessages(bench: Bench, user: string, folder: string,
   });
 }
 
-export async function listMessages(bench: Bench, user: string, folder: string): Promise<StoredMessage[]> {
+export async function listMessages(bench: MailTarget, user: string, folder: string): Promise<StoredMessage[]> {
   return withSession(bench, user, async (client) => {
     const lock = await client.getMailboxLock(folder, { readOnly: true });
     try {
@@ -82,17 +92,17 @@ export async function listMessages(bench: Bench, user: string, folder: string): 
   });
 }
 
-export async function listFolders(bench: Bench, user: string): Promise<string[]> {
+export async function listFolders(bench: MailTarget, user: string): Promise<string[]> {
   return withSession(bench, user, async (client) => (await client.list()).map((box) => box.path).sort());
 }
 
 /** Deletes a folder with its messages (and so gives it a new UIDVALIDITY when recreated). */
-export async function deleteFolder(bench: Bench, user: string, folder: string): Promise<void> {
+export async function deleteFolder(bench: MailTarget, user: string, folder: string): Promise<void> {
   await withSession(bench, user, async (client) => { await client.mailboxDelete(folder); });
 }
 
 /** Removes every message of a folder. */
-export async function emptyFolder(bench: Bench, user: string, folder: string): Promise<void> {
+export async function emptyFolder(bench: MailTarget, user: string, folder: string): Promise<void> {
   await withSession(bench, user, async (client) => {
     const lock = await client.getMailboxLock(folder);
     try {
@@ -103,7 +113,7 @@ export async function emptyFolder(bench: Bench, user: string, folder: string): P
   });
 }
 
-export async function folderUidValidity(bench: Bench, user: string, folder: string): Promise<number> {
+export async function folderUidValidity(bench: MailTarget, user: string, folder: string): Promise<number> {
   return withSession(bench, user, async (client) => {
     const status = await client.status(folder, { uidValidity: true });
     if (!status) throw new Error(`STATUS ${folder} failed`);
@@ -112,13 +122,14 @@ export async function folderUidValidity(bench: Bench, user: string, folder: stri
 }
 
 /** The UIDLs of a POP3 mailbox, in message order. */
-export async function popUidls(bench: Bench, user: string): Promise<string[]> {
-  const account = bench.dovecot.users.find((candidate) => candidate.name === user);
+export async function popUidls(bench: MailTarget, user: string): Promise<string[]> {
+  const server = serverOf(bench);
+  const account = server.users.find((candidate) => candidate.name === user);
   if (!account) throw new Error(`no bench user ${user}`);
   const client = await Pop3Client.connect({
-    account: mailAccount(`pops://${user}@127.0.0.1:${bench.dovecot.ports.pop3s}/`),
+    account: mailAccount(`pops://${user}@127.0.0.1:${server.ports.pop3s}/`),
     password: account.password,
-    tls: { required: true, verify: true, ca: [fs.readFileSync(bench.dovecot.caCert)] },
+    tls: { required: true, verify: true, ca: [fs.readFileSync(server.caCert)] },
     timeoutMs: 30000,
   });
   try {

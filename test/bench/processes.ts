@@ -30,7 +30,7 @@ export async function waitForPort(port: number, timeoutMs: number, what: string)
 }
 
 /** Runs a command to completion; a failure throws with its output. */
-export function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
+export function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): string {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (result.error) throw new Error(`${command}: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}${result.stderr}`);
