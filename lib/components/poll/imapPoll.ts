@@ -31,7 +31,7 @@ export class ImapPoll implements MailboxPoll {
   private readonly misses = new Map<string, number>();
 
   constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext, clientOptions?: ImapConnectionSettings['clientOptions']) {
-    this.connection = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000, ...(clientOptions ? { clientOptions } : {}) };
+    this.connection = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000, compress: poll.config.flag('imapCompress'), ...(clientOptions ? { clientOptions } : {}) };
     this.mailbox = new ImapMailbox(this.connection);
   }
 

@@ -13,7 +13,7 @@ export class SourcePool {
   constructor(
     private readonly credentials: CredentialsStore,
     private readonly tls: (account: MailAccount) => TlsSettings,
-    private readonly timeoutMs: number,
+    private readonly connection: { readonly timeoutMs: number; readonly compress: boolean },
     private readonly onNotice: (line: string) => void,
   ) {}
 
@@ -21,7 +21,7 @@ export class SourcePool {
   sourceFor(account: MailAccount): MailSource {
     const existing = this.sources.get(account.label);
     if (existing) return existing;
-    const settings = { account, password: accountPassword(account, this.credentials), tls: this.tls(account), timeoutMs: this.timeoutMs, onNotice: this.onNotice };
+    const settings = { account, password: accountPassword(account, this.credentials), tls: this.tls(account), ...this.connection, onNotice: this.onNotice };
     const source = account.protocol === 'imap' ? new ImapSource(settings) : new Pop3Source(settings);
     this.sources.set(account.label, source);
     return source;

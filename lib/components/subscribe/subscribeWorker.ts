@@ -106,7 +106,7 @@ export class SubscribeWorker implements Worker {
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
       return own;
-    }, config.number('timeout') * 1000, (line) => logger.warning(line));
+    }, { timeoutMs: config.number('timeout') * 1000, compress: config.flag('imapCompress') }, (line) => logger.warning(line));
     // Left by a crash of this instance in the middle of a download: the message is downloaded again.
     fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
     const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);
