@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS imap_cursor (
   account TEXT NOT NULL, folder TEXT NOT NULL,
   uid_validity INTEGER NOT NULL, last_uid INTEGER NOT NULL,
   -- after a UIDVALIDITY change: messages up to this UID are checked against what was announced
+  -- (every message of the new UIDVALIDITY: restored mail keeps coming after the change is seen)
   reconcile_until INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (account, folder)
 );
@@ -30,9 +31,19 @@ export interface FolderCursor {
   readonly reconcileUntil: number;
 }
 
-/** What identifies a message across a UIDVALIDITY change: its Message-ID, size and internal date. */
+/** What is recorded of an announced message: its Message-ID, size and internal date. */
 export function messageIdentity(messageId: string | undefined, size: number, internalDate: Date | undefined): string {
   return `${messageId ?? ''}\u0000${size}\u0000${internalDate?.toISOString() ?? ''}`;
+}
+
+/**
+ * The part of an identity that a restored message keeps: its Message-ID and size. A restore
+ * need not keep INTERNALDATE (an APPEND without a date gets the time of the restore), so it
+ * is compared only for mail without a Message-ID, where nothing else tells two apart.
+ */
+function restoredPrefix(identity: string): string | undefined {
+  const [messageId, size] = identity.split('\u0000');
+  return messageId ? `${messageId}\u0000${size}\u0000` : undefined;
 }
 
 /** A UID or UIDVALIDITY as the cursor may hold it: a server's nonsense must not become the cursor. */
@@ -78,8 +89,13 @@ export class PollState {
     })();
   }
 
+  /** Whether this message (by Message-ID and size; with the internal date when it has no Message-ID) was announced from the folder before. */
   wasAnnounced(account: string, folder: string, identity: string): boolean {
-    return this.statements.get('SELECT 1 FROM imap_announced WHERE account = ? AND folder = ? AND identity = ?').get(account, folder, identity) !== undefined;
+    const prefix = restoredPrefix(identity);
+    if (prefix === undefined) return this.statements.get('SELECT 1 FROM imap_announced WHERE account = ? AND folder = ? AND identity = ?').get(account, folder, identity) !== undefined;
+    // A range on the key, so the primary key's index answers it.
+    return this.statements.get('SELECT 1 FROM imap_announced WHERE account = ? AND folder = ? AND identity >= ? AND identity < ?')
+      .get(account, folder, prefix, `${prefix}\uffff`) !== undefined;
   }
 
   popAnnounced(account: string): Set<string> {

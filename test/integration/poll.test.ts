@@ -171,21 +171,24 @@ describe('the IMAP poll', () => {
     assert.deepEqual(received.map((n) => n.mail?.subject).sort(), ['invoice 100', 'invoice 102 seen']);
   });
 
-  it('recognises what it announced after the folder is recreated with a new UIDVALIDITY', async () => {
+  it('recognises what it announced after the folder is recreated with a new UIDVALIDITY, restored before or after it noticed, with or without INTERNALDATE', async () => {
     const folder = unique();
     const date = new Date('2026-11-01T08:00:00Z');
-    const old = [1, 2, 3].map((n) => plainMessage(`kept ${n}`, 'x', { 'Message-ID': `<kept-${n}-${folder}@example.org>` }));
+    const old = [1, 2, 3, 4].map((n) => plainMessage(`kept ${n}`, 'x', { 'Message-ID': `<kept-${n}-${folder}@example.org>` }));
     await appendMessages(bench, 'ingest', folder, old, [], date);
     pollConfig('recreated', [`pollUrl ${imaps()}`, `folder ${folder}`]);
     assert.equal(box.sr(['start', 'poll/recreated']).code, 0);
-    await waitFor(() => received.length === 3, 15000, 'the first three');
+    await waitFor(() => received.length === 4, 15000, 'the first four');
     assert.equal(box.sr(['stop', 'poll/recreated']).code, 0);
     await deleteFolder(bench, 'ingest', folder);
-    await appendMessages(bench, 'ingest', folder, [old[2]!, plainMessage('really new', 'x'), old[0]!, old[1]!], [], date);
+    await appendMessages(bench, 'ingest', folder, [old[2]!, plainMessage('really new', 'x')], [], date);
     assert.equal(box.sr(['start', 'poll/recreated']).code, 0);
-    await waitFor(() => received.length >= 4, 15000, 'the new one');
+    await waitFor(() => received.length >= 5, 15000, 'the new one');
+    // The restore goes on after the poll noticed the change, and keeps no INTERNALDATE.
+    await appendMessages(bench, 'ingest', folder, [old[0]!, old[1]!, plainMessage('newer still', 'x'), old[3]!]);
+    await waitFor(() => received.length >= 6, 15000, 'the newer one');
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    assert.deepEqual(received.slice(3).map((n) => n.mail?.subject), ['really new']);
+    assert.deepEqual(received.slice(4).map((n) => n.mail?.subject), ['really new', 'newer still']);
     assert.match(log('recreated'), /UIDVALIDITY changed from \d+ to \d+/);
   });
 

@@ -72,10 +72,12 @@ export class ImapPoll implements MailboxPoll {
     let cursor = state.cursor(key, folder.path);
     if (!cursor || cursor.uidValidity !== status.uidValidity) {
       if (cursor) {
-        logger.warning(`${key} ${folder.path}: UIDVALIDITY changed from ${cursor.uidValidity} to ${status.uidValidity}; messages announced before are recognised by Message-ID, size and date, the others announced`);
+        logger.warning(`${key} ${folder.path}: UIDVALIDITY changed from ${cursor.uidValidity} to ${status.uidValidity}; messages announced before are recognised by Message-ID and size, the others announced`);
       }
       // A folder seen for the first time has nothing to reconcile: everything in it is new.
-      state.resetCursor(key, folder.path, status.uidValidity, cursor ? highest ?? Number.MAX_SAFE_INTEGER : 0);
+      // After a change every message of the new UIDVALIDITY is reconciled, not only those
+      // below the UIDNEXT of the moment it was seen: a restore goes on appending after it.
+      state.resetCursor(key, folder.path, status.uidValidity, cursor ? Number.MAX_SAFE_INTEGER : 0);
       cursor = state.cursor(key, folder.path)!;
     }
     if (highest !== undefined && highest <= cursor.lastUid) return { announced: 0, remaining: 0, handled: 0 };
