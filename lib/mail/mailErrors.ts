@@ -58,5 +58,7 @@ export function describeMailError(error: unknown, place: MailErrorPlace): string
     return `${server} does not speak TLS from the start: use ${account.protocol === 'imap' ? 'imap://' : 'pop://'} (STARTTLS) for this port, or the server's TLS port`;
   }
   if (error instanceof Pop3Error && /which is not POP3/.test(message)) return `${message}: is ${server} an IMAP port?`;
-  return message;
+  // imapflow's message for a NO or BAD is "Command failed": what the server said is the news.
+  const answer = details?.responseText ? oneLine(details.responseText) : '';
+  return answer && !message.includes(answer) ? `${message}: the server said "${answer}"` : message;
 }

@@ -27,6 +27,9 @@ describe('mail errors in words', () => {
     assert.equal(describeMailError(error('getaddrinfo ENOTFOUND', { code: 'ENOTFOUND' }), imaps), 'name not found: mail.example.com');
     assert.match(describeMailError(error('wrong version number', { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), imaps), /does not speak TLS from the start: use imap:\/\//);
   });
+  it('give the server\'s own words where imapflow says only "Command failed"', () => {
+    assert.equal(describeMailError(error('Command failed', { responseText: 'Mailbox does not exist' }), imaps), 'Command failed: the server said "Mailbox does not exist"');
+  });
   it('tell the causes the operator must fix from those that may pass by themselves', () => {
     for (const lasting of [error('x', { authenticationFailed: true }), error('self-signed certificate', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
       error('getaddrinfo ENOTFOUND', { code: 'ENOTFOUND' }), error('wrong version number', { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }),

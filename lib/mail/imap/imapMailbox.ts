@@ -49,6 +49,16 @@ export interface FetchedHeaders {
 
 const SPECIAL_USE = /^\\[A-Za-z]+$/;
 
+/**
+ * The names a configured folder may have on the server: as written, then inside the
+ * personal namespace (`Processed` is `INBOX.Processed` on Cyrus and Courier), as imapflow
+ * resolves the target of a move, so that `folder` and `mailAction move` name the same folder.
+ */
+export function folderNames(namespace: { prefix?: string } | undefined, name: string): string[] {
+  const prefix = namespace?.prefix ?? '';
+  return prefix && name.toUpperCase() !== 'INBOX' && !name.startsWith(prefix) ? [name, `${prefix}${name}`] : [name];
+}
+
 function addresses(list: ReadonlyArray<{ name?: string; address?: string }> | undefined): string | undefined {
   if (!list || list.length === 0) return undefined;
   return list.map((a) => (a.name ? `${a.name} <${a.address ?? ''}>` : a.address ?? '')).join(', ');
@@ -153,10 +163,14 @@ export class ImapMailbox {
     const listed = await this.session.list();
     const chosen = new Map<string, ListResponse>();
     for (const wanted of configured.length > 0 ? configured : ['INBOX']) {
+      const names = folderNames(this.session.namespace, wanted);
       const match = listed.find((box) => (SPECIAL_USE.test(wanted)
         ? box.specialUse?.toLowerCase() === wanted.toLowerCase() || (wanted.toLowerCase() === '\\inbox' && box.path.toUpperCase() === 'INBOX')
-        : box.path === wanted || (wanted.toUpperCase() === 'INBOX' && box.path.toUpperCase() === 'INBOX')));
-      if (!match) throw new Error(`${this.account.label}: no folder "${wanted}" (the server has ${listed.map((b) => b.path).join(', ')})`);
+        : names.includes(box.path) || (wanted.toUpperCase() === 'INBOX' && box.path.toUpperCase() === 'INBOX')));
+      if (!match) {
+        const tried = SPECIAL_USE.test(wanted) ? `no folder is marked ${wanted}` : `tried ${names.map((name) => `"${name}"`).join(' and ')}`;
+        throw new Error(`${this.account.label}: no folder "${wanted}" (${tried}; the server has ${listed.map((b) => b.path).join(', ')})`);
+      }
       chosen.set(match.path, match);
       if (recursive) {
         for (const box of listed) if (box.delimiter && box.path.startsWith(`${match.path}${box.delimiter}`)) chosen.set(box.path, box);

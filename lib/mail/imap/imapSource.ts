@@ -53,10 +53,14 @@ function counter(): Transform & { octets: number } {
   return counting;
 }
 
-/** Answers from the server that say the folder exists already (RFC 5530 ALREADYEXISTS, or the words). */
-function alreadyExists(error: unknown): boolean {
-  const e = error as { serverResponseCode?: string; responseText?: string };
-  return e.serverResponseCode === 'ALREADYEXISTS' || /exists/i.test(e.responseText ?? '');
+/** Whether the folder exists, by the server's STATUS of it (imapflow confirms a NO by LIST); undefined when it would not say. */
+async function folderExists(client: ImapFlow, folder: string): Promise<boolean | undefined> {
+  try {
+    return (await client.status(folder, { messages: true })) ? true : undefined;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'NotFound') return false;
+    throw error;
+  }
 }
 
 export class ImapSource implements MailSource {
@@ -263,17 +267,29 @@ export class ImapSource implements MailSource {
     }
   }
 
-  /** Creates the target folder of a move the first time it is needed. */
+  /**
+   * Creates the target folder of a move the first time it is needed. Whether it exists is
+   * asked of the server (STATUS), before and after a CREATE that fails, never read from the
+   * words of the refusal: Courier says `NO Cannot create this folder.` of one that exists.
+   */
   private async ensureFolder(folder: string): Promise<void> {
     if (this.created.has(folder)) return;
     const client = await this.session();
     try {
-      await client.mailboxCreate(folder);
-    } catch (error) {
-      if (!alreadyExists(error)) {
-        if (!client.usable) this.client = undefined;
-        throw error;
+      if (await folderExists(client, folder) !== true) {
+        try {
+          await client.mailboxCreate(folder);
+        } catch (error) {
+          // Created meanwhile by another subscribe, or there all along: the server says which.
+          if (await folderExists(client, folder) !== true) {
+            const answer = (error as { responseText?: string }).responseText;
+            throw Object.assign(new Error(`cannot create the folder "${folder}" for mailAction move${answer ? `: the server said "${answer}"` : ''}`), { cause: error });
+          }
+        }
       }
+    } catch (error) {
+      if (!client.usable) this.client = undefined;
+      throw error;
     }
     this.created.add(folder);
   }
