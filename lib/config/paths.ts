@@ -50,6 +50,11 @@ export function logFile(paths: SrPaths, id: ConfigId, instance: number): string 
   return path.join(paths.logDir, `${instanceStem(id, instance)}.log`);
 }
 
+/** Where every process of this HOME takes its turn to log in to a POP3 account (LOGIN-DELAY). */
+export function pop3LoginsFile(paths: SrPaths): string {
+  return path.join(paths.cacheDir, 'pop3', 'logins.sqlite');
+}
+
 export function credentialsFile(paths: SrPaths): string {
   return path.join(paths.configDir, 'credentials.conf');
 }

@@ -45,6 +45,7 @@ export function describeMailError(error: unknown, place: MailErrorPlace): string
     const answer = details.responseText ? `: ${oneLine(details.responseText)}` : error instanceof Pop3Error ? `: ${message.replace(/^login failed for [^:]*: /, '')}` : '';
     return `login refused for ${account.user}@${account.host}${answer} (the password of credentials.conf${place.credentialsLine ? ` line ${place.credentialsLine}` : ''})`;
   }
+  if (error instanceof Pop3Error && error.kind === 'busy') return `${message} (not the password: tried again later)`;
   if (error instanceof Pop3Error && error.kind === 'tls') return `TLS refused: ${message} (set "tls off" only on a trusted network)`;
   if (details?.tlsFailed) return `TLS refused: ${message} (set "tls off" only on a trusted network)`;
   if (code === 'ECONNREFUSED') return `connection refused by ${server}: is the server running, is the port right?`;

@@ -7,13 +7,14 @@ import { Unroutable } from '../../broker/broker.js';
 import { publishNotification } from '../../broker/notifications.js';
 import { postTarget } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
-import { stateDir, type SrPaths } from '../../config/paths.js';
+import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
 import { buildSchedule, scheduleSettings } from '../../flow/schedule.js';
 import { openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
 import { accountPassword, mailAccount, mailboxTopic } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
 import { describeMailError, isLastingMailError } from '../../mail/mailErrors.js';
+import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
 import { optional } from '../../system/optional.js';
@@ -96,6 +97,8 @@ export class PollWorker implements Worker {
     const broker = await openBrokerLink(this.paths, this.credentials, context, post.url);
     const state = PollState.open(path.join(stateDir(this.paths, config.id), 'poll.sqlite'));
     const mandatory = config.flag('post_mandatory');
+    let gate: LoginGate | undefined;
+    const loginGate = () => (gate ??= LoginGate.open(pop3LoginsFile(this.paths)));
     const mailboxes: MailboxEntry[] = config.list('pollUrl').map((url) => {
       const account = mailAccount(url);
       const pollContext: PollContext = {
@@ -108,7 +111,7 @@ export class PollWorker implements Worker {
       const password = accountPassword(account, this.credentials);
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
-      const poll = account.protocol === 'imap' ? new ImapPoll(account, password, own, pollContext) : new Pop3Poll(account, password, own, pollContext);
+      const poll = account.protocol === 'imap' ? new ImapPoll(account, password, own, pollContext) : new Pop3Poll(account, password, own, pollContext, loginGate());
       return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, summary: `${account.label}: not polled yet` };
     });
     try {
@@ -141,6 +144,7 @@ export class PollWorker implements Worker {
     } finally {
       await Promise.all(mailboxes.map((m) => m.poll.close().catch(() => undefined)));
       state.close();
+      gate?.close();
       await broker.close();
     }
   }

@@ -6,6 +6,7 @@
 import { type ParsedMail, simpleParser } from 'mailparser';
 import type { MailAccount } from '../../mail/account.js';
 import { headerDate, headerMessageId, type HeaderProblems, headerText } from '../../mail/headerValues.js';
+import type { LoginGate } from '../../mail/pop3/loginGate.js';
 import { pop3MessageId, Pop3Client, type Pop3Settings } from '../../mail/pop3/pop3Client.js';
 import { optional } from '../../system/optional.js';
 import type { TlsSettings } from '../../mail/tls.js';
@@ -17,8 +18,10 @@ import { pop3RelPath } from './notification.js';
 export class Pop3Poll implements MailboxPoll {
   private readonly settings: Pop3Settings;
 
-  constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext) {
-    this.settings = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000 };
+  constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext, gate: LoginGate) {
+    this.settings = {
+      account, password, tls, timeoutMs: poll.config.number('timeout') * 1000, gate, stopped: poll.stopping, onWait: (line) => poll.logger.info(line),
+    };
   }
 
   async pass(): Promise<PassResult> {

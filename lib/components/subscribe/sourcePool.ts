@@ -4,6 +4,7 @@ import type { CredentialsStore } from '../../config/credentials.js';
 import { accountPassword, type MailAccount } from '../../mail/account.js';
 import { ImapSource } from '../../mail/imap/imapSource.js';
 import type { MailSource } from '../../mail/mailSource.js';
+import type { LoginGate } from '../../mail/pop3/loginGate.js';
 import { Pop3Source } from '../../mail/pop3/pop3Source.js';
 import type { TlsSettings } from '../../mail/tls.js';
 
@@ -15,6 +16,8 @@ export class SourcePool {
     private readonly tls: (account: MailAccount) => TlsSettings,
     private readonly connection: { readonly timeoutMs: number; readonly compress: boolean },
     private readonly onNotice: (line: string) => void,
+    /** POP3 logins taken in turn with the other processes of this host (LOGIN-DELAY) */
+    private readonly pop3: { readonly gate: () => LoginGate; readonly stopped: () => boolean; readonly onWait: (line: string) => void },
   ) {}
 
   /** The account's source; throws a UserError when credentials.conf has no password for it. */
@@ -22,7 +25,7 @@ export class SourcePool {
     const existing = this.sources.get(account.label);
     if (existing) return existing;
     const settings = { account, password: accountPassword(account, this.credentials), tls: this.tls(account), ...this.connection, onNotice: this.onNotice };
-    const source = account.protocol === 'imap' ? new ImapSource(settings) : new Pop3Source(settings);
+    const source = account.protocol === 'imap' ? new ImapSource(settings) : new Pop3Source({ ...settings, ...this.pop3, gate: this.pop3.gate() });
     this.sources.set(account.label, source);
     return source;
   }

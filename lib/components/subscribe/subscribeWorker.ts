@@ -13,7 +13,7 @@ import { openBroker, sameBroker } from '../../broker/open.js';
 import { postTarget, subscribeQueue } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import type { Mask } from '../../config/parser.js';
-import { stateDir, type SrPaths } from '../../config/paths.js';
+import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
 import { acceptingMask } from '../../flow/masks.js';
 import { isTransient } from '../../flow/transient.js';
 import { removeStaging } from '../../output/stagedFile.js';
@@ -21,6 +21,7 @@ import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import type { MailAccount } from '../../mail/account.js';
 import { describeMailError, isLastingMailError, type MailErrorPlace } from '../../mail/mailErrors.js';
+import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { optional } from '../../system/optional.js';
 import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
@@ -102,11 +103,14 @@ export class SubscribeWorker implements Worker {
       budgetMs: (job) => decodeBudgetMs(config, job.ref.expected.size ?? (job.raw.kind === 'memory' ? job.raw.data.byteLength : 0)),
       onThreadGone: (threadId) => { for (const root of roots) removeStaging(root, `${settings.files.writer}.t${threadId}`); },
     });
+    let gate: LoginGate | undefined;
     const pool = new SourcePool(this.credentials, (account) => {
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
       return own;
-    }, { timeoutMs: config.number('timeout') * 1000, compress: config.flag('imapCompress') }, (line) => logger.warning(line));
+    }, { timeoutMs: config.number('timeout') * 1000, compress: config.flag('imapCompress') }, (line) => logger.warning(line), {
+      gate: () => (gate ??= LoginGate.open(pop3LoginsFile(this.paths))), stopped: () => this.stopSignal.stopped, onWait: (line) => logger.info(line),
+    });
     // Left by a crash of this instance in the middle of a download: the message is downloaded again.
     fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
     const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);
@@ -156,6 +160,7 @@ export class SubscribeWorker implements Worker {
       await pool.closeAll();
       await decoders.close();
       state.close();
+      gate?.close();
       if (postBroker && postBroker !== broker) await postBroker.close();
       await broker.close();
     }

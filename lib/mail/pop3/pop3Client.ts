@@ -7,16 +7,27 @@ import tls from 'node:tls';
 import type { Writable } from 'node:stream';
 import type { MailAccount } from '../account.js';
 import { type TlsSettings, tlsConnectOptions } from '../tls.js';
+import type { LoginGate } from './loginGate.js';
 
 export interface Pop3Settings {
   readonly account: MailAccount;
   readonly password: string;
   readonly tls: TlsSettings;
   readonly timeoutMs: number;
+  /** the logins of every process of this host that uses the account, kept LOGIN-DELAY apart */
+  readonly gate?: LoginGate;
+  /** ends a wait for the gate (a stop) */
+  readonly stopped?: () => boolean;
+  /** told when a login waits for the server's LOGIN-DELAY */
+  readonly onWait?: (line: string) => void;
 }
 
+/**
+ * What failed: `auth` the password, `busy` a refusal that passes (RFC 2449 LOGIN-DELAY,
+ * IN-USE, SYS/TEMP: a login too soon, the maildrop locked, the server's own trouble).
+ */
 export class Pop3Error extends Error {
-  constructor(message: string, readonly kind: 'auth' | 'tls' | 'protocol' | 'connection') {
+  constructor(message: string, readonly kind: 'auth' | 'busy' | 'tls' | 'protocol' | 'connection') {
     super(message);
   }
 }
@@ -159,15 +170,23 @@ export function pop3MessageId(header: Buffer): string | undefined {
 
 export class Pop3Client {
   private reader: LineReader;
-  private capabilities = new Set<string>();
+  /** CAPA's names, each with its arguments (`LOGIN-DELAY` -> `60`) */
+  private capabilities = new Map<string, string>();
 
   private constructor(private socket: net.Socket, private readonly settings: Pop3Settings) {
     this.reader = new LineReader(socket, settings.timeoutMs);
   }
 
-  /** Connects, upgrades with STLS on pop:// (required unless `tls off`), and logs in. */
+  /**
+   * Connects, upgrades with STLS on pop:// (required unless `tls off`), and logs in; with a
+   * gate, not before this process's turn, so logins stay LOGIN-DELAY apart.
+   */
   static async connect(settings: Pop3Settings): Promise<Pop3Client> {
-    const { account } = settings;
+    const { account, gate } = settings;
+    if (gate) {
+      const onWait = (seconds: number) => settings.onWait?.(`${account.label}: the server wants POP3 logins of ${account.user} at least ${gate.delayOf(account.label)} s apart (LOGIN-DELAY): waiting ${seconds} s for the next`);
+      if (!await gate.turn(account.label, settings.stopped ?? (() => false), onWait)) throw new Pop3Error('the login was given up for a stop', 'connection');
+    }
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const options = { host: account.host, port: account.port, timeout: settings.timeoutMs };
       const opened = account.implicitTls
@@ -180,7 +199,12 @@ export class Pop3Client {
       await client.status();
       await client.readCapabilities();
       if (!account.implicitTls && settings.tls.required) await client.startTls();
-      await client.login();
+      gate?.learn(account.label, client.loginDelaySeconds);
+      try {
+        await client.login();
+      } finally {
+        gate?.loggedIn(account.label);
+      }
       return client;
     } catch (error) {
       client.socket.destroy();
@@ -188,8 +212,21 @@ export class Pop3Client {
     }
   }
 
+  /** The seconds the server wants between logins (CAPA LOGIN-DELAY), 0 when it said nothing. */
+  get loginDelaySeconds(): number {
+    const delay = Number.parseInt(this.capabilities.get('LOGIN-DELAY') ?? '', 10);
+    return Number.isSafeInteger(delay) && delay > 0 ? delay : 0;
+  }
+
+  /** Whether the connection can still carry a command (our socket timeout or the server may have cut it). */
+  get usable(): boolean {
+    return !this.socket.destroyed && this.socket.writable;
+  }
+
   private async send(command: string): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.socket.write(`${command}\r\n`, (error) => (error ? reject(error) : resolve())));
+    // Node's own words for a write to a closed socket ("Cannot call write after a stream was destroyed") say nothing to a user.
+    if (!this.usable) throw new Pop3Error('the connection was closed (by the server, or after no answer within timeout)', 'connection');
+    await new Promise<void>((resolve, reject) => this.socket.write(`${command}\r\n`, (error) => (error ? reject(new Pop3Error(error.message, 'connection')) : resolve())));
   }
 
   /** Reads a status line: the text after +OK, or a Pop3Error with the server's words after -ERR. */
@@ -222,7 +259,7 @@ export class Pop3Client {
   }
 
   private async readCapabilities(): Promise<void> {
-    this.capabilities = new Set();
+    this.capabilities = new Map();
     await this.send('CAPA');
     try {
       await this.status('CAPA');
@@ -230,7 +267,10 @@ export class Pop3Client {
       if (error instanceof Pop3Error && error.kind === 'protocol') return; // a server without CAPA (RFC 1939 only)
       throw error;
     }
-    await this.readData((line) => { this.capabilities.add(line.toString('latin1').trim().split(' ')[0]!.toUpperCase()); });
+    await this.readData((line) => {
+      const [name = '', ...args] = line.toString('latin1').trim().split(/\s+/);
+      this.capabilities.set(name.toUpperCase(), args.join(' '));
+    });
   }
 
   private async startTls(): Promise<void> {
@@ -254,8 +294,11 @@ export class Pop3Client {
       await this.command(`USER ${account.user}`);
       await this.command(`PASS ${this.settings.password}`, 'PASS');
     } catch (error) {
-      if (error instanceof Pop3Error && error.kind === 'protocol') throw new Pop3Error(`login failed for ${account.user}: ${error.message.replace(/^(USER|PASS[^:]*): /, '')}`, 'auth');
-      throw error;
+      if (!(error instanceof Pop3Error) || error.kind !== 'protocol') throw error;
+      const answer = error.message.replace(/^(USER|PASS[^:]*): /, '');
+      // RFC 2449 8: these response codes say the password was not the reason.
+      if (/^\[(LOGIN-DELAY|IN-USE|SYS\/TEMP)\]/i.test(answer)) throw new Pop3Error(`the server refused the login of ${account.user} for now: ${answer}`, 'busy');
+      throw new Pop3Error(`login failed for ${account.user}: ${answer}`, 'auth');
     }
   }
 

@@ -29,6 +29,11 @@ export class Pop3Source implements MailSource {
 
   private async session(): Promise<Session> {
     if (this.aborted) throw new Pop3Error('the connection was dropped for a stop', 'connection');
+    // A session left idle may have been cut (the server's autologout, our socket timeout): a new one is opened, no message fails for it.
+    if (this.current && !this.current.client.usable) {
+      this.current.client.close();
+      this.current = undefined;
+    }
     if (this.current) return this.current;
     const client = await Pop3Client.connect(this.settings);
     try {
@@ -79,9 +84,21 @@ export class Pop3Source implements MailSource {
     const { uidl } = at as Pop3Coordinates;
     const where = describeCoordinates(this.account, at);
     return this.run(async () => {
-      const found = await this.numberOf(uidl);
-      if (!found) throw new MessageGone(`${where} is no longer on the server`);
-      checkMessageId(where, expected, pop3MessageId(await found.session.client.header(found.number)));
+      const reused = this.current !== undefined;
+      const check = async () => {
+        const found = await this.numberOf(uidl);
+        if (!found) throw new MessageGone(`${where} is no longer on the server`);
+        checkMessageId(where, expected, pop3MessageId(await found.session.client.header(found.number)));
+        return found;
+      };
+      // A kept session the server cut shows at the first command: before anything reached
+      // the sink, the message is asked again in a new session, and does not fail for it.
+      const found = await check().catch(async (error: unknown) => {
+        if (!reused || !(error instanceof Pop3Error) || error.kind !== 'connection') throw error;
+        this.current?.client.close();
+        this.current = undefined;
+        return check();
+      });
       const octets = await found.session.client.retrieve(found.number, sink);
       await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
       // No size check: a server's LIST size may differ from what RETR sends (Dovecot ends a
