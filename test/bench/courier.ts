@@ -68,7 +68,11 @@ export async function startCourier(dir: string, certificates: TestCertificates, 
   for (const sub of ['work', 'run', 'mail']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
   fs.cpSync(path.join(tree(), 'etc', 'courier'), config, { recursive: true });
   const pem = fs.readFileSync(certificates.serverKey, 'utf8') + fs.readFileSync(certificates.serverCert, 'utf8');
-  for (const name of ['imapd.pem', 'pop3d.pem']) fs.writeFileSync(path.join(config, name), pem, { mode: 0o600 });
+  // Read by couriertls as Debian's courier user for STARTTLS (as root on the TLS ports), as Debian installs them.
+  for (const name of ['imapd.pem', 'pop3d.pem']) {
+    fs.writeFileSync(path.join(config, name), pem, { mode: 0o600 });
+    spawnSync('chown', ['courier', path.join(config, name)]);
+  }
   run('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', path.join(config, 'dhparams.pem')]);
   fs.writeFileSync(path.join(config, 'authdaemonrc'), 'authmodulelist="authuserdb"\ndaemons=3\nauthdaemonvar=/run/courier/authdaemon\nDEBUG_LOGIN=0\nDEFAULTOPTIONS=""\nLOGGEROPTS=""\n');
   const userdb = users.map((user) => {

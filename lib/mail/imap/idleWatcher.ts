@@ -24,6 +24,7 @@ export class IdleWatcher {
 
   private async watch(): Promise<void> {
     let failures = 0;
+    let connectedBefore = false;
     while (!this.stopped) {
       const client = imapClient(this.settings, { maxIdleTime: IDLE_RESTART_MS });
       this.client = client;
@@ -31,6 +32,10 @@ export class IdleWatcher {
       try {
         await client.connect();
         await client.mailboxOpen(this.folder, { readOnly: true });
+        // Mail that came while the connection was away (a server restart) makes no EXISTS
+        // now: a pass looks for it at once rather than at the next scheduled one.
+        if (connectedBefore) this.onNewMail();
+        connectedBefore = true;
         failures = 0;
         while (!this.stopped && client.usable) await client.idle();
       } catch {

@@ -1,5 +1,5 @@
 // A POP3 client: RFC 1939 (USER/PASS, STAT, LIST, UIDL, TOP, RETR, DELE, QUIT), RFC 2449
-// CAPA, RFC 2595 STLS. Written here because node-pop3 0.11 does not read POP3 correctly
+// CAPA, RFC 2595 STLS, RFC 6856 UTF8. Written here because node-pop3 0.11 does not read POP3 correctly
 // (docs/decisions.md). Replies are read as bytes, line by line across network reads,
 // multi-line data is dot-unstuffed, and RETR streams the message to a writable.
 import net from 'node:net';
@@ -200,6 +200,7 @@ export class Pop3Client {
       await client.readCapabilities();
       if (!account.implicitTls && settings.tls.required) await client.startTls();
       gate?.learn(account.label, client.loginDelaySeconds);
+      await client.utf8();
       try {
         await client.login();
       } finally {
@@ -210,6 +211,18 @@ export class Pop3Client {
       client.socket.destroy();
       throw error;
     }
+  }
+
+  /**
+   * RFC 6856 UTF8 where offered: without it Courier hands a message whose header is UTF-8
+   * (RFC 6532) over as a "Cannot display Unicode content" report with the mail inside, and
+   * its attachments are lost to whoever reads it. A refusal changes nothing.
+   */
+  private async utf8(): Promise<void> {
+    if (!this.capabilities.has('UTF8')) return;
+    await this.command('UTF8').catch((error: unknown) => {
+      if (!(error instanceof Pop3Error) || error.kind !== 'protocol') throw error;
+    });
   }
 
   /** The seconds the server wants between logins (CAPA LOGIN-DELAY), 0 when it said nothing. */
