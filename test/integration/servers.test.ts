@@ -136,13 +136,13 @@ describe('other server families', () => {
 
 describe('a recreated folder, on every family', () => {
   for (const family of ['dovecot', 'cyrus', 'cyrus-slash', 'courier'] as const) {
-    it(`${family}: mail of the recreated folder is ingested, the restored mail is not announced again (before or after the change is seen, without INTERNALDATE)`, async () => {
+    it(`${family}: mail of the recreated folder is ingested and flagged, the restored mail is not announced again (before or after the change is seen, without INTERNALDATE)`, async () => {
       const server = bench.servers.find((candidate) => candidate.family === family)!;
       const run = unique();
       const folder = folderOn(server, run);
       const [old0, old1, old2, fresh1, fresh2] = corpus(run, [2, 3, 4, 5, 9]);
       await appendMessages(server, 'ingest', folder, [old0!.raw, old1!.raw, old2!.raw], [], new Date('2026-11-01T08:00:00Z'));
-      const { files } = pair(server, 'imaps', 'ingest', [`folder ${run}`], ['mailAction seen']);
+      const { files } = pair(server, 'imaps', 'ingest', [`folder ${run}`], ['mailAction flag $Ingested']);
       await until(() => written(files).length === expected([old0!, old1!, old2!]).length, 60000, 'the first messages');
       // The subscribe still has the folder selected when it is deleted and created again.
       await deleteFolder(server, 'ingest', folder);
@@ -154,6 +154,9 @@ describe('a recreated folder, on every family', () => {
       assert.deepEqual(written(files), expected([old0!, old1!, old2!, fresh1!, fresh2!]), 'each attachment once');
       assert.doesNotMatch(logOf('subscribe'), /was ingested before|nothing was written for it/, 'nothing announced twice, nothing dropped');
       assert.match(logOf('poll'), /UIDVALIDITY changed/);
+      const flagged = new Map((await listMessages(server, 'ingest', folder)).map((m) => [m.messageId, m.flags.includes('$Ingested')]));
+      assert.equal(flagged.get(fresh1!.messageId), true, 'the new mail of the recreated folder flagged');
+      assert.equal(flagged.get(fresh2!.messageId), true);
     });
   }
 });
