@@ -252,6 +252,12 @@ export class SubscribeWorker implements Worker {
     const { context, tools } = handling;
     const { config, logger } = context;
     const reason = describeMailError(error, this.place(ref.account));
+    // Cut short by sr stop (a connection dropped, a wait for a login given up): not a failure
+    // of the message, which goes back to the queue as it is.
+    if (this.stopSignal.stopped && isTransient(error)) {
+      logger.info(`${ref.where}: left for the next start (${reason})`);
+      return FIRST_RETRY_MS;
+    }
     if (error instanceof MessageGone) {
       if (tools.state.doneKey([ref.serverKey]) || tools.state.isPosted(ref.serverKey)) {
         // Another instance ingested it meanwhile (the poll announced it twice): nothing is missing.
