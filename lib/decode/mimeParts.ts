@@ -54,20 +54,20 @@ export class UndecodableMessage extends Error {}
 
 const TEXT_BODY = new Set(['text/plain', 'text/html']);
 
-function headerText(node: MimeNode, key: string): string | undefined {
+export function headerText(node: MimeNode, key: string): string | undefined {
   const value = node.headers ? node.headers.getFirst(key) : '';
   if (!value) return undefined;
   return libmime.decodeWords(value).replace(/\s+/g, ' ').trim() || undefined;
 }
 
-function nodePartPath(node: MimeNode, prefix: string): string {
+export function nodePartPath(node: MimeNode, prefix: string): string {
   const own = Array.isArray(node.partNr) && node.partNr.every((item) => typeof item === 'number') && node.partNr.length > 0
     ? node.partNr.join('.')
     : '1'; // a message that is not multipart: its one part is part 1, as IMAP numbers it
   return prefix ? `${prefix}.${own}` : own;
 }
 
-function classify(node: MimeNode, contentType: string): PartKind {
+export function classify(node: MimeNode, contentType: string): PartKind {
   if (contentType === 'message/rfc822') return 'message';
   const disposition = node.disposition || '';
   if (disposition === 'attachment') return 'attachment';
@@ -78,7 +78,7 @@ function classify(node: MimeNode, contentType: string): PartKind {
   return 'attachment';
 }
 
-function fallbackName(kind: PartKind, contentType: string, partPath: string, bodyNames: Set<string>): string {
+export function fallbackName(kind: PartKind, contentType: string, partPath: string, bodyNames: Set<string>): string {
   if (kind === 'body') {
     const name = contentType === 'text/html' ? 'body.html' : 'body.txt';
     if (!bodyNames.has(name)) {
@@ -92,7 +92,7 @@ function fallbackName(kind: PartKind, contentType: string, partPath: string, bod
 }
 
 /** Text bodies are written as UTF-8 whatever charset they came in (a decoder keeps a character split across chunks). */
-function toUtf8(charset: string | false): Transform | undefined {
+export function toUtf8(charset: string | false): Transform | undefined {
   const name = (charset || 'us-ascii').toLowerCase();
   if (name === 'utf-8' || name === 'utf8' || name === 'us-ascii' || !iconv.encodingExists(name)) return undefined;
   const decoder = iconv.getDecoder(name);
@@ -111,7 +111,7 @@ interface OpenPart {
 }
 
 /** mailsplit's refusals: a header or a part count over its limits. Retrying cannot help. */
-const SPLITTER_LIMIT = /Max header size|Max allowed child nodes|Max child node count/i;
+export const SPLITTER_LIMIT = /Max header size|Max allowed child nodes|Max child node count/i;
 
 /**
  * Decodes the raw message from `source`, handing each part to `sink`. Resolves when every

@@ -7,15 +7,29 @@ import { describe, it } from 'node:test';
 import { mailAccount } from '../../lib/mail/account.js';
 import { ImapSource } from '../../lib/mail/imap/imapSource.js';
 
-function sourceWith(capabilities: readonly string[]): { source: ImapSource; calls: string[]; notices: string[] } {
+/** A server's refusal as imapflow reports it: "Command failed", the server's words beside. */
+const refusal = (text: string) => Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: text });
+
+function sourceWith(capabilities: readonly string[], server: { folders?: string[]; refuseCreate?: string } = {}): { source: ImapSource; calls: string[]; notices: string[] } {
   const calls: string[] = [];
   const notices: string[] = [];
+  const folders = new Set(server.folders ?? []);
   const client = {
     usable: true,
     capabilities: new Map(capabilities.map((name) => [name, true])),
     mailbox: { uidValidity: 7n },
     getMailboxLock: async () => ({ release: () => undefined }),
-    mailboxCreate: async () => ({}),
+    status: async (folder: string) => {
+      calls.push(`STATUS ${folder}`);
+      if (!folders.has(folder)) throw Object.assign(new Error(`Mailbox doesn't exist: ${folder}`), { code: 'NotFound' });
+      return { path: folder, messages: 0 };
+    },
+    mailboxCreate: async (folder: string) => {
+      calls.push(`CREATE ${folder}`);
+      if (server.refuseCreate) throw refusal(server.refuseCreate);
+      folders.add(folder);
+      return {};
+    },
     messageMove: async (uids: string, folder: string) => { calls.push(`UID MOVE ${uids} ${folder}`); return {}; },
     messageCopy: async (uids: string, folder: string) => { calls.push(`UID COPY ${uids} ${folder}`); return {}; },
     messageFlagsAdd: async (uids: string, flags: string[]) => { calls.push(`UID STORE ${uids} +FLAGS ${flags.join(' ')}`); return true; },
@@ -34,18 +48,28 @@ describe('IMAP mail actions by capability', () => {
   it('move with UID MOVE where the server has MOVE', async () => {
     const { source, calls } = sourceWith(['MOVE', 'UIDPLUS']);
     await source.apply({ kind: 'move', folder: 'Done' }, [at(4), at(5)]);
-    assert.deepEqual(calls, ['UID MOVE 4,5 Done']);
+    await source.apply({ kind: 'move', folder: 'Done' }, [at(6)]);
+    assert.deepEqual(calls, ['STATUS Done', 'CREATE Done', 'UID MOVE 4,5 Done', 'UID MOVE 6 Done'], 'created once, when missing');
+  });
+  it('moves into a folder that exists whatever words the server refuses its CREATE with (Courier)', async () => {
+    const { source, calls } = sourceWith(['UIDPLUS'], { folders: ['INBOX.Done'], refuseCreate: 'Cannot create this folder.' });
+    await source.apply({ kind: 'move', folder: 'INBOX.Done' }, [at(4)]);
+    assert.deepEqual(calls, ['STATUS INBOX.Done', 'UID COPY 4 INBOX.Done', 'UID STORE 4 +FLAGS \\Deleted; UID EXPUNGE 4']);
+  });
+  it('says what the server answered when a target folder cannot be created', async () => {
+    const { source } = sourceWith(['MOVE'], { refuseCreate: 'Invalid mailbox name.' });
+    await assert.rejects(source.apply({ kind: 'move', folder: 'Done' }, [at(4)]), /cannot create the folder "Done" for mailAction move: the server said "Invalid mailbox name."/);
   });
   it('without MOVE, copy then expunge those UIDs only (UIDPLUS)', async () => {
-    const { source, calls } = sourceWith(['UIDPLUS']);
+    const { source, calls } = sourceWith(['UIDPLUS'], { folders: ['Done'] });
     await source.apply({ kind: 'move', folder: 'Done' }, [at(4)]);
-    assert.deepEqual(calls, ['UID COPY 4 Done', 'UID STORE 4 +FLAGS \\Deleted; UID EXPUNGE 4']);
+    assert.deepEqual(calls, ['STATUS Done', 'UID COPY 4 Done', 'UID STORE 4 +FLAGS \\Deleted; UID EXPUNGE 4']);
   });
   it('without UIDPLUS, never a plain EXPUNGE: the messages stay marked \\Deleted, said once', async () => {
-    const { source, calls, notices } = sourceWith([]);
+    const { source, calls, notices } = sourceWith([], { folders: ['Done'] });
     await source.apply({ kind: 'move', folder: 'Done' }, [at(4)]);
     await source.apply({ kind: 'delete' }, [at(6)]);
-    assert.deepEqual(calls, ['UID COPY 4 Done', 'UID STORE 4 +FLAGS \\Deleted', 'UID STORE 6 +FLAGS \\Deleted']);
+    assert.deepEqual(calls, ['STATUS Done', 'UID COPY 4 Done', 'UID STORE 4 +FLAGS \\Deleted', 'UID STORE 6 +FLAGS \\Deleted']);
     assert.equal(notices.length, 1);
     assert.match(notices[0]!, /no UIDPLUS/);
   });

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decodeMessage, type MessageHeaders } from '../../decode/mimeParts.js';
+import { decodeMessageBuffer } from '../../decode/bufferWalk.js';
+import { type DecodeOptions, decodeMessage, type MessageHeaders, type PartSink } from '../../decode/mimeParts.js';
 import { safeFileName } from '../../decode/safeName.js';
 import { type TemplateFields, templateDirectory, templateRoot } from '../../decode/templates.js';
 import type { Notification } from '../../message.js';
@@ -46,6 +47,15 @@ function openRaw(raw: RawMessage): Readable {
   return raw.kind === 'memory' ? Readable.from([Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength)]) : fs.createReadStream(raw.path);
 }
 
+/**
+ * A message in memory is split in memory (bufferWalk.ts: several times faster, the same
+ * parts); one on disk, too large to hold, by the streaming walk, which never holds a body.
+ */
+function decodeRaw(raw: RawMessage, sink: PartSink, options: DecodeOptions): Promise<void> {
+  if (raw.kind === 'memory') return decodeMessageBuffer(Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength), sink, options);
+  return decodeMessage(openRaw(raw), sink, options);
+}
+
 /** `${FOLDER}` levels come from the relPath, where the poll wrote the folder's hierarchy. */
 function folderLevels(notification: Notification, ref: MailMessageRef): string[] {
   if (ref.at.protocol === 'pop3') return ['INBOX'];
@@ -77,7 +87,7 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState, wr
   let written: WrittenPart[];
   const extra: PlacedFile[] = [];
   try {
-    await decodeMessage(openRaw(raw), writer, { maxDepth: settings.decodeDepth });
+    await decodeRaw(raw, writer, { maxDepth: settings.decodeDepth });
     const placer = messagePlacer(state, ref);
     written = await writer.place(placer);
     if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file) => sidecarContent(ref, writer.headersFound, part, file), placer, staging(settings.directory)));
