@@ -95,17 +95,36 @@ export interface ImapConnectionSettings {
   readonly onNotice?: (line: string) => void;
 }
 
+/**
+ * imapflow answers a refused MOVE, COPY, STORE or EXPUNGE with `false`, the server's error
+ * only logged: the last one is kept here, by client, for the caller to throw.
+ */
+const lastCommandErrors = new WeakMap<ImapFlow, unknown>();
+
+export function lastCommandError(client: ImapFlow): unknown {
+  return lastCommandErrors.get(client);
+}
+
+export function forgetCommandError(client: ImapFlow): void {
+  lastCommandErrors.delete(client);
+}
+
 /** An imapflow client for the account, not yet connected. STARTTLS is required on imap:// unless `tls off`. */
 export function imapClient(settings: ImapConnectionSettings, extra: Partial<ImapFlowOptions> = {}): ImapFlow {
   const { account, tls, timeoutMs } = settings;
-  const client = new ImapFlow({
+  const ignore = () => undefined;
+  const logger = {
+    debug: ignore, info: ignore, error: ignore,
+    warn: (entry: { err?: unknown }) => { if (entry?.err) lastCommandErrors.set(client, entry.err); },
+  };
+  const client: ImapFlow = new ImapFlow({
     host: account.host,
     port: account.port,
     secure: account.implicitTls,
     ...(account.implicitTls ? {} : { doSTARTTLS: tls.required }),
     tls: tlsConnectOptions(tls, account.host),
     auth: { user: account.user, pass: settings.password },
-    logger: false,
+    logger,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: Math.max(timeoutMs, 5 * 60 * 1000),

@@ -9,7 +9,7 @@ import type { ImapFlow } from 'imapflow';
 import {
   checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone,
 } from '../mailSource.js';
-import { closeClient, type ImapConnectionSettings, imapClient } from './imapMailbox.js';
+import { closeClient, forgetCommandError, type ImapConnectionSettings, imapClient, lastCommandError } from './imapMailbox.js';
 
 type ImapCoordinates = Extract<MessageCoordinates, { protocol: 'imap' }>;
 
@@ -51,6 +51,19 @@ function counter(): Transform & { octets: number } {
   }) as Transform & { octets: number };
   counting.octets = 0;
   return counting;
+}
+
+/**
+ * An action imapflow answered with `false` (the server refused it) or nothing (no folder was
+ * selected): not done, so the messages are not acknowledged. The server's words, when
+ * imapflow kept them, go with the error.
+ */
+function taken(client: ImapFlow, result: unknown, what: string): void {
+  if (result === undefined) throw Object.assign(new Error(`${what} was not done: no folder was selected`), { code: 'NoConnection' });
+  if (result !== false) return;
+  const cause = lastCommandError(client) as { responseText?: string; message?: string } | undefined;
+  const said = cause?.responseText ?? cause?.message;
+  throw Object.assign(new Error(`${what} was not done${said ? `: the server said "${said}"` : ''}`), { cause });
 }
 
 /** Whether the folder exists, by the server's STATUS of it (imapflow confirms a NO by LIST); undefined when it would not say. */
@@ -228,15 +241,17 @@ export class ImapSource implements MailSource {
       if (action.kind === 'move') await this.ensureFolder(action.folder);
       try {
         await this.inFolder(folder, uidValidity, async (client) => {
+          forgetCommandError(client);
+          const done = (what: string) => (result: unknown) => taken(client, result, `${what} ${uids} in ${folder}`);
           switch (action.kind) {
-            case 'seen': await client.messageFlagsAdd(uids, ['\\Seen'], { uid: true }); break;
-            case 'flag': await client.messageFlagsAdd(uids, [action.keyword], { uid: true }); break;
+            case 'seen': done('UID STORE +FLAGS \\Seen')(await client.messageFlagsAdd(uids, ['\\Seen'], { uid: true })); break;
+            case 'flag': done(`UID STORE +FLAGS ${action.keyword}`)(await client.messageFlagsAdd(uids, [action.keyword], { uid: true })); break;
             case 'delete': await this.expungeOnly(client, uids); break;
             case 'move':
               // UID MOVE is atomic: a message another subscribe moved already is not copied again.
-              if (client.capabilities.has('MOVE')) await client.messageMove(uids, action.folder, { uid: true });
+              if (client.capabilities.has('MOVE')) done(`UID MOVE to ${action.folder} of`)(await client.messageMove(uids, action.folder, { uid: true }));
               else {
-                await client.messageCopy(uids, action.folder, { uid: true });
+                done(`UID COPY to ${action.folder} of`)(await client.messageCopy(uids, action.folder, { uid: true }));
                 await this.expungeOnly(client, uids);
               }
               break;
@@ -257,10 +272,10 @@ export class ImapSource implements MailSource {
    */
   private async expungeOnly(client: ImapFlow, uids: string): Promise<void> {
     if (client.capabilities.has('UIDPLUS')) {
-      await client.messageDelete(uids, { uid: true });
+      taken(client, await client.messageDelete(uids, { uid: true }), `UID EXPUNGE of ${uids}`);
       return;
     }
-    await client.messageFlagsAdd(uids, ['\\Deleted'], { uid: true });
+    taken(client, await client.messageFlagsAdd(uids, ['\\Deleted'], { uid: true }), `UID STORE +FLAGS \\Deleted of ${uids}`);
     if (!this.saidNoUidplus) {
       this.saidNoUidplus = true;
       this.settings.onNotice?.(`${this.account.label}: the server has no UIDPLUS, so tidied messages are marked \\Deleted and left for it to expunge (a plain EXPUNGE would remove other clients' deleted mail too)`);
