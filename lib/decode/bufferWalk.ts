@@ -9,7 +9,7 @@ import libbase64 from 'libbase64';
 import libqp from 'libqp';
 import { optional } from '../system/optional.js';
 import {
-  classify, type DecodeOptions, fallbackName, headerText, type MessagePart, nodePartPath, type PartSink, toUtf8, UndecodableMessage,
+  classify, type DecodeOptions, fallbackName, type MessagePart, nodePartPath, type PartSink, rootHeaders, toUtf8, UndecodableMessage,
 } from './mimeParts.js';
 import { splitMessage } from './mimeSplit.js';
 
@@ -89,14 +89,7 @@ async function walkBuffer(message: Buffer, sink: PartSink, options: DecodeOption
   let rootType: string | undefined;
   for (const [index, { node, body }] of nodes.entries()) {
     if (node.root) rootType = node.multipart ? (node.contentType || 'multipart') : undefined;
-    if (node.root && depth === 0) {
-      sink.headers({
-        ...optional('messageId', node.headers ? node.headers.getFirst('message-id').trim() || undefined : undefined),
-        ...optional('subject', headerText(node, 'subject')),
-        ...optional('from', headerText(node, 'from')),
-        ...optional('date', headerText(node, 'date')),
-      });
-    }
+    if (node.root && depth === 0) sink.headers(rootHeaders(node));
     if (node.multipart) continue;
     leaves += 1;
     // The part being read when the split stopped is opened, as the streaming walk opened it, and ended unwritten.

@@ -54,10 +54,20 @@ export class UndecodableMessage extends Error {}
 
 const TEXT_BODY = new Set(['text/plain', 'text/html']);
 
-export function headerText(node: MimeNode, key: string): string | undefined {
+function headerText(node: MimeNode, key: string): string | undefined {
   const value = node.headers ? node.headers.getFirst(key) : '';
   if (!value) return undefined;
   return libmime.decodeWords(value).replace(/\s+/g, ' ').trim() || undefined;
+}
+
+/** The top headers of a message's root node, as both walks hand them to the sink. */
+export function rootHeaders(node: MimeNode): MessageHeaders {
+  return {
+    ...optional('messageId', node.headers ? node.headers.getFirst('message-id').trim() || undefined : undefined),
+    ...optional('subject', headerText(node, 'subject')),
+    ...optional('from', headerText(node, 'from')),
+    ...optional('date', headerText(node, 'date')),
+  };
 }
 
 export function nodePartPath(node: MimeNode, prefix: string): string {
@@ -176,14 +186,7 @@ async function walk(source: Readable, sink: PartSink, options: DecodeOptions, pr
           // The walk failed while this part ended: nothing more is opened, it would outlive the message.
           if (stopped) return;
           if (chunk.root) rootType = chunk.multipart ? (chunk.contentType || 'multipart') : undefined;
-          if (chunk.root && depth === 0) {
-            sink.headers({
-              ...optional('messageId', chunk.headers ? chunk.headers.getFirst('message-id').trim() || undefined : undefined),
-              ...optional('subject', headerText(chunk, 'subject')),
-              ...optional('from', headerText(chunk, 'from')),
-              ...optional('date', headerText(chunk, 'date')),
-            });
-          }
+          if (chunk.root && depth === 0) sink.headers(rootHeaders(chunk));
           if (!chunk.multipart) {
             leaves += 1;
             current = openPart(chunk);

@@ -1,7 +1,8 @@
 // Writing one output file so that nobody ever sees half of it and nothing is overwritten:
 // the bytes go to a temporary file in the writer's staging directory (below the root of
 // the output tree, so on the same file system: see Staging), hashed on the way
-// (sha256 for the sidecar, sha512 for the downstream identity), fsynced, then linked
+// (sha256 for the sidecar, sha512 for the downstream identity), made durable (in a batch
+// with the other files of the moment: durability.ts, or alone by an fsync), then linked
 // under the final name, which fails rather than replace a file already there. A name
 // that belongs to another writer, or holds other bytes, is passed over for a suffix
 // derived from the message and part, so a retry of the message chooses the same name
@@ -12,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { makeDurable, type SyncMethod } from './durability.js';
 
 export interface PlacedFile {
   readonly path: string;
@@ -75,10 +77,10 @@ function onSameDevice(a: string, b: string): boolean {
 }
 
 /**
- * A Writable into a file descriptor that hashes what it writes, fsyncs at the end and then
- * closes the descriptor: a finished file holds none, so a message with thousands of parts
+ * A Writable into a file descriptor that hashes what it writes and closes the descriptor at
+ * the end (durability comes after, for many files at once): a finished file holds none, so a message with thousands of parts
  * cannot run out of them. The descriptor is closed exactly once, and never while a write
- * or the fsync is still on it: destroyed in the middle (the message failed), it closes
+ * is still on it: destroyed in the middle (the message failed), it closes
  * when that call returns. Closed earlier, its number could be given to the next file
  * opened, and the late write would land in that other file.
  */
@@ -87,7 +89,7 @@ class HashingWriter extends Writable {
   readonly sha512 = crypto.createHash('sha512');
   size = 0;
   private fd: number | undefined;
-  /** a write or fsync is on the descriptor */
+  /** a write is on the descriptor */
   private busy = false;
   private closeWhenIdle: (() => void) | undefined;
 
@@ -118,10 +120,8 @@ class HashingWriter extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.onDescriptor((fd, done) => fs.fsync(fd, (error) => done(error)), (error) => {
-      this.closeDescriptor();
-      callback(error);
-    });
+    this.closeDescriptor();
+    callback();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -151,6 +151,19 @@ function writeAll(fd: number, chunk: Buffer, offset: number, callback: (error?: 
 export class StagedFile {
   private readonly writer: HashingWriter;
   private finished = false;
+  /** its bytes have reached the disk (makeDurable) */
+  private durable = false;
+
+  /**
+   * Makes the finished files' bytes durable together, one flush for all of them and for the
+   * other callers of the moment (durability.ts): what place() needs before it links them.
+   */
+  static async makeDurable(files: readonly StagedFile[], method: SyncMethod): Promise<void> {
+    const pending = files.filter((file) => !file.durable);
+    for (const file of pending) if (!file.finished) throw new Error(`${file.tempPath}: made durable before it was written`);
+    await makeDurable(pending.map((file) => file.tempPath), method);
+    for (const file of pending) file.durable = true;
+  }
 
   private constructor(readonly directory: string, private finalName: string, readonly tempPath: string, fd: number) {
     this.writer = new HashingWriter(fd);
@@ -183,7 +196,7 @@ export class StagedFile {
     this.finalName = name;
   }
 
-  /** Where the bytes go; ending it flushes and fsyncs them. */
+  /** Where the bytes go; ending it closes the file (makeDurable, or place, then makes them durable). */
   get stream(): Writable {
     return this.writer;
   }
@@ -201,6 +214,8 @@ export class StagedFile {
    */
   async place(tag: string, mayTake: (path: string) => boolean = () => true): Promise<PlacedFile> {
     if (!this.finished) throw new Error(`${this.tempPath}: placed before it was written`);
+    // Never a name on bytes that may not be on the disk yet: alone, when no batch did it.
+    if (!this.durable) await StagedFile.makeDurable([this], 'fsync');
     const hashes = { sha256: this.writer.sha256.digest('hex'), sha512: this.writer.sha512.digest('base64'), size: this.writer.size };
     try {
       for (const candidate of candidateNames(this.name, tag)) {
@@ -248,13 +263,8 @@ async function sameContent(file: string, size: number, sha256: string): Promise<
 }
 
 /** Makes the new names in a directory durable (a rename or link lives in the directory). */
-export async function syncDirectory(directory: string): Promise<void> {
-  const handle = await fs.promises.open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+export async function syncDirectory(directory: string, method: SyncMethod = 'fsync'): Promise<void> {
+  await makeDurable([directory], method);
 }
 
 /** An 8-hex tag from what identifies a message part on its server. */

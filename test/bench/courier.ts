@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { TestCertificates } from './certificates.js';
 import { SERVERS_DIR } from './cyrus.js';
 import type { MailServerInfo, MailUser } from './mailServer.js';
-import { freePort, run, waitForExit, waitForPort } from './processes.js';
+import { freePort, run, terminate, waitForPort } from './processes.js';
 
 export interface CourierInfo extends MailServerInfo {
   readonly family: 'courier';
@@ -103,15 +103,7 @@ function daemonPids(info: MailServerInfo): number[] {
 }
 
 export async function stopCourier(info: MailServerInfo): Promise<void> {
-  const pids = daemonPids(info);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
-  }
-  for (const pid of pids) if (!(await waitForExit(pid, 10000))) process.kill(pid, 'SIGKILL');
+  await Promise.all(daemonPids(info).map(terminate));
 }
 
 /** Stops Courier and starts it again on the same ports and mail: every session is cut. */

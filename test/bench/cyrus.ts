@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import type { TestCertificates } from './certificates.js';
 import type { MailServerInfo, MailUser } from './mailServer.js';
-import { freePort, waitForExit, waitForPort } from './processes.js';
+import { freePort, terminate, waitForPort } from './processes.js';
 
 export const SERVERS_DIR = process.env.MAILPUMP_SERVERS_DIR ?? '/var/cache/mailpump-test-servers';
 const ADMIN = { name: 'cyradmin', password: 'cyradmin-secret' };
@@ -100,14 +100,7 @@ function masterPid(info: MailServerInfo): number {
 }
 
 export async function stopCyrus(info: MailServerInfo): Promise<void> {
-  const pid = masterPid(info);
-  if (!(pid > 0)) return; // never kill(0): that is our own process group
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  if (!(await waitForExit(pid, 10000))) process.kill(pid, 'SIGKILL');
+  await terminate(masterPid(info));
 }
 
 /** Stops Cyrus and starts it again on the same ports and mail: every session is cut. */

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestCertificates } from './certificates.js';
 import type { MailPorts, MailServerInfo, MailUser } from './mailServer.js';
-import { findProgram, freePort, waitForExit, waitForPort } from './processes.js';
+import { findProgram, freePort, terminate, waitForPort } from './processes.js';
 
 export type { MailUser };
 
@@ -128,14 +128,7 @@ function masterPid(info: DovecotInfo): number {
 }
 
 export async function stopDovecot(info: DovecotInfo): Promise<void> {
-  const pid = masterPid(info);
-  if (!(pid > 0)) return; // never kill(0): that is our own process group
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  if (!(await waitForExit(pid, 10000))) process.kill(pid, 'SIGKILL');
+  await terminate(masterPid(info));
 }
 
 /** Stops Dovecot and starts it again on the same ports, mail and config: every session is cut. */

@@ -11,7 +11,7 @@ import type { MailServerInfo } from './mailServer.js';
 export type MailTarget = Bench | MailServerInfo;
 
 function serverOf(target: MailTarget): MailServerInfo {
-  return 'rabbit' in target ? target.dovecot : target;
+  return 'dovecot' in target ? target.dovecot : target;
 }
 
 export interface StoredMessage {

@@ -43,6 +43,17 @@ export function findProgram(name: string, extraDirs: readonly string[] = []): st
   return dirs.map((dir) => `${dir}/${name}`).find((file) => fs.existsSync(file));
 }
 
+/** SIGTERM, then SIGKILL after 10 s: a server stopped by its master's pid. Never pid 0 or less, which would be our own process group. */
+export async function terminate(pid: number): Promise<void> {
+  if (!(pid > 0)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // gone already
+  }
+  if (!(await waitForExit(pid, 10000))) process.kill(pid, 'SIGKILL');
+}
+
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

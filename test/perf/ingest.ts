@@ -13,12 +13,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from '../bench/bench.js';
 import { makeCertificates } from '../bench/certificates.js';
 import { type DovecotInfo, startDovecot, stopDovecot } from '../bench/dovecot.js';
 import { imapSession } from '../bench/mailbox.js';
+import { chooseSyncMethod, describeSyncMethod } from '../../lib/output/durability.js';
 import { syncDirectory, StagedFile } from '../../lib/output/stagedFile.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox } from '../helpers/sandbox.js';
@@ -119,18 +119,21 @@ async function eightAtOnce(count: number, work: (index: number) => Promise<void>
 
 /**
  * The floor under the ingest: files of the given sizes written the way the subscribe writes
- * them (StagedFile: temporary name, hashes, fsync, link, then the directory's fsync, one
- * per message), eight at once, with no mail and no decoding.
+ * them (StagedFile: temporary name, hashes, made durable in batches as the subscribe's
+ * durability method does, link, then the directory made durable, once per message), eight at
+ * once, with no mail and no decoding.
  */
 async function writeFloor(sizes: readonly number[], filesPerMessage: number): Promise<number> {
   const dir = fs.mkdtempSync(path.join(root, 'floor-'));
   const content = crypto.randomBytes(Math.max(...sizes));
+  const method = chooseSyncMethod(dir);
   const started = performance.now();
   await eightAtOnce(sizes.length, async (n) => {
     const file = StagedFile.create(dir, `f${n}`);
     await file.writeAll(content.subarray(0, sizes[n]));
+    await StagedFile.makeDurable([file], method);
     await file.place('floor');
-    if (n % filesPerMessage < 1) await syncDirectory(dir);
+    if (n % filesPerMessage < 1) await syncDirectory(dir, method);
   });
   const seconds = (performance.now() - started) / 1000;
   fs.rmSync(dir, { recursive: true });
@@ -148,7 +151,7 @@ async function decodeAlone(folder: string, count: number, expectedFiles: number)
   for (let first = 0; first < count; first += 500) {
     const raws = Array.from({ length: Math.min(500, count - first) }, (_, index) => corpusMessage(first + index, folder, ATTACHMENT_SCALE).raw);
     seconds += (await ownCpu(() => eightAtOnce(raws.length, async (n) => {
-      await decodeToFiles(Readable.from([raws[n]!]), out, `m${first + n}`);
+      await decodeToFiles(raws[n]!, out, `m${first + n}`);
     }))).seconds;
   }
   const written = countFiles(out);
@@ -196,7 +199,7 @@ function decodePeakRss(): { mib: number; seconds: number } {
 
 const dovecot = await startDovecot(path.join(root, 'dovecot'), makeCertificates(root), [USER]);
 try {
-  process.stdout.write(`bench:ingest on ${os.cpus().length} cores, node ${process.version}; creating an empty file here takes ${fileCreateMs().toFixed(2)} ms\n`);
+  process.stdout.write(`bench:ingest on ${os.cpus().length} cores, node ${process.version}; creating an empty file here takes ${fileCreateMs().toFixed(2)} ms; ${describeSyncMethod(chooseSyncMethod(root))}\n`);
   for (const count of COUNTS) {
     const folder = `corpus${count}`;
     const filled = await fill(dovecot, folder, count);

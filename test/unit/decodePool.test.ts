@@ -26,7 +26,7 @@ function job(directory: string, index: number, raw?: Buffer, rules: FileRule[] =
     mail: {}, where: `INBOX UID ${index}`, serverKey: `k|${index}`,
   };
   return {
-    settings: { directory, writer: 'subscribe_pool_01', rawDirectory: undefined, sidecar: false, decodeDepth: 3, policy: { attachmentsOnly: true, skipInline: false, rules, acceptUnmatched: true } },
+    settings: { directory, writer: 'subscribe_pool_01', rawDirectory: undefined, sidecar: false, decodeDepth: 3, policy: { attachmentsOnly: true, skipInline: false, rules, acceptUnmatched: true }, syncMethod: 'syncfs' },
     notification: { pubTime: '20261122T000000.000', baseUrl: account.label, relPath: `INBOX/${index}.eml` },
     ref, raw: { kind: 'memory', data: message.raw }, now: Date.now(),
   };

@@ -6,6 +6,7 @@ import type { Config } from '../../config/load.js';
 import { instanceStem, stateDir, type SrPaths } from '../../config/paths.js';
 import { fillTemplate, TemplateError, templateRoot } from '../../decode/templates.js';
 import { type MailAction, MailActionError, parseMailAction } from '../../mail/mailSource.js';
+import type { SyncMethod } from '../../output/durability.js';
 import type { IngestSettings } from './ingest.js';
 
 /** mailAction as written, or `delete` for sr3's `delete on`. */
@@ -14,7 +15,7 @@ function mailActionOf(config: Config): MailAction {
 }
 
 /** `instance`: each instance downloads into a directory of its own, which it empties at start. */
-export function ingestSettings(config: Config, paths: SrPaths, instance: number, announce: IngestSettings['announce']): IngestSettings {
+export function ingestSettings(config: Config, paths: SrPaths, instance: number, announce: IngestSettings['announce'], syncMethod: SyncMethod): IngestSettings {
   const directory = config.str('directory')!;
   return {
     files: {
@@ -23,6 +24,7 @@ export function ingestSettings(config: Config, paths: SrPaths, instance: number,
       rawDirectory: config.flag('saveRaw') ? config.str('rawDirectory') ?? directory : undefined,
       sidecar: config.flag('sidecar'),
       decodeDepth: config.number('decodeDepth'),
+      syncMethod,
       policy: {
         attachmentsOnly: config.flag('attachmentsOnly'),
         skipInline: config.str('inline') === 'skip',

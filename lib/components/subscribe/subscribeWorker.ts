@@ -16,6 +16,8 @@ import type { Mask } from '../../config/parser.js';
 import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
 import { acceptingMask } from '../../flow/masks.js';
 import { isTransient } from '../../flow/transient.js';
+import { templateRoot } from '../../decode/templates.js';
+import { chooseSyncMethod, describeSyncMethod } from '../../output/durability.js';
 import { removeStaging } from '../../output/stagedFile.js';
 import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
@@ -94,9 +96,13 @@ export class SubscribeWorker implements Worker {
       : undefined;
     const stateFile = path.join(stateDir(this.paths, config.id), 'subscribe.sqlite');
     const state = SubscribeState.open(stateFile);
-    const settings = ingestSettings(config, this.paths, context.instance, announce);
     // Left by this instance before (killed, or a thread replaced): staging directories are its own, by name.
     const roots = stagingRoots(config, this.paths);
+    const outputRoot = templateRoot(config.str('directory')!);
+    fs.mkdirSync(outputRoot, { recursive: true });
+    const syncMethod = chooseSyncMethod(outputRoot);
+    logger.info(describeSyncMethod(syncMethod));
+    const settings = ingestSettings(config, this.paths, context.instance, announce, syncMethod);
     for (const root of roots) removeStaging(root, settings.files.writer);
     const decoders = new DecodePool(stateFile, {
       stallMs: config.number('decodeBudget') * 1000,

@@ -11,7 +11,8 @@ import { type DecodeOptions, decodeMessage, type MessageHeaders, type PartSink }
 import { safeFileName } from '../../decode/safeName.js';
 import { type TemplateFields, templateDirectory, templateRoot } from '../../decode/templates.js';
 import type { Notification } from '../../message.js';
-import { partTag, type PlacedFile, StagedFile, type Staging, syncDirectory } from '../../output/stagedFile.js';
+import { makeDurable, type SyncMethod } from '../../output/durability.js';
+import { partTag, type PlacedFile, StagedFile, type Staging } from '../../output/stagedFile.js';
 import type { SubscribeState } from '../../state/subscribeState.js';
 import type { MailMessageRef } from './mailNotification.js';
 import { type PartPolicy, type Placer, PartWriter, placeInOrder, type WrittenPart } from './partWriter.js';
@@ -24,6 +25,8 @@ export interface FileSettings {
   readonly sidecar: boolean;
   readonly decodeDepth: number;
   readonly policy: PartPolicy;
+  /** how files are made durable: syncfs of the file system per batch, or fsyncs (durability.ts) */
+  readonly syncMethod: SyncMethod;
 }
 
 /** The downloaded message: its bytes (a small one), or the temporary file holding it. */
@@ -88,7 +91,7 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState, wr
   const extra: PlacedFile[] = [];
   try {
     await decodeRaw(raw, writer, { maxDepth: settings.decodeDepth });
-    const placer = messagePlacer(state, ref);
+    const placer = messagePlacer(state, ref, settings.syncMethod);
     written = await writer.place(placer);
     if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file) => sidecarContent(ref, writer.headersFound, part, file), placer, staging(settings.directory)));
     if (settings.rawDirectory !== undefined) {
@@ -99,7 +102,7 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState, wr
     writer.discard();
   }
   const directories = new Set([...written.map(({ file }) => file), ...extra].map((file) => path.dirname(file.path)));
-  await Promise.all([...directories].map(syncDirectory));
+  await makeDurable([...directories], settings.syncMethod);
   return { written, filteredOut: writer.filteredOut };
 }
 
@@ -126,9 +129,11 @@ function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: Writ
  * before any is placed, so that a retry knows its own files from another message's with
  * the same name and bytes.
  */
-function messagePlacer(state: SubscribeState, ref: MailMessageRef): Placer {
-  return (files) => {
+function messagePlacer(state: SubscribeState, ref: MailMessageRef, syncMethod: SyncMethod): Placer {
+  return async (files) => {
     const ours = state.claimNames(files.map(({ file, what }) => ({ path: path.join(file.directory, file.name), owner: `${ref.serverKey}|${what}` })));
+    // The bytes of all of them reach the disk in one flush, shared with the other messages of the moment, before any takes its name.
+    await StagedFile.makeDurable(files.map(({ file }) => file), syncMethod);
     return placeInOrder(files, (what) => partTag(ref.serverKey, what), (target) => ours.has(target));
   };
 }
