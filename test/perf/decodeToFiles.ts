@@ -15,7 +15,7 @@ export async function decodeToFiles(message: Readable | Buffer, directory: strin
   const writer = new PartWriter({ attachmentsOnly: true, skipInline: false, rules: [], acceptUnmatched: true }, () => directory, { root: directory, writer: 'bench' });
   if (message instanceof Readable) await decodeMessage(message, writer, { maxDepth: 3 });
   else await decodeMessageBuffer(message, writer, { maxDepth: 3 });
-  method ??= chooseSyncMethod(directory);
+  method ??= chooseSyncMethod(directory, (process.env.FILE_SYNC ?? 'auto') as 'auto' | SyncMethod).method;
   const durable = method;
   return writer.place(async (files) => {
     await StagedFile.makeDurable(files.map(({ file }) => file), durable);

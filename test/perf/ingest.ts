@@ -18,7 +18,7 @@ import type { Bench } from '../bench/bench.js';
 import { makeCertificates } from '../bench/certificates.js';
 import { type DovecotInfo, startDovecot, stopDovecot } from '../bench/dovecot.js';
 import { imapSession } from '../bench/mailbox.js';
-import { chooseSyncMethod, describeSyncMethod } from '../../lib/output/durability.js';
+import { chooseSyncMethod, type SyncMethod } from '../../lib/output/durability.js';
 import { syncDirectory, StagedFile } from '../../lib/output/stagedFile.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox } from '../helpers/sandbox.js';
@@ -29,6 +29,8 @@ const COUNTS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [10
 const ATTACHMENT_SCALE = 22_000; // bytes: corpus messages then average about 60 KB
 const USER = { name: 'bench', password: 'bench-secret' };
 const LARGE_BYTES = 1024 ** 3;
+/** FILE_SYNC=syncfs measures the other durability method (the subscribe's option fileSync) */
+const SYNC = (process.env.FILE_SYNC ?? 'auto') as 'auto' | SyncMethod;
 
 const CORES = os.availableParallelism();
 /** The processes whose CPU the bench reports, by their command lines. */
@@ -89,7 +91,7 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
     box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
     const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
     box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'batch 1000', 'sleep 1s'].join('\n'));
-    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `instances ${instances}`, 'prefetch 50'].join('\n'));
+    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `instances ${instances}`, 'prefetch 50', `fileSync ${SYNC}`].join('\n'));
     const before = cpuSnapshot();
     const started = Date.now();
     const result = box.sr(['start']);
@@ -126,7 +128,7 @@ async function eightAtOnce(count: number, work: (index: number) => Promise<void>
 async function writeFloor(sizes: readonly number[], filesPerMessage: number): Promise<number> {
   const dir = fs.mkdtempSync(path.join(root, 'floor-'));
   const content = crypto.randomBytes(Math.max(...sizes));
-  const method = chooseSyncMethod(dir);
+  const { method } = chooseSyncMethod(dir, SYNC);
   const started = performance.now();
   await eightAtOnce(sizes.length, async (n) => {
     const file = StagedFile.create(dir, `f${n}`);
@@ -199,7 +201,7 @@ function decodePeakRss(): { mib: number; seconds: number } {
 
 const dovecot = await startDovecot(path.join(root, 'dovecot'), makeCertificates(root), [USER]);
 try {
-  process.stdout.write(`bench:ingest on ${os.cpus().length} cores, node ${process.version}; creating an empty file here takes ${fileCreateMs().toFixed(2)} ms; ${describeSyncMethod(chooseSyncMethod(root))}\n`);
+  process.stdout.write(`bench:ingest on ${os.cpus().length} cores, node ${process.version}; creating an empty file here takes ${fileCreateMs().toFixed(2)} ms; ${chooseSyncMethod(root, SYNC).why}\n`);
   for (const count of COUNTS) {
     const folder = `corpus${count}`;
     const filled = await fill(dovecot, folder, count);

@@ -17,7 +17,7 @@ import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
 import { acceptingMask } from '../../flow/masks.js';
 import { isTransient } from '../../flow/transient.js';
 import { templateRoot } from '../../decode/templates.js';
-import { chooseSyncMethod, describeSyncMethod } from '../../output/durability.js';
+import { chooseSyncMethod } from '../../output/durability.js';
 import { removeStaging } from '../../output/stagedFile.js';
 import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
@@ -100,8 +100,8 @@ export class SubscribeWorker implements Worker {
     const roots = stagingRoots(config, this.paths);
     const outputRoot = templateRoot(config.str('directory')!);
     fs.mkdirSync(outputRoot, { recursive: true });
-    const syncMethod = chooseSyncMethod(outputRoot);
-    logger.info(describeSyncMethod(syncMethod));
+    const { method: syncMethod, why } = chooseSyncMethod(outputRoot, config.str('fileSync') as 'auto' | 'fsync' | 'syncfs');
+    logger.info(why);
     const settings = ingestSettings(config, this.paths, context.instance, announce, syncMethod);
     for (const root of roots) removeStaging(root, settings.files.writer);
     const decoders = new DecodePool(stateFile, {
