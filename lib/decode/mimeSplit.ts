@@ -20,12 +20,15 @@ const MimeNodeConstructor = MimeNodeClass as unknown as new (parent: MimeNode | 
 };
 type Node = InstanceType<typeof MimeNodeConstructor>;
 
-/** mailsplit's limits, and its words for them (matched by the decoder as "cannot be read"). */
+/** mailsplit's limits; its words for them are kept in SplitLimitError (the decoder reads them as "cannot be read"). */
 const MAX_HEAD_SIZE = 1024 * 1024;
 const MAX_CHILD_NODES = 1000;
 /** a pending line without a line break longer than this is body, not a possible delimiter */
 const MAX_PENDING_LINE_SIZE = 64 * 1024;
-const BOUNDARY_LINE_OVERHEAD = 2 + 2 + 998 + 2 + 2;
+/** what a delimiter line holds besides the boundary: "--", "--", up to 998 blanks, CRLF */
+const BOUNDARY_LINE_SUFFIX = 2 + 2 + 998 + 2;
+/** the same, with a line end in front of it (a line carried over) */
+const BOUNDARY_LINE_OVERHEAD = BOUNDARY_LINE_SUFFIX + 2;
 
 const LF = 0x0a;
 const LF_DASH = Buffer.from('\n--');
@@ -47,17 +50,17 @@ export class SplitLimitError extends Error {
   readonly code = 'EMAXLEN';
 }
 
-/** Where a delimiter line starts its `--`: 0, or 1 after a stray CR. */
-function dashStart(line: Buffer, from: number, to: number): number {
-  const start = from < to && (line[from] === CR || line[from] === LF) ? (from + 1 < to && line[from] === CR && line[from + 1] === LF ? from + 2 : from + 1) : from;
-  return start;
+/** Where a delimiter line's `--` would start: after a line end (CR, LF or CRLF) in front of it, if there is one. */
+function dashStart(message: Buffer, from: number, to: number): number {
+  if (from >= to || (message[from] !== CR && message[from] !== LF)) return from;
+  return from + 1 < to && message[from] === CR && message[from + 1] === LF ? from + 2 : from + 1;
 }
 
 /** 1 a delimiter, 2 the closing delimiter of `boundary`, or 0; the line is message[from, to). */
 function compareBoundary(message: Buffer, from: number, to: number, start: number, boundary: Buffer): 0 | 1 | 2 {
   const length = to - from;
   const offset = start - from;
-  if (length < boundary.length + 3 + offset || length > boundary.length + 2 + 2 + 998 + 2 + offset) return 0;
+  if (length < boundary.length + 3 + offset || length > boundary.length + BOUNDARY_LINE_SUFFIX + offset) return 0;
   if (message.compare(boundary, 0, boundary.length, start + 2, start + 2 + boundary.length) !== 0) return 0;
   let at = start + 2 + boundary.length;
   let result: 1 | 2 = 1;
