@@ -170,6 +170,8 @@ export class PollWorker implements Worker {
       context.lastActivity = new Date();
       return result.remaining > 0 && result.handled > 0;
     } catch (error) {
+      // Cut short by sr stop (a wait for a POP3 login given up, a connection dropped): nothing failed.
+      if (this.stopSignal.stopped) return false;
       // Nobody to take the announcements is no fault of the mailbox: asked again soon, for
       // the moment a subscribe binds its queue, without growing pauses or a new connection.
       const unrouted = error instanceof Unroutable;
