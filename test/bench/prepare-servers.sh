@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 cyrus_packages=(cyrus-common cyrus-imapd cyrus-pop3d)
 courier_packages=(courier-base courier-imap courier-pop courier-authdaemon courier-authlib courier-authlib-userdb)
 libraries=(gawk libclamav12 libical3 libpcre3 libxapian30 libzephyr4 sasl2-bin libsasl2-modules
-  libcourier-unicode4 libfam0 libidn12 libltdl7 libgdbm6 perl)
+  libcourier-unicode4 libgamin0 libidn12 libltdl7 libgdbm6 perl)
 
 missing_libraries=()
 for package in "${libraries[@]}"; do
