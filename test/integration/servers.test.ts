@@ -120,12 +120,13 @@ describe('other server families', () => {
   }
 
   // Each POP3 test its own user where the server enforces LOGIN-DELAY: the turns are kept per HOME, and each test has its own.
-  for (const [family, scheme, user] of [['cyrus', 'pops', 'postal'], ['cyrus', 'pop', 'clerk'], ['cyrus-slash', 'pops', 'postal'], ['courier', 'pop', 'postal'], ['courier', 'pops', 'postal']] as const) {
+  // Cyrus's hierarchy separator changes nothing in POP3: its POP3 runs on the "." Cyrus only, a minute a test.
+  for (const [family, scheme, user] of [['cyrus', 'pops', 'postal'], ['cyrus', 'pop', 'clerk'], ['courier', 'pop', 'postal'], ['courier', 'pops', 'postal']] as const) {
     it(`${family}: ${scheme}:// with mailAction delete, the poll and the subscribe logging in in turn as the server's LOGIN-DELAY asks`, async () => {
       const server = others().find((candidate) => candidate.family === family)!;
       const run = unique();
       // Each login on Cyrus costs a minute (LOGIN-DELAY 60): one message there, the poll's login then the subscribe's.
-      const cyrus = family !== 'courier';
+      const cyrus = family === 'cyrus';
       const messages = corpus(run, cyrus ? [2] : [2, 3, 4]);
       await emptyFolder(server, user, 'INBOX'); // POP3 reads INBOX only: what an earlier test left there goes
       await appendMessages(server, user, 'INBOX', messages.map((m) => m.raw));
