@@ -43,8 +43,9 @@ export class LoginGate {
     return new LoginGate(openDatabase(file, SCHEMA));
   }
 
-  /** What the server said of its delay between logins (CAPA LOGIN-DELAY), in seconds. */
+  /** What the server said of its delay between logins (CAPA LOGIN-DELAY), in seconds; written only when it changed. */
   learn(account: string, delaySeconds: number): void {
+    if (this.delayOf(account) === delaySeconds) return;
     this.statements.get(`INSERT INTO pop3_account (account, delay) VALUES (?, ?)
       ON CONFLICT (account) DO UPDATE SET delay = excluded.delay`).run(account, delaySeconds);
   }
@@ -83,8 +84,12 @@ export class LoginGate {
    * not from the turn, which came a connection and a TLS handshake earlier.
    */
   loggedIn(account: string): void {
+    this.recordLogin(account, Date.now() / 1000);
+  }
+
+  private recordLogin(account: string, at: number): void {
     this.statements.get(`INSERT INTO pop3_account (account, last_login) VALUES (?, ?)
-      ON CONFLICT (account) DO UPDATE SET last_login = excluded.last_login`).run(account, Date.now() / 1000);
+      ON CONFLICT (account) DO UPDATE SET last_login = excluded.last_login`).run(account, at);
   }
 
   /** Takes the turn when it is this ticket's (0), or says how long until the delay has passed. */
@@ -102,8 +107,7 @@ export class LoginGate {
       const dueIn = row ? Math.max(0, row.last_login + row.delay - now) * 1000 : 0;
       if (first?.ticket !== ticket) return Math.max(dueIn, LOOK_AGAIN_MS);
       if (dueIn > 0) return dueIn;
-      this.statements.get(`INSERT INTO pop3_account (account, last_login) VALUES (?, ?)
-        ON CONFLICT (account) DO UPDATE SET last_login = excluded.last_login`).run(account, now);
+      this.recordLogin(account, now);
       return 0;
     }).immediate();
   }
