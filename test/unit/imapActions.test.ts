@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mailAccount } from '../../lib/mail/account.js';
+import { surplusCopies } from '../../lib/mail/imap/duplicateCopies.js';
 import { ImapSource } from '../../lib/mail/imap/imapSource.js';
 
 /** A server's refusal as imapflow reports it: "Command failed", the server's words beside. */
@@ -72,5 +73,19 @@ describe('IMAP mail actions by capability', () => {
     assert.deepEqual(calls, ['STATUS Done', 'UID COPY 4 Done', 'UID STORE 4 +FLAGS \\Deleted', 'UID STORE 6 +FLAGS \\Deleted']);
     assert.equal(notices.length, 1);
     assert.match(notices[0]!, /no UIDPLUS/);
+  });
+});
+
+describe('surplus copies of a message moved by two sessions at once', () => {
+  const copy = (uid: number, messageId: string | undefined, size = 100, internalDate = '2026-12-01T10:00:00.000Z') => ({ uid, messageId, size, internalDate });
+  it('keeps the lowest UID of each set of copies that holds one of ours, whichever made it', () => {
+    const found = [copy(3, '<a@x>'), copy(9, '<a@x>'), copy(10, '<b@x>'), copy(4, '<b@x>'), copy(11, '<c@x>')];
+    assert.deepEqual(surplusCopies([9, 10, 11], found), [9, 10]);
+    assert.deepEqual(surplusCopies([3, 4], found), [9, 10], 'the same answer from the other mover');
+  });
+  it('takes nothing for a copy that differs in size or arrival, lacks a Message-ID, or holds none of ours', () => {
+    const found = [copy(1, '<a@x>', 100), copy(2, '<a@x>', 101), copy(3, '<b@x>', 100, '2026-12-01T10:00:01.000Z'), copy(4, '<b@x>'),
+      copy(5, undefined), copy(6, undefined), copy(7, '<d@x>'), copy(8, '<d@x>')];
+    assert.deepEqual(surplusCopies([2, 4, 6], found), []);
   });
 });

@@ -47,6 +47,19 @@ export interface IngestTools {
   readonly decoders: DecodePool;
 }
 
+/**
+ * How long after its arrival a redelivered notification waits before its mail action: the
+ * instance that held it before may have died with a MOVE under way on the server, which runs
+ * to its end there, and two MOVEs of one message at once copy it twice (duplicateCopies.ts).
+ */
+const SETTLE_AFTER_REDELIVERY_MS = 2000;
+
+/** How the notification came: a redelivered one may have been in someone else's hands. */
+export interface Arrival {
+  readonly redelivered: boolean;
+  readonly at: number;
+}
+
 /** Messages up to this size are kept in memory between download and decoding (see downloadRaw). */
 const IN_MEMORY_OCTETS = 1024 * 1024;
 
@@ -116,11 +129,11 @@ async function downloadRaw<T>(source: MailSource, ref: MailMessageRef, directory
   }
 }
 
-export async function ingestMessage(tools: IngestTools, source: MailSource, notification: Notification, ref: MailMessageRef): Promise<IngestOutcome> {
+export async function ingestMessage(tools: IngestTools, source: MailSource, notification: Notification, ref: MailMessageRef, arrival: Arrival): Promise<IngestOutcome> {
   const { settings, state } = tools;
   if (state.isPosted(ref.serverKey)) {
     // Files and notifications were made durable before a stop or crash: only the action is left.
-    await actOn(tools, source, ref, true);
+    await actOn(tools, source, ref, arrival, true);
     state.markDone([ref.serverKey]);
     return { kind: 'resumed' };
   }
@@ -138,7 +151,7 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
     state.markPosted(ref.serverKey);
     return { outcome: written, keys: messageKeys };
   });
-  await actOn(tools, source, ref, false);
+  await actOn(tools, source, ref, arrival, false);
   state.markDone(keys);
   return outcome;
 }
@@ -153,7 +166,9 @@ async function writeAndAnnounce(tools: IngestTools, notification: Notification, 
 }
 
 /** The mail action; a message already gone counts as tidied when its files are safe. */
-async function actOn(tools: IngestTools, source: MailSource, ref: MailMessageRef, resumed: boolean): Promise<void> {
+async function actOn(tools: IngestTools, source: MailSource, ref: MailMessageRef, arrival: Arrival, resumed: boolean): Promise<void> {
+  const settled = arrival.at + SETTLE_AFTER_REDELIVERY_MS - Date.now();
+  if (arrival.redelivered && settled > 0) await new Promise((resolve) => setTimeout(resolve, settled));
   try {
     await tools.actions.apply(source, tools.settings.mailAction, ref.at);
   } catch (error) {

@@ -227,7 +227,7 @@ export class SubscribeWorker implements Worker {
     for (;;) {
       try {
         const source = handling.pool.sourceFor(ref.account);
-        const outcome = await ingestMessage(messageTools, source, notification, ref);
+        const outcome = await ingestMessage(messageTools, source, notification, ref, { redelivered: delivery.redelivered, at: started });
         this.working(context, ref);
         if (outcome.kind === 'ingested') {
           logger.info(`${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''} ${took()}`);

@@ -9,6 +9,7 @@ import type { ImapFlow } from 'imapflow';
 import {
   checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone,
 } from '../mailSource.js';
+import { findSurplusCopies } from './duplicateCopies.js';
 import { closeClient, forgetCommandError, type ImapConnectionSettings, imapClient, lastCommandError } from './imapMailbox.js';
 
 type ImapCoordinates = Extract<MessageCoordinates, { protocol: 'imap' }>;
@@ -239,6 +240,7 @@ export class ImapSource implements MailSource {
       const { folder, uidValidity } = group[0]!;
       const uids = group.map((message) => message.uid).join(',');
       if (action.kind === 'move') await this.ensureFolder(action.folder);
+      let copies: number[] = [];
       try {
         await this.inFolder(folder, uidValidity, async (client) => {
           forgetCommandError(client);
@@ -247,20 +249,42 @@ export class ImapSource implements MailSource {
             case 'seen': done('UID STORE +FLAGS \\Seen')(await client.messageFlagsAdd(uids, ['\\Seen'], { uid: true })); break;
             case 'flag': done(`UID STORE +FLAGS ${action.keyword}`)(await client.messageFlagsAdd(uids, [action.keyword], { uid: true })); break;
             case 'delete': await this.expungeOnly(client, uids); break;
-            case 'move':
-              // UID MOVE is atomic: a message another subscribe moved already is not copied again.
-              if (client.capabilities.has('MOVE')) done(`UID MOVE to ${action.folder} of`)(await client.messageMove(uids, action.folder, { uid: true }));
-              else {
-                done(`UID COPY to ${action.folder} of`)(await client.messageCopy(uids, action.folder, { uid: true }));
-                await this.expungeOnly(client, uids);
-              }
+            case 'move': {
+              const moving = client.capabilities.has('MOVE');
+              const result = moving ? await client.messageMove(uids, action.folder, { uid: true }) : await client.messageCopy(uids, action.folder, { uid: true });
+              done(`UID ${moving ? 'MOVE' : 'COPY'} to ${action.folder} of`)(result);
+              if (!moving) await this.expungeOnly(client, uids);
+              // The server's COPYUID (UIDPLUS): which copies this command made, if any.
+              copies = result && result.uidMap ? [...result.uidMap.values()] : [];
               break;
+            }
           }
         });
       } catch (error) {
         // The folder recreated since: none of these UIDs names our messages any more; nothing to tidy.
         if (!(error instanceof MessageGone)) throw error;
       }
+      if (action.kind === 'move') await this.removeSurplusCopies(action.folder, copies);
+    }
+  }
+
+  /**
+   * Another session may have moved the same messages at the same moment (duplicateCopies.ts):
+   * the target folder is asked for their copies, and all but one of each are removed. The
+   * move itself is done whatever happens here: a failure is said, not thrown, since trying
+   * the move again would not look for the copies again.
+   */
+  private async removeSurplusCopies(folder: string, copies: readonly number[]): Promise<void> {
+    if (copies.length === 0) return;
+    try {
+      await this.inFolder(folder, undefined, async (client) => {
+        const surplus = await findSurplusCopies(client, copies);
+        if (surplus.length === 0) return;
+        await this.expungeOnly(client, surplus.join(','));
+        this.settings.onNotice?.(`${this.account.label} ${folder}: ${surplus.length} copies of messages moved there by two sessions at once were removed (UIDs ${surplus.join(',')})`);
+      });
+    } catch (error) {
+      this.settings.onNotice?.(`${this.account.label} ${folder}: could not look for copies made by another session moving the same messages: ${(error as Error)?.message ?? String(error)}`);
     }
   }
 
