@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { mailAccount } from '../../lib/mail/account.js';
 import { ImapSource } from '../../lib/mail/imap/imapSource.js';
 import { type Bench, getBench } from '../bench/bench.js';
-import { appendMessages, folderUidValidity, listMessages, plainMessage } from '../bench/mailbox.js';
+import { appendMessages, folderUidValidity, imapSession, listMessages, plainMessage } from '../bench/mailbox.js';
 import { folderOn, type MailServerInfo } from '../bench/mailServer.js';
 
 let bench: Bench;
@@ -36,10 +36,13 @@ describe('mailAction move by two sessions at once', () => {
       const uids = await appendMessages(server, 'ingest', folder, raws);
       const uidValidity = await folderUidValidity(server, 'ingest', folder);
       const coordinates = uids.map((uid) => ({ protocol: 'imap' as const, folder, uidValidity, uid }));
+      const session = await imapSession(server, 'ingest');
+      await session.mailboxCreate(target);
+      await session.logout();
       const notices: string[] = [];
       const sources = [source(server, notices), source(server, notices)];
       try {
-        // Both sessions select the folder first, so that their MOVEs meet on the server.
+        // Both sessions select the folder first, and the target exists, so that their MOVEs meet on the server.
         await Promise.all(sources.map((one) => one.apply({ kind: 'seen' }, coordinates)));
         await Promise.all(sources.map((one) => one.apply({ kind: 'move', folder: target }, coordinates)));
       } finally {
