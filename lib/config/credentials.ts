@@ -2,11 +2,14 @@
 // optional details after it. Differences from sr3, on purpose:
 //  - a URL without a port and one with the scheme's default port are the same server;
 //  - passwords are decoded exactly once, here, and every consumer gets the decoded value;
-//  - a file that group or others can read is refused instead of used.
+//  - a file that group or others can read is refused instead of used;
+//  - lines for schemes mailpump does not use (sr3's https, sftp, ftp, s3...) are left to sr3:
+//    the file is often shared with it, and sr3 writes what mailpump would refuse (a key file
+//    and no password, a bearer token and no user). Only their secrets are taken, to be masked.
 import fs from 'node:fs';
 import { ConfigError, ConfigErrors, UserError } from './errors.js';
 import { readTextFile, TextFileError } from './textFile.js';
-import { maskUrlText, parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
+import { DEFAULT_PORTS, maskUrlText, parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
 
 export interface Credential {
   readonly url: ServiceUrl;
@@ -23,11 +26,20 @@ const KNOWN_DETAILS = new Set([
   'tlsCa', 'tlsVerify',
 ]);
 
+/** sr3's details that hold a secret: masked like passwords, on any line. */
+const SECRET_DETAILS = new Set(['bearer_token', 'bt', 's3_session_token', 'azure_storage_credentials']);
+
+/** The scheme a line starts with, before any check of the rest. */
+const LINE_SCHEME = /^([a-z][a-z0-9+.-]*):/i;
+
 export class CredentialsStore {
   private constructor(
     readonly file: string,
     private readonly entries: readonly Credential[],
     readonly warnings: readonly string[],
+    /** what a debug log may say: the lines left to sr3 */
+    readonly notes: readonly string[] = [],
+    private readonly otherSecrets: readonly string[] = [],
   ) {}
 
   static empty(file: string): CredentialsStore {
@@ -52,6 +64,8 @@ export class CredentialsStore {
     }
     const entries: Credential[] = [];
     const warnings: string[] = [];
+    const notes: string[] = [];
+    const otherSecrets: string[] = [];
     const errors: ConfigError[] = [];
     let text: string;
     try {
@@ -63,6 +77,12 @@ export class CredentialsStore {
     text.split(/\r?\n/).forEach((raw, index) => {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) return;
+      const scheme = LINE_SCHEME.exec(line)?.[1]?.toLowerCase();
+      if (scheme !== undefined && !(scheme in DEFAULT_PORTS)) {
+        otherSecrets.push(...secretsOfOtherLine(line));
+        notes.push(`${displayName}:${index + 1}: a ${scheme}: line, not one of mailpump's schemes: left to sr3`);
+        return;
+      }
       try {
         const entry = parseLine(line, index + 1);
         entries.push(entry);
@@ -75,7 +95,7 @@ export class CredentialsStore {
       }
     });
     if (errors.length > 0) throw new ConfigErrors(errors);
-    return new CredentialsStore(file, entries, warnings);
+    return new CredentialsStore(file, entries, warnings, notes, otherSecrets);
   }
 
   /**
@@ -108,13 +128,30 @@ export class CredentialsStore {
 
   /** Every password of the file, so that loggers can blank them wherever they appear. */
   secrets(): string[] {
-    return this.entries.map((entry) => entry.url.password).filter((password): password is string => !!password);
+    const details = this.entries.flatMap((entry) => Object.entries(entry.details).filter(([key]) => SECRET_DETAILS.has(key)).map(([, value]) => value));
+    return [...this.entries.map((entry) => entry.url.password), ...details, ...this.otherSecrets]
+      .filter((secret): secret is string => typeof secret === 'string' && secret !== '');
   }
 }
 
 function vhost(pathname: string): string {
   const name = decodeURIComponent(pathname.replace(/^\//, ''));
   return name === '' ? '/' : name;
+}
+
+/** The password and secret details of a line left to sr3, however it is written; nothing is checked. */
+function secretsOfOtherLine(line: string): string[] {
+  const [urlText = '', ...restWords] = line.split(/\s+/);
+  const secrets = restWords.join(' ').split(',').map((part) => part.trim().split('='))
+    .filter(([key, value]) => SECRET_DETAILS.has(key?.trim() ?? '') && value)
+    .map(([, ...value]) => value.join('=').trim());
+  try {
+    const password = parseServiceUrl(urlText).password;
+    if (password) secrets.push(password);
+  } catch {
+    // not a URL sr3 would read either: nothing more to mask
+  }
+  return secrets;
 }
 
 const ENCODE_HINT = 'percent-encode / ? # @ : % and spaces in a password (a space is %20)';

@@ -42,6 +42,7 @@ async function main(): Promise<number> {
       secrets: credentials.secrets(),
     });
   for (const warning of credentials.warnings) logger.warning(warning);
+  for (const note of credentials.notes) logger.debug(note);
   installCrashHandlers(logger);
   try {
     await runInstance(paths, new InstanceContext(config, instance, logger), workerFor(config, paths, credentials));

@@ -56,6 +56,24 @@ describe('credentials.conf', () => {
     assert.deepEqual(credentials.warnings, ['credentials.conf:1: unknown detail "colour" ignored']);
   });
 
+  it('leaves the lines of schemes mailpump does not use to sr3, checking only its own, and masks their secrets', () => {
+    const keyFile = tree.write('id_ed25519', ['key'], 0o600);
+    const credentials = store([
+      'https://hpfx.collab.science.gc.ca/ bearer_token=tok-3141592',
+      `sftp://feeder@sftp.example.org/ ssh_keyfile=${keyFile}`,
+      'ftp://anonymous:ftp-secret@ftp.example.org/ passive,binary',
+      's3://bucket/ s3_session_token=s3tok',
+      'imaps://ingest:pw@mail.example.org/',
+    ]);
+    assert.equal(credentials.lookup('imaps://ingest@mail.example.org/')?.url.password, 'pw');
+    assert.equal(credentials.lookup('sftp://feeder@sftp.example.org/'), undefined, 'no use to mailpump');
+    assert.deepEqual(credentials.warnings, []);
+    assert.deepEqual(credentials.notes, [1, 2, 3, 4].map((line) => `credentials.conf:${line}: a ${['https', 'sftp', 'ftp', 's3'][line - 1]}: line, not one of mailpump's schemes: left to sr3`));
+    assert.deepEqual(credentials.secrets().sort(), ['ftp-secret', 'pw', 's3tok', 'tok-3141592']);
+    assert.throws(() => store(['https://host/ bearer_token=x', 'imaps://ingest@mail.example.org/']), (error: unknown) =>
+      error instanceof ConfigErrors && error.message.includes('credentials.conf:2:') && error.message.includes('has no password'));
+  });
+
   it('reports bad lines by line number without showing the password', () => {
     try {
       store(['imaps://ingest@h/', 'imaps://:topsecret@h/', 'not a url at all', 'imaps://u:bad%zzsecret@h/']);
