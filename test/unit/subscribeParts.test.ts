@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { MailMessageRef } from '../../lib/components/subscribe/mailNotification.js';
+import { fileNotification } from '../../lib/components/subscribe/post.js';
+import { postUrls } from '../../lib/components/subscribe/settings.js';
 import { validateConfig } from '../../lib/components/validate.js';
 import { ConfigErrors } from '../../lib/config/errors.js';
 import { loadConfig } from '../../lib/config/load.js';
@@ -138,6 +141,32 @@ describe('mailAction', () => {
       ]);
       assert.deepEqual(errors('both'), ['subscribe/both.conf:3: "delete on" (mailAction delete) contradicts "mailAction move Done": keep one']);
       assert.match(errors('none')[0] ?? '', /a subscribe needs a directory/);
+    } finally {
+      tree.remove();
+    }
+  });
+});
+
+describe('file notifications downstream', () => {
+  it('name each file by a URL a reader finds it by, post_baseUrl or not; file: alone with post_baseDir is refused', () => {
+    const tree = new ConfigTree();
+    try {
+      tree.write('subscribe/base.conf', ['directory /data/mail', 'post_baseDir /data']);
+      tree.write('subscribe/plain.conf', ['directory /data/mail']);
+      tree.write('subscribe/mirror.conf', ['directory /data/mail', 'post_baseDir /data/', 'post_baseUrl http://files.example.org/mail/']);
+      tree.write('subscribe/lost.conf', ['directory /data/mail', 'post_baseDir /data', 'post_baseUrl file:']);
+      const config = (name: string) => loadConfig(tree.paths, { component: 'subscribe', name });
+      const announce = (name: string, file: string) => {
+        const { baseUrl, relPath } = fileNotification(postUrls(config(name)), { mail: {}, account: { label: 'a' } } as unknown as MailMessageRef,
+          { partPath: '2', kind: 'attachment', fallbackName: 'part-2', contentType: 'application/pdf', depth: 0 }, { path: file, size: 1, sha256: '', sha512: '', alreadyPresent: false });
+        return `${baseUrl}${relPath}`;
+      };
+      assert.equal(announce('base', '/data/mail/a b.pdf'), 'file:/data/mail/a b.pdf', 'file: and post_baseDir, as sr3 pairs them');
+      assert.equal(announce('base', '/elsewhere/x.pdf'), 'file:/elsewhere/x.pdf', 'a file outside post_baseDir by its absolute path');
+      assert.equal(announce('plain', '/data/mail/x.pdf'), 'file:/data/mail/x.pdf');
+      assert.equal(announce('mirror', '/data/mail/x.pdf'), 'http://files.example.org/mail/mail/x.pdf');
+      assert.throws(() => validateConfig(config('lost')), (error: unknown) => error instanceof ConfigErrors
+        && error.errors[0]!.message === 'subscribe/lost.conf:3: "post_baseUrl file:" with "post_baseDir /data" announces paths relative to /data that no reader can find: write post_baseUrl file:/data/, or remove the post_baseUrl line (that is its default)');
     } finally {
       tree.remove();
     }

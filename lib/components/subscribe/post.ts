@@ -13,10 +13,15 @@ export interface PostSettings {
   readonly postBaseDir: string | undefined;
 }
 
-/** The file's path relative to post_baseDir; the absolute path when there is none or the file is outside it. */
-function relPathOf(settings: PostSettings, file: string): string {
-  if (settings.postBaseDir === undefined || !isInside(settings.postBaseDir, file)) return file;
-  return path.relative(settings.postBaseDir, file).split(path.sep).join('/');
+/**
+ * The file's URL as baseUrl and relPath: its path relative to post_baseDir under
+ * post_baseUrl; without post_baseDir, its absolute path; outside post_baseDir (a directory
+ * that is not below it), `file:` and its absolute path, the one URL that still finds it.
+ */
+function urlOf(settings: PostSettings, file: string): { baseUrl: string; relPath: string } {
+  if (settings.postBaseDir === undefined) return { baseUrl: settings.postBaseUrl, relPath: file };
+  if (!isInside(settings.postBaseDir, file)) return { baseUrl: 'file:', relPath: file };
+  return { baseUrl: settings.postBaseUrl, relPath: path.relative(settings.postBaseDir, file).split(path.sep).join('/') };
 }
 
 export function fileNotification(settings: PostSettings, ref: MailMessageRef, part: MessagePart, file: PlacedFile): Notification {
@@ -24,8 +29,7 @@ export function fileNotification(settings: PostSettings, ref: MailMessageRef, pa
   const now = formatPubTime(new Date());
   return {
     pubTime: now,
-    baseUrl: settings.postBaseUrl,
-    relPath: relPathOf(settings, file.path),
+    ...urlOf(settings, file.path),
     size: file.size,
     identity: { method: 'sha512', value: file.sha512 },
     mtime: now,

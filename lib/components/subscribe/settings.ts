@@ -36,9 +36,22 @@ export function ingestSettings(config: Config, paths: SrPaths, instance: number,
     maxMessageSize: config.number('maxMessageSize'),
     incomingDirectory: path.join(stateDir(paths, config.id), 'incoming', String(instance)),
     announce,
-    postBaseUrl: config.str('post_baseUrl') ?? 'file:',
-    postBaseDir: config.str('post_baseDir'),
+    ...postUrls(config),
   };
+}
+
+/**
+ * The baseUrl and base directory of the files announced downstream. Without post_baseUrl,
+ * a reader must find each file from its notification alone: `file:` and post_baseDir, as
+ * sr3's own `post_baseUrl file:/srv/mail/` + `post_baseDir /srv/mail` pair, or `file:` and
+ * the absolute path when there is no post_baseDir.
+ */
+export function postUrls(config: Config): { postBaseUrl: string; postBaseDir: string | undefined } {
+  const postBaseDir = config.str('post_baseDir');
+  const written = config.str('post_baseUrl');
+  if (written !== undefined) return { postBaseUrl: written, postBaseDir };
+  if (postBaseDir === undefined) return { postBaseUrl: 'file:', postBaseDir };
+  return { postBaseUrl: `file:${postBaseDir.endsWith('/') ? postBaseDir : `${postBaseDir}/`}`, postBaseDir };
 }
 
 /** Where this config's files are staged: the fixed part of every directory it writes to. */
@@ -100,6 +113,11 @@ export function checkSubscribe(config: Config, at: (option: string, message: str
       if (!(error instanceof TemplateError)) throw error;
       at(option, `"${option}" ${error.message}`);
     }
+  }
+  const baseUrl = config.str('post_baseUrl');
+  const baseDir = config.str('post_baseDir');
+  if (baseDir !== undefined && baseUrl !== undefined && /^file:\/*$/i.test(baseUrl)) {
+    at('post_baseUrl', `"post_baseUrl ${baseUrl}" with "post_baseDir ${baseDir}" announces paths relative to ${baseDir} that no reader can find: write post_baseUrl file:${baseDir.endsWith('/') ? baseDir : `${baseDir}/`}, or remove the post_baseUrl line (that is its default)`);
   }
   try {
     const action = parseMailAction(config.str('mailAction') ?? 'none');
