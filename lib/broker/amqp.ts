@@ -5,7 +5,7 @@
 // logged once per change, not once per attempt.
 import crypto from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
-import { type Broker, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription, Unroutable } from './broker.js';
+import { type Broker, type DeadLetterBounds, BrokerRefused, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription, Unroutable } from './broker.js';
 
 export interface AmqpTarget {
   readonly protocol: 'amqp' | 'amqps';
@@ -29,6 +29,35 @@ const MAX_RECONNECT_DELAY_MS = 30000;
 const DURABLE = { durable: true, autoDelete: false } as const;
 
 /** Where the bodies that cannot be read are kept: a durable queue beside the live one. */
+/** A declaration, with the permission RabbitMQ asks for it and the sr3 option that skips it. */
+interface Declaration {
+  readonly what: string;
+  readonly needs: string;
+  readonly option: string;
+}
+
+/**
+ * RabbitMQ's refusal of a declaration as what it is: the permission the user lacks (RabbitMQ
+ * names the resource and the user, not always the permission), and what the user can do:
+ * sr3's roles give a subscriber configure rights on q_<user>.* only. Other errors pass unchanged.
+ */
+function refusal(label: string, declaration: Declaration, error: unknown): unknown {
+  const code = (error as { code?: unknown })?.code;
+  const text = String((error as Error)?.message ?? error);
+  const said = (/with message "(.*)"$/s.exec(text)?.[1] ?? text).replace(/^[A-Z_]+ - /, '');
+  if (code === 403) {
+    return new BrokerRefused(`${label} refused to ${declaration.what}: it needs ${declaration.needs} (RabbitMQ: ${said}). Ask the broker's administrator for that permission, or, if the administrator made what it needs, set "${declaration.option} off"`, true);
+  }
+  if (code === 404) {
+    return new BrokerRefused(`${label}: cannot ${declaration.what}: ${said}${/no exchange/.test(said) ? ': an exchange is declared by whoever posts to it (its poll, when it starts, or sr declare)' : ''}`, false);
+  }
+  return error;
+}
+
+function exchangeDeclaration(name: string): Declaration {
+  return { what: `declare the exchange ${name}`, needs: `the "configure" permission on exchange '${name}'`, option: 'exchangeDeclare' };
+}
+
 function deadLetterQueue(queue: string): string {
   return `${queue}.dead`;
 }
@@ -120,23 +149,38 @@ export class AmqpBroker implements Broker {
   }
 
   async declareExchange(name: string): Promise<void> {
-    await this.withChannel((channel) => channel.assertExchange(name, 'topic', DURABLE));
+    await this.withChannel((channel) => this.refused(exchangeDeclaration(name), channel.assertExchange(name, 'topic', DURABLE)));
   }
 
   async declareQueue(spec: QueueSpec): Promise<void> {
     await this.withChannel(async (channel) => {
-      await channel.assertQueue(spec.name, {
-        ...DURABLE,
-        arguments: {
-          ...(spec.expireSeconds > 0 ? { 'x-expires': Math.round(spec.expireSeconds * 1000) } : {}),
-          ...(spec.messageAgeMaxSeconds > 0 ? { 'x-message-ttl': Math.round(spec.messageAgeMaxSeconds * 1000) } : {}),
-        },
-      });
+      if (spec.declare !== false) {
+        await this.refused({ what: `declare the queue ${spec.name}`, needs: `the "configure" permission on queue '${spec.name}'`, option: 'queueDeclare' }, channel.assertQueue(spec.name, {
+          ...DURABLE,
+          arguments: {
+            ...(spec.expireSeconds > 0 ? { 'x-expires': Math.round(spec.expireSeconds * 1000) } : {}),
+            ...(spec.messageAgeMaxSeconds > 0 ? { 'x-message-ttl': Math.round(spec.messageAgeMaxSeconds * 1000) } : {}),
+          },
+        }));
+      }
+      if (spec.bind === false) return;
       for (const binding of spec.bindings) {
-        await channel.assertExchange(binding.exchange, 'topic', DURABLE);
-        await channel.bindQueue(spec.name, binding.exchange, binding.topic);
+        if (spec.declareExchanges !== false) await this.refused(exchangeDeclaration(binding.exchange), channel.assertExchange(binding.exchange, 'topic', DURABLE));
+        await this.refused({
+          what: `bind the queue ${spec.name} to ${binding.exchange} ${binding.topic}`,
+          needs: `the "write" permission on queue '${spec.name}' and the "read" permission on exchange '${binding.exchange}'`,
+          option: 'queueBind',
+        }, channel.bindQueue(spec.name, binding.exchange, binding.topic));
       }
     });
+  }
+
+  private async refused<T>(declaration: Declaration, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw refusal(this.label, declaration, error);
+    }
   }
 
   /**
@@ -252,10 +296,19 @@ export class AmqpBroker implements Broker {
   }
 
   /** Keeps the body in the queue's dead-letter queue, with the reason in a header. */
-  async deadLetter(queue: string, body: Buffer, reason: string): Promise<void> {
+  async deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void> {
     const dead = deadLetterQueue(queue);
-    await this.withChannel(async (channel) => {
-      await channel.assertQueue(dead, DURABLE);
+    // RabbitMQ keeps the bounds: the oldest dead letters are dropped past the length (its
+    // default overflow, drop-head) or the age.
+    const bounded = {
+      ...(bounds.maxCount > 0 ? { 'x-max-length': bounds.maxCount } : {}),
+      ...(bounds.maxAgeSeconds > 0 ? { 'x-message-ttl': Math.round(bounds.maxAgeSeconds * 1000) } : {}),
+    };
+    await this.withChannel((channel) => channel.assertQueue(dead, { ...DURABLE, arguments: bounded })).catch(async (error: unknown) => {
+      // Declared before with other bounds (by an older mailpump, or before the options
+      // changed): RabbitMQ refuses to change them (406), and the queue is used as it is.
+      if ((error as { code?: unknown })?.code !== 406) throw error;
+      await this.withChannel((channel) => channel.checkQueue(dead));
     });
     await this.confirmed(`dead letter to ${dead}`, (channel, done) => channel.sendToQueue(dead, body, { persistent: true, headers: { reason } }, done));
   }

@@ -26,7 +26,30 @@ export interface QueueSpec {
   readonly expireSeconds: number;
   /** messages older than this are dropped (sr3 `messageAgeMax`); 0 = never */
   readonly messageAgeMaxSeconds: number;
+  /** sr3's queueDeclare and queueBind: off where the broker's administrator did it; on when absent */
+  readonly declare?: boolean;
+  readonly bind?: boolean;
+  /** declare the exchanges bound to, when missing; on when absent. A subscribe leaves them to whoever posts (sr3). */
+  readonly declareExchanges?: boolean;
 }
+
+/**
+ * The broker refused an operation: a permission it does not give this user, or an exchange
+ * that does not exist. `lasting`: it will not pass by itself (a permission).
+ */
+export class BrokerRefused extends UserError {
+  constructor(message: string, readonly lasting: boolean) {
+    super(message);
+  }
+}
+
+/** How many dead letters a queue keeps, and for how long; the oldest go first. 0: no limit. */
+export interface DeadLetterBounds {
+  readonly maxCount: number;
+  readonly maxAgeSeconds: number;
+}
+
+export const UNBOUNDED: DeadLetterBounds = { maxCount: 0, maxAgeSeconds: 0 };
 
 export interface RawDelivery {
   readonly body: Buffer;
@@ -63,7 +86,7 @@ export interface Broker {
   /** Messages waiting in the queue (not counting those delivered and unacknowledged). */
   queueDepth(queue: string): Promise<number>;
   /** Keeps a body that cannot be read where the user can inspect it, with why. */
-  deadLetter(queue: string, body: Buffer, reason: string): Promise<void>;
+  deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void>;
   deleteQueue(queue: string): Promise<void>;
   close(): Promise<void>;
 }

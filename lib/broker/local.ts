@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { pidExists } from '../system/pids.js';
 import { openDatabase, Statements } from '../system/sqlite.js';
-import { type Broker, type BrokerState, type QueueSpec, type RawDelivery, type Subscription, topicMatches, Unroutable } from './broker.js';
+import { type Broker, type BrokerState, type DeadLetterBounds, type QueueSpec, type RawDelivery, type Subscription, topicMatches, Unroutable } from './broker.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS exchanges (name TEXT PRIMARY KEY);
@@ -174,8 +174,14 @@ export class LocalBroker implements Broker {
     return row.n;
   }
 
-  async deadLetter(queue: string, body: Buffer, reason: string): Promise<void> {
-    this.statement('INSERT INTO dead_letters (queue, body, reason, at) VALUES (?, ?, ?, ?)').run(queue, body, reason, now());
+  async deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void> {
+    this.db.transaction(() => {
+      this.statement('INSERT INTO dead_letters (queue, body, reason, at) VALUES (?, ?, ?, ?)').run(queue, body, reason, now());
+      if (bounds.maxAgeSeconds > 0) this.statement('DELETE FROM dead_letters WHERE queue = ? AND at < ?').run(queue, now() - bounds.maxAgeSeconds);
+      if (bounds.maxCount > 0) {
+        this.statement('DELETE FROM dead_letters WHERE queue = ? AND id NOT IN (SELECT id FROM dead_letters WHERE queue = ? ORDER BY id DESC LIMIT ?)').run(queue, queue, bounds.maxCount);
+      }
+    }).immediate();
   }
 
   /** What deadLetter kept, oldest first (sr3 users inspect dead letters; tests do too). */

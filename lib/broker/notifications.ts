@@ -3,7 +3,7 @@
 // kept in the broker's dead letters and acknowledged, so it never blocks or crashes anything.
 import type { Logger } from '../log/logger.js';
 import { decodeNotification, encodeNotification, excerpt, MalformedMessage, type Notification, topicOf, V03_CONTENT_TYPE } from '../message.js';
-import { type Broker, BrokerError, type RawDelivery, type Subscription, Unroutable } from './broker.js';
+import { type Broker, BrokerError, type DeadLetterBounds, type RawDelivery, type Subscription, UNBOUNDED, Unroutable } from './broker.js';
 
 /**
  * Publishes and waits for the broker's confirmation; a failure is a BrokerError (it passes).
@@ -25,6 +25,7 @@ export async function consumeNotifications(
   prefetch: number,
   logger: Logger,
   handle: (notification: Notification, delivery: RawDelivery) => Promise<void>,
+  deadLetters: { readonly bounds: DeadLetterBounds; readonly onDeadLetter?: () => void } = { bounds: UNBOUNDED },
 ): Promise<Subscription> {
   return broker.consume(queue, prefetch, async (delivery) => {
     let notification: Notification;
@@ -33,7 +34,8 @@ export async function consumeNotifications(
     } catch (error) {
       if (!(error instanceof MalformedMessage)) throw error;
       logger.error(`${queue}: malformed notification (${error.message}), moved to the dead letters: ${excerpt(delivery.body)}`);
-      await broker.deadLetter(queue, delivery.body, error.message);
+      await broker.deadLetter(queue, delivery.body, error.message, deadLetters.bounds);
+      deadLetters.onDeadLetter?.();
       await delivery.ack();
       return;
     }

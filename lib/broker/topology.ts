@@ -77,6 +77,11 @@ export function subscribeQueue(paths: SrPaths, config: Config, defaultTopics: re
     bindings,
     expireSeconds: config.number('expire'),
     messageAgeMaxSeconds: config.number('messageAgeMax'),
+    declare: config.flag('queueDeclare'),
+    bind: config.flag('queueBind'),
+    // sr3: the exchange a subscribe reads is declared by whoever posts to it, never by the
+    // subscribe (an sr3 subscriber may configure only q_<user>.*).
+    declareExchanges: false,
   };
 }
 

@@ -19,8 +19,11 @@ export interface MailAccount {
   readonly url: string;
 }
 
+const MAIL_SCHEMES = new Set(['imap', 'imaps', 'pop', 'pops']);
+
 export function mailAccount(url: string): MailAccount {
   const parsed = parseServiceUrl(url);
+  if (!MAIL_SCHEMES.has(parsed.scheme)) throw new UserError(`${url}: ${parsed.scheme}: is not a mailbox scheme (imap, imaps, pop or pops)`);
   const scheme = parsed.scheme as MailAccount['scheme'];
   const user = parsed.user;
   if (user === '') throw new UserError(`${url}: a mailbox URL needs a user, e.g. ${scheme}://ingest@${parsed.host}/`);

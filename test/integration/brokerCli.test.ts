@@ -6,8 +6,9 @@ import path from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { LocalBroker } from '../../lib/broker/local.js';
+import { encodeNotification, formatPubTime } from '../../lib/message.js';
 import { type Bench, getBench } from '../bench/bench.js';
-import { amqpUrl } from '../bench/rabbitmq.js';
+import { amqpUrl, ctl } from '../bench/rabbitmq.js';
 import { freePort } from '../bench/processes.js';
 import { Sandbox, waitFor } from '../helpers/sandbox.js';
 
@@ -15,6 +16,7 @@ interface StatusRow {
   config: string;
   state: string;
   broker: { label: string; state: string; queue?: string; depth?: number } | null;
+  counters?: Record<string, number>;
 }
 
 let bench: Bench;
@@ -26,6 +28,16 @@ afterEach(() => box.cleanup());
 const status = (selector: string) => (JSON.parse(box.sr(['status', '--json', selector]).stdout) as StatusRow[])[0]!;
 const brokerLine = () => `broker ${amqpUrl(bench.rabbit, false)}`;
 const credentials = () => box.writeConfig('credentials.conf', `${amqpUrl(bench.rabbit)}\n`);
+
+/** As the poll or feeder that posts to it would: a subscribe declares no exchange (sr3). */
+async function declareExchange(name: string): Promise<void> {
+  const connection = await amqp.connect(amqpUrl(bench.rabbit));
+  try {
+    await (await connection.createChannel()).assertExchange(name, 'topic', { durable: true });
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
 
 async function rabbitQueue(name: string): Promise<{ messageCount: number } | undefined> {
   const connection = await amqp.connect(amqpUrl(bench.rabbit));
@@ -41,12 +53,18 @@ async function rabbitQueue(name: string): Promise<{ messageCount: number } | und
 describe('sr declare and cleanup on RabbitMQ', () => {
   it('declare creates the queue and one binding per subtopic; cleanup deletes it and the state', async () => {
     credentials();
-    box.writeConfig('subscribe/invoices.conf', [brokerLine(), 'directory ${HOME}/files', 'exchange xs_mailpump', 'subtopic INBOX.#', 'subtopic *.invoices'].join('\n'));
+    const exchange = `xs_mailpump_${Date.now().toString(36)}`;
+    box.writeConfig('subscribe/invoices.conf', [brokerLine(), 'directory ${HOME}/files', `exchange ${exchange}`, 'subtopic INBOX.#', 'subtopic *.invoices'].join('\n'));
+    const early = box.sr(['declare', 'subscribe/invoices']);
+    assert.equal(early.code, 1, 'nobody has declared the exchange yet, and a subscribe declares none');
+    assert.match(early.stderr, new RegExp(`^declare: subscribe/invoices: amqp://mailpump@[^ ]+: cannot bind the queue q_mailpump\\.subscribe\\.invoices\\.\\S+ to ${exchange} v03\\.INBOX\\.#: no exchange '${exchange}' in vhost '[^']+': an exchange is declared by whoever posts to it`, 'm'));
+    assert.doesNotMatch(early.stderr, /\n\s+at /, 'no stack');
+    await declareExchange(exchange);
     const declared = box.sr(['declare', 'subscribe/invoices']);
     assert.equal(declared.code, 0, declared.stderr);
     const queue = fs.readFileSync(box.stateFile('subscribe', 'invoices', 'queue_name'), 'utf8');
     assert.match(queue, /^q_mailpump\.subscribe\.invoices\.[^.]+_[^.]+_\d{8}$/, 'sr3 queue naming');
-    assert.match(declared.stdout, new RegExp(`queue ${queue.replaceAll('.', '\\.')} on amqp://mailpump@.*bound to xs_mailpump v03\\.INBOX\\.#, xs_mailpump v03\\.\\*\\.invoices`));
+    assert.match(declared.stdout, new RegExp(`queue ${queue.replaceAll('.', '\\.')} on amqp://mailpump@.*bound to ${exchange} v03\\.INBOX\\.#, ${exchange} v03\\.\\*\\.invoices`));
     assert.ok(await rabbitQueue(queue), 'the queue exists on RabbitMQ');
     assert.equal(box.sr(['declare', 'subscribe/invoices']).code, 0, 'declaring again is harmless');
     assert.equal(fs.readFileSync(box.stateFile('subscribe', 'invoices', 'queue_name'), 'utf8'), queue, 'the queue name is kept');
@@ -57,6 +75,45 @@ describe('sr declare and cleanup on RabbitMQ', () => {
     assert.match(cleaned.stdout, /cleanup: removing state file: .*queue_name/);
     assert.equal(await rabbitQueue(queue), undefined, 'the queue is gone');
     assert.doesNotMatch(declared.stdout + cleaned.stdout, new RegExp(bench.rabbit.password));
+  });
+
+  it('works with sr3\'s subscriber permissions, and says which permission, on what, for whom, when one is lacking', { timeout: 60_000 }, async () => {
+    const { port, vhost } = bench.rabbit;
+    const user = `sub${Date.now().toString(36)}`;
+    // sr3's subscriber role (sr3 --users declare): its own queues, and reading the public exchanges.
+    ctl(bench.rabbit, 'add_user', user, 'sub-secret');
+    ctl(bench.rabbit, 'set_permissions', '-p', vhost, user, `^q_${user}.*`, `^q_${user}.*|^xs_${user}.*`, `^q_${user}.*|^x[lrs]_${user}.*|^x.*public$`);
+    await declareExchange('xpublic');
+    const url = `amqp://${user}@127.0.0.1:${port}/${encodeURIComponent(vhost)}`;
+    box.writeConfig('credentials.conf', `amqp://${user}:sub-secret@127.0.0.1:${port}/${encodeURIComponent(vhost)}\n`);
+    const reader = [`broker ${url}`, 'exchange xpublic', 'directory ${HOME}/files', 'metrics_writeInterval 1s'];
+    box.writeConfig('subscribe/reader.conf', reader.join('\n'));
+    const declared = box.sr(['declare', 'subscribe/reader']);
+    assert.equal(declared.code, 0, declared.stderr);
+    assert.match(declared.stdout, new RegExp(`queue q_${user}\\.subscribe\\.reader\\.\\S+ on amqp://${user}@.*bound to xpublic v03\\.#`));
+    fs.rmSync(path.join(box.configDir, 'subscribe', 'reader.conf'));
+
+    // Announcing downstream on an exchange of another user's.
+    box.writeConfig('subscribe/writer.conf', [...reader, `post_broker ${url}`, 'post_exchange xs_other'].join('\n'));
+    const refused = box.sr(['declare', 'subscribe/writer']);
+    assert.equal(refused.code, 1);
+    // RabbitMQ names the resource and the user (newer versions the permission too); mailpump names the permission.
+    const said = new RegExp(`amqp://${user}@127\\.0\\.0\\.1:${port}/${encodeURIComponent(vhost)} refused to declare the exchange xs_other: it needs the "configure" permission on exchange 'xs_other' `
+      + `\\(RabbitMQ: (configure )?access to exchange 'xs_other' in vhost '${vhost}' refused for user '${user}'\\)\\. Ask the broker's administrator for that permission, or, if the administrator made what it needs, set "exchangeDeclare off"`);
+    assert.match(refused.stderr, new RegExp(`^declare: subscribe/writer: ${said.source}`, 'm'));
+    assert.doesNotMatch(refused.stderr, /\n\s+at |fault in mailpump/, 'no stack, no "fault in mailpump itself"');
+
+    // Started all the same, the instance keeps trying, and sr status says what fails.
+    assert.equal(box.sr(['start', 'subscribe/writer']).code, 0);
+    try {
+      await waitFor(() => box.sr(['status', 'subscribe/writer']).code === 1, 20000, 'sr status to report the refusal');
+      const shown = box.sr(['status', 'subscribe/writer']).stdout;
+      assert.match(shown, /subscribe\/writer +failing/);
+      assert.match(shown, said);
+      assert.doesNotMatch(fs.readFileSync(path.join(box.cacheDir, 'log', 'subscribe_writer_01.log'), 'utf8'), /sub-secret/);
+    } finally {
+      box.sr(['stop', 'subscribe/writer']);
+    }
   });
 
   it('cleanup gives up with a clear error when the broker cannot be reached', async () => {
@@ -83,7 +140,7 @@ describe('sr declare and cleanup on RabbitMQ', () => {
 
 describe('sr status and the broker', () => {
   it('shows the broker state and queue depth of a running subscribe on the local broker', async () => {
-    box.writeConfig('subscribe/mail.conf', ['directory ${HOME}/files', 'metrics_writeInterval 1s', 'instances 2'].join('\n'));
+    box.writeConfig('subscribe/mail.conf', ['directory ${HOME}/files', 'metrics_writeInterval 1s', 'instances 2', 'reject .*/unwanted/.*'].join('\n'));
     assert.equal(box.sr(['start']).code, 0);
     await waitFor(() => status('subscribe/mail').broker?.depth === 0, 10000, 'the first depth report');
     const row = status('subscribe/mail');
@@ -98,7 +155,13 @@ describe('sr status and the broker', () => {
     const local = LocalBroker.open(path.join(box.cacheDir, 'broker', 'local.sqlite'));
     try {
       for (let n = 0; n < 3; n += 1) await local.publish('xpublic', 'v03.INBOX', Buffer.from('{}'), 'application/json');
-      await waitFor(() => local.deadLetters(queue).length === 3, 10000, 'the three to be consumed and set aside');
+      // A file sr3 announced on the same exchange, and one the config rejects: the reject rules come first.
+      const file = (relPath: string) => encodeNotification({ pubTime: formatPubTime(new Date()), baseUrl: 'sftp://feeder@files.example.org/', relPath, size: 1 });
+      await local.publish('xpublic', 'v03.data', file('data/unwanted/x.grib'), 'application/json');
+      await local.publish('xpublic', 'v03.data', file('data/obs/y.grib'), 'application/json');
+      await waitFor(() => local.deadLetters(queue).length === 4, 10000, 'the four to be consumed and set aside');
+      assert.equal(local.deadLetters(queue)[3]!.reason, 'sftp://feeder@files.example.org/data/obs/y.grib is not mail from a mailpump poll: its baseUrl is sftp:, not imap, imaps, pop or pops');
+      await waitFor(() => status('subscribe/mail').counters?.deadLetters === 4 && status('subscribe/mail').counters?.rejected === 1, 10000, 'sr status to count them');
     } finally {
       await local.close();
     }
@@ -108,6 +171,7 @@ describe('sr status and the broker', () => {
 
   it('shows a subscribe on RabbitMQ connected with its queue depth', async () => {
     credentials();
+    await declareExchange('xs_mailpump');
     box.writeConfig('subscribe/rabbit.conf', [brokerLine(), 'directory ${HOME}/files', 'metrics_writeInterval 1s'].join('\n'));
     const started = box.sr(['start']);
     assert.equal(started.code, 0, started.stderr);

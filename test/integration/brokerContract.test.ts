@@ -213,6 +213,21 @@ function contract(harness: Harness): void {
       }
     });
 
+    it('keeps at most deadLetterMax dead letters, the newest, and a queue declared before without bounds still takes them', async () => {
+      const queue = `q_mailpump.bounded.${unique()}`;
+      await broker.declareQueue(queueSpec(queue, ['v03.#']));
+      const deadLetters = async () => (broker instanceof LocalBroker ? broker.deadLetters(queue).length : broker.queueDepth(`${queue}.dead`));
+      for (let n = 0; n < 5; n += 1) await broker.deadLetter(queue, Buffer.from(`body ${n}`), 'why', { maxCount: 3, maxAgeSeconds: 3600 });
+      let kept = 0;
+      for (const deadline = Date.now() + 10000; kept !== 3 && Date.now() < deadline;) kept = await deadLetters();
+      assert.equal(kept, 3, 'the newest three kept');
+      if (broker instanceof LocalBroker) assert.deepEqual(broker.deadLetters(queue).map((d) => d.body.toString()), ['body 2', 'body 3', 'body 4']);
+      // Other bounds now (an option changed): RabbitMQ will not change a queue's, and it is used as it is.
+      await broker.deadLetter(queue, Buffer.from('body 5'), 'why', { maxCount: 10, maxAgeSeconds: 0 });
+      assert.equal(await deadLetters(), broker instanceof LocalBroker ? 4 : 3);
+      await broker.deleteQueue(queue);
+    });
+
     if (harness.cut) {
       const cut = harness.cut;
       it('reconnects after the connection is cut and resumes consuming without a restart', async () => {

@@ -101,8 +101,8 @@ for (const brokerKind of ['local', 'rabbitmq'] as const) {
       const brokerLines = brokerKind === 'local' ? [] : [`broker ${amqpUrl(bench.rabbit, false)}`];
       writePoll('mail', [...brokerLines, `pollUrl ${imaps()}`, `folder ${folder}`]);
       writeSubscribe('mail', [...brokerLines, `directory ${files}/\${FOLDER}`, `mailAction move ${done}`, 'instances 2']);
-      start('subscribe/mail');
-      start('poll/mail');
+      // Together, as users do: the poll's exchange is declared before the subscribe's queue is bound to it.
+      start();
       const expected = expectedLines(corpus);
       const target = path.join(files, folder);
       const written = () => walk(target).filter((file) => !file.startsWith('.')).length;

@@ -56,43 +56,58 @@ async function declareQueueOf(context: CliContext, sessions: BrokerSessions, con
   return { broker, queue };
 }
 
+/**
+ * What a config declares, exchanges first: a subscribe binds to the exchange its poll posts
+ * to and declares none itself (sr3), so the exchanges of all the configs come before any
+ * queue. What the broker refuses is said, config by config; the others go on.
+ */
+async function declareAll(context: CliContext, sessions: BrokerSessions, configs: readonly Config[], said: (config: Config, line: string) => void, refused: (config: Config, error: Error) => void): Promise<void> {
+  const attempt = async (config: Config, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      refused(config, error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  for (const config of configs) {
+    const post = postTarget(config);
+    if (!post || !config.flag('exchangeDeclare')) continue;
+    await attempt(config, async () => {
+      const broker = await sessions.get(post.url);
+      await broker.declareExchange(post.exchange);
+      said(config, `exchange ${post.exchange} on ${broker.label}`);
+    });
+  }
+  for (const config of configs.filter((one) => one.id.component === 'subscribe')) {
+    await attempt(config, async () => {
+      const { broker, queue } = await declareQueueOf(context, sessions, config);
+      said(config, `queue ${queue.name} on ${broker.label}, bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}`);
+    });
+  }
+}
+
 export async function declareAction(context: CliContext, selectors: readonly string[]): Promise<number> {
   const configs = loadSelectionStrict(context, selectors);
-  await withBrokers(context, async (sessions) => {
-    for (const config of configs) {
-      const post = postTarget(config);
-      if (post) {
-        const broker = await sessions.get(post.url);
-        await broker.declareExchange(post.exchange);
-        context.out(`declare: ${config.label}: exchange ${post.exchange} on ${broker.label}`);
-      }
-      if (config.id.component === 'subscribe') {
-        const { broker, queue } = await declareQueueOf(context, sessions, config);
-        context.out(`declare: ${config.label}: queue ${queue.name} on ${broker.label}, bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}`);
-      }
-    }
-  });
-  return 0;
+  let failures = 0;
+  await withBrokers(context, (sessions) => declareAll(context, sessions, configs,
+    (config, line) => context.out(`declare: ${config.label}: ${line}`),
+    (config, error) => {
+      failures += 1;
+      context.err(`declare: ${config.label}: ${error.message}`);
+    }));
+  return failures > 0 ? 1 : 0;
 }
 
 /**
- * sr start: the queues of the subscribes about to start are declared first, so that what
- * a poll started in the same command announces is queued even before the subscribe's
- * instances are up. A broker not reachable now is left to the instances, which declare
- * their queue once connected; sr start says so.
+ * sr start: the exchanges and queues of the configs about to start are declared first, so
+ * that what a poll started in the same command announces is queued even before the
+ * subscribe's instances are up. What cannot be declared now (a broker not reachable, a
+ * refusal) is left to the instances, which try until it is done; sr start says so.
  */
-export async function declareSubscribeQueues(context: CliContext, configs: readonly Config[]): Promise<void> {
-  const subscribes = configs.filter((config) => config.id.component === 'subscribe');
-  if (subscribes.length === 0) return;
-  await withBrokers(context, async (sessions) => {
-    for (const config of subscribes) {
-      try {
-        await declareQueueOf(context, sessions, config);
-      } catch (error) {
-        context.err(`start: ${config.label}: its queue could not be declared now (${(error as Error).message}); its instances will declare it once connected`);
-      }
-    }
-  });
+export async function declareBeforeStart(context: CliContext, configs: readonly Config[]): Promise<void> {
+  if (!configs.some((config) => config.id.component === 'subscribe')) return;
+  await withBrokers(context, (sessions) => declareAll(context, sessions, configs, () => undefined,
+    (config, error) => context.err(`start: ${config.label}: ${error.message}; its instances will try again once started`)));
 }
 
 /** Deletes the config's queue (if it ever had one) and its state files, keeping the disabled marker. */

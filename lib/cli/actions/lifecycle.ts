@@ -12,7 +12,7 @@ import { configStatus } from '../../supervisor/status.js';
 import { stopConfig } from '../../supervisor/stop.js';
 import { type CliContext, loadCredentials, loadSelection, loadSelectionStrict, nothingConfigured } from '../context.js';
 import { logFile } from '../../config/paths.js';
-import { declareSubscribeQueues } from './brokerActions.js';
+import { declareBeforeStart } from './brokerActions.js';
 
 /**
  * Everything that would make an instance fail at start, for all the configs at once: the
@@ -42,7 +42,7 @@ export async function startAction(context: CliContext, selectors: readonly strin
   if (configs.length === 0) throw new UserError(`start: nothing to start: ${nothingConfigured(context)}`);
   checkStartable(context, configs);
   const statuses = new Map(configs.map((config) => [config, configStatus(context.paths, config)]));
-  await declareSubscribeQueues(context, configs.filter((config) => statuses.get(config)!.state !== 'disabled'));
+  await declareBeforeStart(context, configs.filter((config) => statuses.get(config)!.state !== 'disabled'));
   const explicit = selectors.length > 0;
   let failed = false;
   for (const config of configs) {

@@ -9,7 +9,7 @@ import { postTarget } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
 import { buildSchedule, scheduleSettings } from '../../flow/schedule.js';
-import { openBrokerLink } from '../../instance/brokerLink.js';
+import { declareOnBroker, openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
 import { accountPassword, mailAccount, mailboxTopic } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
@@ -116,7 +116,7 @@ export class PollWorker implements Worker {
     });
     try {
       if (await this.stopSignal.until(broker.ready())) return;
-      await broker.declareExchange(post.exchange);
+      if (config.flag('exchangeDeclare') && await declareOnBroker(context, broker, this.stopSignal, () => broker.declareExchange(post.exchange))) return;
       logger.info(`polling ${mailboxes.map((m) => m.poll.account.label).join(', ')} ${schedule.description}, announcing on ${post.exchange} of ${broker.label}`);
       const idle = config.flag('idle');
       for (let next: Date | undefined = new Date(); next;) {

@@ -30,6 +30,11 @@ function fieldProblem(field: string, value: unknown, wanted: string): string {
 }
 
 export function mailMessageRef(notification: Notification): MailMessageRef {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(notification.baseUrl)?.[1]?.toLowerCase();
+  if (scheme !== undefined && !['imap', 'imaps', 'pop', 'pops'].includes(scheme)) {
+    // A file announced by sr3 or another tool on the same exchange: not a broken mail notification.
+    throw new NotMailNotification(`${notification.baseUrl}${notification.relPath} is not mail from a mailpump poll: its baseUrl is ${scheme}:, not imap, imaps, pop or pops`);
+  }
   let account: MailAccount;
   try {
     account = mailAccount(notification.baseUrl);

@@ -7,7 +7,7 @@
 // in hand finish; those waiting for a retry go back to the queue.
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Broker, type RawDelivery } from '../../broker/broker.js';
+import { type Broker, type DeadLetterBounds, type RawDelivery } from '../../broker/broker.js';
 import { consumeNotifications, publishNotification } from '../../broker/notifications.js';
 import { openBroker, sameBroker } from '../../broker/open.js';
 import { postTarget, subscribeQueue } from '../../broker/topology.js';
@@ -19,7 +19,7 @@ import { isTransient } from '../../flow/transient.js';
 import { templateRoot } from '../../decode/templates.js';
 import { chooseSyncMethod } from '../../output/durability.js';
 import { removeStaging } from '../../output/stagedFile.js';
-import { openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
+import { declareOnBroker, openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import type { MailAccount } from '../../mail/account.js';
 import { describeMailError, isLastingMailError, type MailErrorPlace } from '../../mail/mailErrors.js';
@@ -52,6 +52,8 @@ interface Handling {
   readonly pool: SourcePool;
   readonly broker: Broker;
   readonly queue: string;
+  /** deadLetterMax and deadLetterAge */
+  readonly deadLetterBounds: DeadLetterBounds;
 }
 
 /** Whether every promise of `work` settles within `ms`. */
@@ -123,19 +125,22 @@ export class SubscribeWorker implements Worker {
     try {
       if (await this.stopSignal.until(broker.ready())) return;
       const queue = subscribeQueue(this.paths, config, pairedTopics(this.paths, config));
-      await broker.declareQueue(queue);
-      if (post && postBroker) {
+      if (await declareOnBroker(context, broker, this.stopSignal, () => broker.declareQueue(queue))) return;
+      if (post && postBroker && config.flag('exchangeDeclare')) {
         if (await this.stopSignal.until(postBroker.ready())) return;
-        await postBroker.declareExchange(post.exchange);
+        if (await declareOnBroker(context, postBroker, this.stopSignal, () => postBroker.declareExchange(post.exchange))) return;
       }
       logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.files.directory}`
         + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${mailActionWords(settings.mailAction)}`);
-      const handling: Handling = { context, tools: { settings, state, actions: new ActionBatcher(), decoders }, pool, broker, queue: queue.name };
+      const handling: Handling = {
+        context, tools: { settings, state, actions: new ActionBatcher(), decoders }, pool, broker, queue: queue.name,
+        deadLetterBounds: { maxCount: config.number('deadLetterMax'), maxAgeSeconds: config.number('deadLetterAge') },
+      };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
         const work = this.handle(handling, notification, delivery);
         this.inFlight.add(work);
         return work.finally(() => this.inFlight.delete(work));
-      });
+      }, { bounds: handling.deadLetterBounds, onDeadLetter: () => context.count('deadLetters') });
       const interval = config.number('metrics_writeInterval') * 1000;
       do {
         try {
@@ -176,19 +181,21 @@ export class SubscribeWorker implements Worker {
     const { context, broker, queue } = handling;
     const { config, logger } = context;
     if (this.stopSignal.stopped) return delivery.requeue();
+    // The reject rules first, as in sr3: `reject .*sftp.*` drops what the user means to drop
+    // before anything is said about it not being mail.
+    const mask = acceptingMask(config, `${notification.baseUrl}${notification.relPath}`);
+    if (mask === undefined) {
+      context.count('rejected');
+      return delivery.ack();
+    }
     let ref: MailMessageRef;
     try {
       ref = mailMessageRef(notification);
     } catch (error) {
       if (!(error instanceof NotMailNotification)) throw error;
-      logger.error(`${queue}: not a mail notification: ${error.message}; moved to the dead letters`);
-      await broker.deadLetter(queue, delivery.body, error.message);
-      context.count('errors');
-      return delivery.ack();
-    }
-    const mask = acceptingMask(config, `${notification.baseUrl}${notification.relPath}`);
-    if (mask === undefined) {
-      context.count('rejected');
+      logger.error(`${queue}: ${error.message}; moved to the dead letters`);
+      await broker.deadLetter(queue, delivery.body, error.message, handling.deadLetterBounds);
+      context.count('deadLetters');
       return delivery.ack();
     }
     return this.oneAtATime(ref.serverKey, () => this.handleMessage(handling, notification, delivery, ref, mask));
