@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_ENV, missingOtherServers, missingServers, startBench, stopBench } from './bench/bench.js';
+import { sr3Missing } from './helpers/sr3.js';
 
 const testDir = path.dirname(fileURLToPath(import.meta.url));
 
@@ -26,6 +27,11 @@ async function main(): Promise<number> {
   const others = missingOtherServers();
   if (others.length > 0) {
     process.stderr.write(`The integration tests run against Cyrus and Courier too: ${others.join('; ')}.\nPrepare them (as root) with:\n  test/bench/prepare-servers.sh\n`);
+    return 1;
+  }
+  const sr3 = sr3Missing();
+  if (sr3) {
+    process.stderr.write(`The interoperability tests run the real sr3: ${sr3}\n`);
     return 1;
   }
   const started = Date.now();
