@@ -28,8 +28,12 @@ export interface Selection {
   readonly broken: BrokenConfig[];
 }
 
-/** Reads every selected config; those that cannot be read are returned apart, with why. */
-export function loadSelection(context: CliContext, selectors: readonly string[]): Selection {
+/**
+ * Reads every selected config; those that cannot be read are returned apart, with why. The
+ * lines read without effect (sr3 options) are said on stderr, each once (a default.conf line
+ * is read for every config), unless `quiet`: sr status and sr sanity run from cron.
+ */
+export function loadSelection(context: CliContext, selectors: readonly string[], quiet = false): Selection {
   const selection: Selection = { configs: [], broken: [] };
   for (const id of selectConfigs(selectors, userConfigs(context.paths))) {
     try {
@@ -39,6 +43,7 @@ export function loadSelection(context: CliContext, selectors: readonly string[])
       selection.broken.push({ id, label: configLabel(id), message: error.message });
     }
   }
+  if (!quiet) for (const warning of new Set(selection.configs.flatMap((config) => config.warnings))) context.err(`warning: ${warning}`);
   return selection;
 }
 
@@ -46,8 +51,8 @@ export function loadSelection(context: CliContext, selectors: readonly string[])
  * loadSelection, with every check `sr start` makes of a config (validateConfig): `sr show`,
  * `sr edit` and `sr status` accept nothing that `sr start` would refuse.
  */
-export function loadChecked(context: CliContext, selectors: readonly string[]): Selection {
-  const { configs, broken } = loadSelection(context, selectors);
+export function loadChecked(context: CliContext, selectors: readonly string[], quiet = false): Selection {
+  const { configs, broken } = loadSelection(context, selectors, quiet);
   const checked: Selection = { configs: [], broken: [...broken] };
   for (const config of configs) {
     try {

@@ -26,6 +26,8 @@ export class Config {
     readonly fileRules: readonly FileRule[],
     readonly env: Readonly<Record<string, string>>,
     readonly headers: Readonly<Record<string, string>>,
+    /** lines read but without effect (sr3 options mailpump has no use for), as `file:line: why` */
+    readonly warnings: readonly string[] = [],
   ) {}
 
   get label(): string {
@@ -81,5 +83,5 @@ export function loadConfig(paths: SrPaths, id: ConfigId, commandLine: CommandLin
   layer(file, false, false);
   for (const [keyword, value] of commandLine) builder.readCommandLine(keyword, value);
   if (builder.errors.length > 0) throw new ConfigErrors(builder.errors);
-  return new Config(id, file, builder.values, builder.masks, builder.subtopics, builder.fileRules, builder.env, builder.headers);
+  return new Config(id, file, builder.values, builder.masks, builder.subtopics, builder.fileRules, builder.env, builder.headers, builder.warnings.map((warning) => warning.message));
 }

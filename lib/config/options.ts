@@ -122,7 +122,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Once the files and their notifications are safe: none, seen, flag <keyword>, move <folder> (created when missing) or delete. POP3 knows none and delete.' },
   { name: 'delete', kind: 'flag', default: false, components: ['subscribe'],
     help: 'sr3 spelling of mailAction delete: delete each message from the server once its files are safe.' },
-  { name: 'attempts', kind: 'count', default: 3, min: 1, components: ['subscribe'],
+  { name: 'attempts', kind: 'count', default: 3, min: 1, components: ['subscribe'], aliases: ['at'],
     help: 'A message failing this many times for a reason retrying cannot cure (undecodable, too large, not the announced message) is quarantined.' },
   { name: 'retry_ttl', kind: 'duration', default: 0, components: ['subscribe'], aliases: ['retry_expire'],
     help: 'A message still failing for a passing reason (server or broker down) is retried, with growing pauses, for this long; 0 retries forever. It stays on the mail server either way.' },

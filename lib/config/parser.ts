@@ -10,6 +10,7 @@ import { appliesTo, findOption, knownWords, type OptionSpec, type OptionValue } 
 import { parseServiceUrl, UrlError } from './urls.js';
 import { applySetValue, parseCount, parseDuration, parseFlag, parseOctal, parseOptionSize, ValueError } from './values.js';
 import { processBuiltins, substitute, type VariableScope } from './variables.js';
+import { isSr3Word, sr3WithoutEffect } from './sr3Options.js';
 import { closestWord } from './suggest.js';
 import { readTextFile, TextFileError } from './textFile.js';
 
@@ -61,6 +62,8 @@ export class ConfigBuilder {
   readonly env: Record<string, string> = {};
   readonly headers: Record<string, string> = {};
   readonly errors: ConfigError[] = [];
+  /** sr3 options that mean nothing here: said, never refused */
+  readonly warnings: ConfigError[] = [];
   private readonly builtins: Record<string, string | undefined>;
   /** the files being read through include lines, outermost first (real paths) */
   private readonly including: string[] = [];
@@ -98,6 +101,10 @@ export class ConfigBuilder {
     }
   }
 
+  private warn(where: Location, message: string): void {
+    this.warnings.push(new ConfigError(where.file, where.line, message));
+  }
+
   /** An option given on the command line (`--logLevel debug`): the last layer. */
   readCommandLine(keyword: string, value: string): void {
     this.readDirective(keyword, value, { file: 'command line', line: 0 }, { displayName: 'command line', shared: false }, '.', 0);
@@ -126,10 +133,18 @@ export class ConfigBuilder {
           return;
       }
       const spec = findOption(keyword, this.component);
+      const sr3Only = sr3WithoutEffect(keyword);
+      if (!spec && sr3Only !== undefined) {
+        this.warn(where, `"${keyword}" is an sr3 option with no effect in mailpump: ${sr3Only}`);
+        return;
+      }
       if (!spec) throw new ValueError(unknownOption(keyword));
       if (!appliesTo(spec, this.component)) {
         if (source.shared) return;
-        throw new ValueError(`"${keyword}" is not an option of ${this.component} (it belongs to ${spec.components?.join(', ')})`);
+        const belongs = `it belongs to ${spec.components?.join(', ')}`;
+        if (!isSr3Word(keyword)) throw new ValueError(`"${keyword}" is not an option of ${this.component} (${belongs})`);
+        this.warn(where, `"${keyword}" has no effect in a ${this.component} of mailpump (${belongs})`);
+        return;
       }
       this.setOption(spec, keyword, this.expand(rest), where);
     } catch (error) {

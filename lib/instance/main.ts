@@ -43,6 +43,7 @@ async function main(): Promise<number> {
     });
   for (const warning of credentials.warnings) logger.warning(warning);
   for (const note of credentials.notes) logger.debug(note);
+  for (const warning of config.warnings) logger.warning(warning);
   installCrashHandlers(logger);
   try {
     await runInstance(paths, new InstanceContext(config, instance, logger), workerFor(config, paths, credentials));

@@ -206,6 +206,20 @@ describe('sr show, edit and status check what sr start checks', () => {
     assert.match(`${status.stdout}${status.stderr}`, /mailAction/);
   });
 
+  it('read an sr3 config with sr3 options mailpump has no use for: one warning each, on stderr, exit 0; sr status says nothing of them', () => {
+    box.writeConfig('default.conf', 'logFormat %(message)s\n');
+    box.writeConfig('subscribe/a.conf', 'directory /tmp/out\naccelThreshold 10M\nreport on\n');
+    box.writeConfig('subscribe/b.conf', 'directory /tmp/out\n');
+    const shown = box.sr(['show']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.deepEqual(shown.stderr.trim().split('\n').map((line) => line.replace(/ with no effect in mailpump: .*/, '')), [
+      'warning: default.conf:1: "logFormat" is an sr3 option',
+      'warning: subscribe/a.conf:2: "accelThreshold" is an sr3 option',
+      'warning: subscribe/a.conf:3: "report" is an sr3 option',
+    ], 'each once, default.conf too');
+    assert.equal(box.sr(['status']).stderr, '');
+  });
+
   it('say so, and how to begin, when nothing is configured', () => {
     const start = box.sr(['start']);
     assert.equal(start.code, 1);

@@ -59,11 +59,13 @@ describe('the config language', () => {
     assert.match(errors[2] ?? '', /^subscribe\/mail.conf:3: accept: invalid regular expression "\(unclosed"/);
   });
 
-  it('refuses an option of another component in a component config', () => {
-    tree.write('subscribe/mail.conf', ['pollUrl imaps://u@mail.example.com/']);
+  it('refuses a mailpump option of another component in a component config; an sr3 one, which sr3 takes anywhere, gets a warning', () => {
+    tree.write('subscribe/mail.conf', ['folder INBOX']);
     assert.deepEqual(errorsOf(() => loadConfig(tree.paths, subscribe())), [
-      'subscribe/mail.conf:1: "pollUrl" is not an option of subscribe (it belongs to poll)',
+      'subscribe/mail.conf:1: "folder" is not an option of subscribe (it belongs to poll)',
     ]);
+    tree.write('subscribe/mail.conf', ['directory /data', 'pollUrl imaps://u@mail.example.com/']);
+    assert.deepEqual(loadConfig(tree.paths, subscribe()).warnings, ['subscribe/mail.conf:2: "pollUrl" has no effect in a subscribe of mailpump (it belongs to poll)']);
   });
 
   it('says how to create a config that does not exist', () => {

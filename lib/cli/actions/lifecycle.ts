@@ -81,7 +81,7 @@ export async function startInstances(context: CliContext, config: Config, instan
 }
 
 export async function stopAction(context: CliContext, selectors: readonly string[]): Promise<number> {
-  const { configs, broken } = loadSelection(context, selectors);
+  const { configs, broken } = loadSelection(context, selectors, true);
   // A config that no longer reads (edited while running) is stopped with the default timeout.
   const targets: Array<{ id: ConfigId; timeout: number }> = [
     ...configs.map((config) => ({ id: config.id, timeout: config.number('stop_timeout') })),

@@ -10,7 +10,7 @@ import { startInstances } from './lifecycle.js';
 import { formatDuration } from '../../config/values.js';
 
 export async function sanityAction(context: CliContext, selectors: readonly string[]): Promise<number> {
-  const { configs, broken } = loadSelection(context, selectors);
+  const { configs, broken } = loadSelection(context, selectors, true);
   let failed = false;
   let repaired = 0;
   for (const config of configs) {

@@ -26,7 +26,7 @@ function mailboxesOf(row: ConfigStatus, now: number): SeenMailbox[] {
 }
 
 export function collectStatus(context: CliContext, selectors: readonly string[]): ConfigStatus[] {
-  const { configs, broken } = loadChecked(context, selectors);
+  const { configs, broken } = loadChecked(context, selectors, true);
   const rows = [
     ...configs.map((config) => configStatus(context.paths, config)),
     ...broken.map((config) => brokenConfigStatus(context.paths, config.id, config.message)),

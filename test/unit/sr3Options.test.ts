@@ -1,0 +1,84 @@
+// Every option keyword of the vendored sr3 is known here: an option of mailpump, a directive
+// of its parser, or an sr3 option with no effect in mailpump (a warning, never an error). And
+// sr3's own example poll and subscribe configs load.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigErrors } from '../../lib/config/errors.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { OPTIONS } from '../../lib/config/options.js';
+import { renderSr3Doc } from '../../lib/config/sr3Doc.js';
+import { mailpumpOwnWords, sr3KeywordsWithoutEffect } from '../../lib/config/sr3Options.js';
+import { ConfigTree } from '../helpers/configTree.js';
+import { REPO } from '../helpers/sandbox.js';
+
+const SR3 = path.join(REPO, '..', 'shared', 'vendor', 'sr3');
+const DIRECTIVES = ['include', 'config', 'declare', 'header', 'accept', 'reject', 'subtopic'];
+
+function sr3Keywords(): string[] {
+  return execFileSync('/usr/bin/python3', [path.join(REPO, 'scripts', 'sr3-keywords.py'), SR3], { encoding: 'utf8' }).trim().split('\n');
+}
+
+describe('sr3 options', () => {
+  const ours = new Set([...OPTIONS.flatMap((option) => [option.name, ...(option.aliases ?? [])]), ...DIRECTIVES]);
+  const withoutEffect = sr3KeywordsWithoutEffect();
+
+  it('are each an option of mailpump or listed as without effect, and the list holds nothing else', () => {
+    const keywords = sr3Keywords();
+    assert.ok(keywords.length > 400, `the vendored sr3 knows ${keywords.length} keywords`);
+    assert.deepEqual(keywords.filter((word) => !ours.has(word) && !withoutEffect.has(word)), [], 'sr3 keywords mailpump does not know');
+    assert.deepEqual([...withoutEffect.keys()].filter((word) => ours.has(word)), [], 'listed as without effect, yet implemented');
+    const known = new Set(keywords);
+    assert.deepEqual([...withoutEffect.keys()].filter((word) => !known.has(word)), [], 'listed, yet not an sr3 keyword');
+    assert.deepEqual([...ours].filter((word) => !known.has(word) && !DIRECTIVES.includes(word)).sort(), [...mailpumpOwnWords()].sort(), 'mailpump\'s own words, those sr3 lacks');
+  });
+
+  it('are listed in docs/sr3.md as the tables say (run npm run docs:sr3 after changing them)', () => {
+    assert.equal(fs.readFileSync(path.join(REPO, 'docs', 'sr3.md'), 'utf8'), renderSr3Doc(sr3Keywords()));
+  });
+
+  it('without effect are read with a warning naming the line and why, a typo still refused with a suggestion', () => {
+    const tree = new ConfigTree();
+    try {
+      tree.write('subscribe/x.conf', ['directory /data', 'accelThreshold 10M', 'report on', 'directry /data']);
+      assert.throws(() => loadConfig(tree.paths, { component: 'subscribe', name: 'x' }), (error: unknown) => error instanceof ConfigErrors
+        && error.errors.length === 1 && error.errors[0]!.message === 'subscribe/x.conf:4: unknown option "directry" (did you mean "directory"?)');
+      tree.write('subscribe/x.conf', ['directory /data', 'accelThreshold 10M', 'report on']);
+      assert.deepEqual(loadConfig(tree.paths, { component: 'subscribe', name: 'x' }).warnings, [
+        'subscribe/x.conf:2: "accelThreshold" is an sr3 option with no effect in mailpump: it tunes how sr3 transfers and places files; mailpump writes the parts of mail, named and made durable its own way',
+        'subscribe/x.conf:3: "report" is an sr3 option with no effect in mailpump: it concerns sr3\'s reports, clusters and message sources, which mailpump neither sends nor reads',
+      ]);
+    } finally {
+      tree.remove();
+    }
+  });
+
+  for (const component of ['poll', 'subscribe'] as const) {
+    const dir = path.join(SR3, 'sarracenia', 'examples', component);
+    it(`sr3's example ${component} configs load but for what mailpump cannot do (https polls, MQTT) and words sr3 does not know either`, () => {
+      const keywords = new Set(sr3Keywords());
+      const refused: string[] = [];
+      let loaded = 0;
+      for (const file of fs.readdirSync(dir).filter((name) => name.endsWith('.conf'))) {
+        const tree = new ConfigTree();
+        try {
+          tree.write(`${component}/${file}`, fs.readFileSync(path.join(dir, file), 'utf8'));
+          loadConfig(tree.paths, { component, name: file.slice(0, -'.conf'.length) });
+          loaded += 1;
+        } catch (error) {
+          if (!(error instanceof ConfigErrors)) throw error;
+          for (const { message } of error.errors) {
+            const unknown = /unknown option "([^"]+)"/.exec(message)?.[1];
+            if ((unknown !== undefined && keywords.has(unknown)) || message.includes('is not an option of')) refused.push(message);
+          }
+        } finally {
+          tree.remove();
+        }
+      }
+      assert.deepEqual(refused, [], 'no sr3 option refused');
+      assert.ok(loaded >= (component === 'poll' ? 0 : 20), `${loaded} loaded`);
+    });
+  }
+});
