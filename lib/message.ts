@@ -38,6 +38,15 @@ export interface Notification {
 
 export class MalformedMessage extends Error {}
 
+/**
+ * A config's `header name=value` lines, as fields of each notification it announces (sr3).
+ * A field the notification has already (baseUrl, mail, ...) is never replaced.
+ */
+export function withHeaders(notification: Notification, headers: Readonly<Record<string, string>>): Notification {
+  const extra = Object.entries(headers).filter(([name]) => name !== '' && !(name in notification));
+  return extra.length === 0 ? notification : { ...notification, ...Object.fromEntries(extra) };
+}
+
 export const V03_CONTENT_TYPE = 'application/json';
 const MAX_TOPIC_BYTES = 255;
 

@@ -17,9 +17,13 @@ export interface PostTarget {
   readonly topicPrefix: string;
 }
 
-/** sr3: `xs_<user>` for a named broker user, `xpublic` for anonymous (and so for the local broker). */
-export function defaultExchange(url: string | undefined): string {
+/**
+ * sr3: `xs_<user>` for a named broker user, `xpublic` for anonymous (and so for the local
+ * broker); with a suffix (exchangeSuffix), `xs_<user>_<suffix>` whoever the user.
+ */
+export function defaultExchange(url: string | undefined, suffix?: string): string {
   const user = brokerUser(url);
+  if (suffix) return `xs_${user}_${suffix}`;
   return user === 'anonymous' ? 'xpublic' : `xs_${user}`;
 }
 
@@ -59,7 +63,7 @@ export function queueName(paths: SrPaths, config: Config): string {
 
 /** The exchange a subscribe reads when no subtopic line names another. */
 export function subscribeExchange(config: Config): string {
-  return config.str('exchange') ?? defaultExchange(config.str('broker'));
+  return config.str('exchange') ?? defaultExchange(config.str('broker'), config.str('exchangeSuffix'));
 }
 
 /**
@@ -91,7 +95,7 @@ export function postTarget(config: Config): PostTarget | undefined {
   if (config.id.component === 'subscribe' && url === undefined) return undefined;
   return {
     url,
-    exchange: config.str('post_exchange') ?? defaultExchange(url),
+    exchange: config.str('post_exchange') ?? defaultExchange(url, config.str('post_exchangeSuffix')),
     topicPrefix: config.str('post_topicPrefix') ?? config.str('topicPrefix') ?? 'v03',
   };
 }

@@ -36,6 +36,9 @@ export function validateConfig(config: Config): void {
       at('callback', `callback "${callback}" is not built into mailpump's ${config.id.component} (it knows ${Object.keys(CALLBACKS).filter((c) => CALLBACKS[c] === config.id.component).join(', ')})`);
     }
   }
+  if (config.str('tlsRigour') === 'strict' && config.settings.get('tlsVerify')?.value === false) {
+    at('tlsVerify', '"tlsVerify off" contradicts "tlsRigour strict", which always verifies certificates: keep one');
+  }
   if (config.id.component === 'poll') validatePoll(config, at);
   if (config.id.component === 'subscribe') checkSubscribe(config, at);
   if (errors.length > 0) throw new ConfigErrors(errors);

@@ -219,8 +219,9 @@ export class ConfigBuilder {
   }
 
   private header(rest: string): void {
-    const match = /^([^=\s]+)=(.*)$/.exec(rest);
-    if (!match) throw new ValueError(`header needs "name=value", got "${rest}"`);
+    // A name a notification field can have (and never __proto__, which would not be one).
+    const match = /^([A-Za-z][A-Za-z0-9_.-]*)=(.*)$/.exec(rest);
+    if (!match) throw new ValueError(`header needs "name=value", the name of letters, digits, _ . -, got "${rest}"`);
     this.headers[match[1] ?? ''] = match[2] ?? '';
   }
 

@@ -96,8 +96,7 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
   {
     why: 'mailpump does not implement it yet (docs/sr3.md)',
     keywords: [
-      'logEvents', 'logReject', 'log_reject', 'messageCountMax', 'exchangeSuffix', 'exchange_suffix', 'post_exchangeSuffix',
-      'post_exchange_suffix', 'vip', 'tlsRigour', 'tls_rigour', 'strip', 'mirror', 'flatten', 'download', 'no_download', 'notify_only', 'n',
+      'logEvents', 'messageCountMax', 'vip', 'strip', 'mirror', 'flatten', 'download', 'no_download', 'notify_only', 'n',
     ],
   },
 ];

@@ -10,3 +10,17 @@ export function acceptingMask(config: Config, url: string): Mask | 'unmatched' |
   }
   return config.flag('acceptUnmatched') ? 'unmatched' : undefined;
 }
+
+/** Why the URL is rejected, for logReject: the rule that rejected it, or that none took it. */
+export function rejectionOf(config: Config, url: string): string | undefined {
+  const rule = config.masks.find((mask) => mask.regex.test(url));
+  if (rule) return rule.action === 'reject' ? `reject ${rule.pattern} (${rule.where.file}:${rule.where.line})` : undefined;
+  return config.flag('acceptUnmatched') ? undefined : 'no accept line takes it (acceptUnmatched off)';
+}
+
+/** The accepting rule, as acceptingMask; a rejected URL is logged when logReject is on (sr3). */
+export function acceptingMaskLogged(config: Config, url: string, logger: { info(line: string): void }): Mask | 'unmatched' | undefined {
+  const mask = acceptingMask(config, url);
+  if (mask === undefined && config.flag('logReject')) logger.info(`rejected: ${url}: ${rejectionOf(config, url)}`);
+  return mask;
+}

@@ -12,6 +12,8 @@ export interface TlsSettings {
   readonly required: boolean;
   readonly verify: boolean;
   readonly ca: Buffer[] | undefined;
+  /** tlsRigour strict: a lower version is refused (Node's default minimum may be lowered by its options) */
+  readonly minVersion?: 'TLSv1.2';
 }
 
 function readCa(file: string, where: string): Buffer[] {
@@ -26,7 +28,14 @@ export function tlsSettings(config: Config): TlsSettings {
   const caFile = config.str('tlsCa');
   const where = config.settings.get('tlsCa')?.where;
   const ca = caFile ? readCa(caFile, where ? `${where.file}:${where.line}: ` : '') : undefined;
-  return { required: config.flag('tls'), verify: config.flag('tlsVerify'), ca };
+  // tlsRigour strict with tlsVerify off is refused by validateConfig.
+  const rigour = config.str('tlsRigour');
+  return {
+    required: config.flag('tls'),
+    verify: rigour === 'lax' ? false : config.flag('tlsVerify'),
+    ca,
+    ...(rigour === 'strict' ? { minVersion: 'TLSv1.2' as const } : {}),
+  };
 }
 
 /**
@@ -48,15 +57,17 @@ export function accountTls(config: Config, base: TlsSettings, credential: Creden
     } catch (error) {
       throw new UserError(`${place}"tlsVerify" ${(error as Error).message}`);
     }
+    if (!verify && config.str('tlsRigour') === 'strict') throw new UserError(`${place}"tlsVerify=off" contradicts "tlsRigour strict" of ${config.label}, which always verifies certificates: keep one`);
   }
   const ca = !written('tlsCa') && typeof caDetail === 'string' && caDetail !== '' ? readCa(caDetail, place) : base.ca;
   return { ...base, verify, ca };
 }
 
 /** Options for Node's tls.connect: SNI only for names (an IP address is not allowed there). */
-export function tlsConnectOptions(settings: TlsSettings, host: string): { rejectUnauthorized: boolean; ca?: Buffer[]; servername?: string } {
+export function tlsConnectOptions(settings: TlsSettings, host: string): { rejectUnauthorized: boolean; ca?: Buffer[]; servername?: string; minVersion?: 'TLSv1.2' } {
   return {
     rejectUnauthorized: settings.verify,
+    ...(settings.minVersion ? { minVersion: settings.minVersion } : {}),
     ...(settings.ca ? { ca: settings.ca } : {}),
     ...(net.isIP(host) === 0 ? { servername: host } : {}),
   };

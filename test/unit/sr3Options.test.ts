@@ -6,11 +6,16 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { postTarget, subscribeExchange } from '../../lib/broker/topology.js';
+import { validateConfig } from '../../lib/components/validate.js';
 import { ConfigErrors } from '../../lib/config/errors.js';
-import { loadConfig } from '../../lib/config/load.js';
+import { type Config, loadConfig } from '../../lib/config/load.js';
 import { OPTIONS } from '../../lib/config/options.js';
 import { renderSr3Doc } from '../../lib/config/sr3Doc.js';
 import { mailpumpOwnWords, sr3KeywordsWithoutEffect } from '../../lib/config/sr3Options.js';
+import { rejectionOf } from '../../lib/flow/masks.js';
+import { tlsSettings } from '../../lib/mail/tls.js';
+import { withHeaders } from '../../lib/message.js';
 import { ConfigTree } from '../helpers/configTree.js';
 import { REPO } from '../helpers/sandbox.js';
 
@@ -81,4 +86,56 @@ describe('sr3 options', () => {
       assert.ok(loaded >= (component === 'poll' ? 0 : 20), `${loaded} loaded`);
     });
   }
+});
+
+describe('sr3 options mailpump implements', () => {
+  const load = (component: 'poll' | 'subscribe', lines: readonly string[]) => {
+    const tree = new ConfigTree();
+    try {
+      tree.write(`${component}/x.conf`, lines);
+      return loadConfig(tree.paths, { component, name: 'x' });
+    } finally {
+      tree.remove();
+    }
+  };
+  const validationErrors = (config: Config) => {
+    try {
+      validateConfig(config);
+      return [];
+    } catch (error) {
+      if (!(error instanceof ConfigErrors)) throw error;
+      return error.errors.map((e) => e.message);
+    }
+  };
+
+  it('exchangeSuffix and post_exchangeSuffix name xs_<user>_<suffix> when no exchange is written', () => {
+    const subscribe = load('subscribe', ['broker amqp://feeder@broker.example.org/', 'exchangeSuffix mail', 'directory /data', 'post_broker amqp://feeder@broker.example.org/', 'post_exchangeSuffix files']);
+    assert.equal(subscribeExchange(subscribe), 'xs_feeder_mail');
+    assert.equal(postTarget(subscribe)?.exchange, 'xs_feeder_files');
+    assert.equal(subscribeExchange(load('subscribe', ['broker amqp://feeder@broker.example.org/', 'exchange xpublic', 'exchangeSuffix mail', 'directory /data'])), 'xpublic');
+    assert.equal(postTarget(load('poll', ['post_exchangeSuffix mail']))?.exchange, 'xs_anonymous_mail', 'the local broker\'s user is anonymous');
+  });
+
+  it('tlsRigour lax does not verify, strict always does and asks TLS 1.2, and refuses tlsVerify off', () => {
+    assert.equal(tlsSettings(load('poll', ['tlsRigour lax'])).verify, false);
+    assert.deepEqual(tlsSettings(load('poll', ['tlsRigour strict'])), { required: true, verify: true, ca: undefined, minVersion: 'TLSv1.2' });
+    assert.equal(tlsSettings(load('poll', [])).verify, true);
+    assert.deepEqual(validationErrors(load('subscribe', ['directory /tmp', 'tlsRigour strict', 'tlsVerify off'])),
+      ['subscribe/x.conf:3: "tlsVerify off" contradicts "tlsRigour strict", which always verifies certificates: keep one']);
+  });
+
+  it('header name=value lines become fields of each notification, never replacing one it has', () => {
+    const config = load('poll', ['header team=compta', 'header baseUrl=elsewhere']);
+    const notification = withHeaders({ pubTime: '20261202T000000', baseUrl: 'imaps://u@h:993/', relPath: 'INBOX/1.eml' }, config.headers);
+    assert.equal(notification.team, 'compta');
+    assert.equal(notification.baseUrl, 'imaps://u@h:993/');
+    assert.throws(() => load('poll', ['header __proto__=x']), ConfigErrors);
+  });
+
+  it('logReject says which rule dropped a notification', () => {
+    const config = load('subscribe', ['directory /data', 'reject .*/Spam/.*', 'accept .*/INBOX/.*', 'acceptUnmatched off']);
+    assert.equal(rejectionOf(config, 'imaps://u@h:993/Spam/1.eml'), 'reject .*/Spam/.* (subscribe/x.conf:2)');
+    assert.equal(rejectionOf(config, 'imaps://u@h:993/Other/1.eml'), 'no accept line takes it (acceptUnmatched off)');
+    assert.equal(rejectionOf(config, 'imaps://u@h:993/INBOX/1.eml'), undefined);
+  });
 });

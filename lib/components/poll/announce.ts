@@ -2,13 +2,13 @@
 // rules, then publishing the batch at once and recording, in order, each message whose
 // notification the broker confirmed, up to the first one it did not. A message is never
 // skipped; at worst announced again.
-import { acceptingMask } from '../../flow/masks.js';
+import { acceptingMaskLogged } from '../../flow/masks.js';
 import type { Notification } from '../../message.js';
 import type { PollContext } from './mailboxPoll.js';
 
 /** The notification if the config's accept/reject rules take it, else undefined. */
 export function acceptedNotification(poll: PollContext, notification: Notification): Notification | undefined {
-  return acceptingMask(poll.config, `${notification.baseUrl}${notification.relPath}`) ? notification : undefined;
+  return acceptingMaskLogged(poll.config, `${notification.baseUrl}${notification.relPath}`, poll.logger) ? notification : undefined;
 }
 
 /** Publishes the steps' notifications, then calls `record` for each step in order; returns how many were announced. */

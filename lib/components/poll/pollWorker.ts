@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { Unroutable } from '../../broker/broker.js';
 import { publishNotification } from '../../broker/notifications.js';
+import { withHeaders } from '../../message.js';
 import { postTarget } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
@@ -92,7 +93,7 @@ export class PollWorker implements Worker {
     const post = postTarget(config)!;
     const schedule = buildSchedule(scheduleSettings(config));
     const tls = tlsSettings(config);
-    if (!tls.verify) logger.warning('tlsVerify is off: mail server certificates are not checked, so a server in the middle can read the mail and passwords');
+    if (!tls.verify) logger.warning(`${config.str('tlsRigour') === 'lax' ? 'tlsRigour is lax' : 'tlsVerify is off'}: mail server certificates are not checked, so a server in the middle can read the mail and passwords`);
     const search = config.str('mailSearch') === undefined ? undefined : parseSearchKeys(config.str('mailSearch')!);
     const broker = await openBrokerLink(this.paths, this.credentials, context, post.url);
     const state = PollState.open(path.join(stateDir(this.paths, config.id), 'poll.sqlite'));
@@ -104,7 +105,7 @@ export class PollWorker implements Worker {
       const pollContext: PollContext = {
         config, state, logger, search,
         // The topic carries the mailbox: subscribes select a mailbox by topic (pairing.ts).
-        announce: (notification) => publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, notification, mandatory),
+        announce: (notification) => publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, withHeaders(notification, config.headers), mandatory),
         stopping: () => this.stopSignal.stopped,
         count: (counter, amount) => context.count(counter, amount),
       };

@@ -14,7 +14,7 @@ import { postTarget, subscribeQueue } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import type { Mask } from '../../config/parser.js';
 import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
-import { acceptingMask } from '../../flow/masks.js';
+import { acceptingMaskLogged } from '../../flow/masks.js';
 import { isTransient } from '../../flow/transient.js';
 import { templateRoot } from '../../decode/templates.js';
 import { chooseSyncMethod } from '../../output/durability.js';
@@ -27,7 +27,7 @@ import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { optional } from '../../system/optional.js';
 import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
-import type { Notification } from '../../message.js';
+import { type Notification, withHeaders } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { ActionBatcher } from './actionBatcher.js';
 import { DecodeCrashed, DecodeOverBudget, DecodePool } from './decodePool.js';
@@ -84,7 +84,7 @@ export class SubscribeWorker implements Worker {
   async run(context: InstanceContext): Promise<void> {
     const { config, logger } = context;
     const tls = tlsSettings(config);
-    if (!tls.verify) logger.warning('tlsVerify is off: mail server certificates are not checked, so a server in the middle can read the mail and passwords');
+    if (!tls.verify) logger.warning(`${config.str('tlsRigour') === 'lax' ? 'tlsRigour is lax' : 'tlsVerify is off'}: mail server certificates are not checked, so a server in the middle can read the mail and passwords`);
     const broker = await openBrokerLink(this.paths, this.credentials, context, config.str('broker'));
     const post = postTarget(config);
     const postBroker = post === undefined ? undefined
@@ -94,7 +94,7 @@ export class SubscribeWorker implements Worker {
           onStateChange: (state, detail) => logger[state === 'connected' ? 'info' : 'warning'](`post_broker ${post.url}: ${state}${detail ? ` (${detail})` : ''}`),
         });
     const announce = post && postBroker
-      ? (notification: Notification) => publishNotification(postBroker, post.exchange, post.topicPrefix, notification)
+      ? (notification: Notification) => publishNotification(postBroker, post.exchange, post.topicPrefix, withHeaders(notification, config.headers))
       : undefined;
     const stateFile = path.join(stateDir(this.paths, config.id), 'subscribe.sqlite');
     const state = SubscribeState.open(stateFile);
@@ -183,7 +183,7 @@ export class SubscribeWorker implements Worker {
     if (this.stopSignal.stopped) return delivery.requeue();
     // The reject rules first, as in sr3: `reject .*sftp.*` drops what the user means to drop
     // before anything is said about it not being mail.
-    const mask = acceptingMask(config, `${notification.baseUrl}${notification.relPath}`);
+    const mask = acceptingMaskLogged(config, `${notification.baseUrl}${notification.relPath}`, logger);
     if (mask === undefined) {
       context.count('rejected');
       return delivery.ack();
