@@ -94,6 +94,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Log each notification the accept/reject rules drop, with the rule that dropped it (sr3).' },
   { name: 'acceptUnmatched', kind: 'flag', default: true, aliases: ['accept_unmatch', 'accept_unmatched'],
     help: 'Take notifications that no accept or reject rule matched.' },
+  { name: 'download', kind: 'flag', default: true, components: ['subscribe'],
+    help: 'off: a relay (sr3): each notification taken is announced again on post_broker, nothing downloaded, written or done on the mail server. sr3\'s no_download and notify_only mean download off.' },
   { name: 'directory', kind: 'str', template: true, components: ['subscribe'],
     help: 'Where files are written; ${%Y%m%d}-style dates and message fields are filled in per message.' },
 
@@ -178,6 +180,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'sr3 callback names: poll.mail selects the mail poll, download.mail_ingest the mail download.' },
 
   // Processes
+  { name: 'messageCountMax', kind: 'count', default: 0,
+    help: 'Stop the instance once it has handled this many notifications (a subscribe) or announced this many (a poll), finishing what it holds (sr3); 0: never.' },
   { name: 'instances', kind: 'count', default: 1, min: 1, aliases: ['instance'],
     help: 'Processes to run for this config; a poll always runs one.' },
   { name: 'housekeeping', kind: 'duration', default: 300, aliases: ['heartbeat'],
@@ -212,6 +216,14 @@ const COMPONENT_ALIASES: { readonly [C in Component]?: Readonly<Record<string, s
   poll: { broker: 'post_broker', b: 'post_broker' },
 };
 
+/** sr3 words that set a flag off when they are on (sr3's convert_to_v3: `no_download` is `download False`). */
+const NEGATED: ReadonlyMap<string, string> = new Map([['no_download', 'download'], ['notify_only', 'download']]);
+
+/** The flag an sr3 negated word sets off, if it is one. */
+export function negatedOption(word: string): string | undefined {
+  return NEGATED.get(word);
+}
+
 export function findOption(word: string, component: Component): OptionSpec | undefined {
   const renamed = COMPONENT_ALIASES[component]?.[word];
   return BY_NAME.get(renamed ?? word);
@@ -238,5 +250,5 @@ export function tableDefault(name: string, component: Component): OptionValue {
 
 /** Every word the parser knows, for "did you mean" suggestions. */
 export function knownWords(): string[] {
-  return [...BY_NAME.keys(), 'include', 'config', 'declare', 'header'];
+  return [...BY_NAME.keys(), ...NEGATED.keys(), 'include', 'config', 'declare', 'header'];
 }

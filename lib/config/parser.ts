@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Component } from './components.js';
 import { ConfigError } from './errors.js';
 import { FILE_RULE_OPTIONS, type FileRule, fileRule, FileRuleError } from './fileRules.js';
-import { appliesTo, findOption, knownWords, type OptionSpec, type OptionValue } from './options.js';
+import { appliesTo, findOption, knownWords, negatedOption, type OptionSpec, type OptionValue } from './options.js';
 import { parseServiceUrl, UrlError } from './urls.js';
 import { applySetValue, parseCount, parseDuration, parseFlag, parseOctal, parseOptionSize, ValueError } from './values.js';
 import { processBuiltins, substitute, type VariableScope } from './variables.js';
@@ -131,6 +131,13 @@ export class ConfigBuilder {
         case 'header':
           this.header(this.expand(rest));
           return;
+      }
+      const negatedName = negatedOption(keyword);
+      if (negatedName) {
+        // sr3's v2 words for download off: `no_download` (on) is `download off`.
+        const negated = findOption(negatedName, this.component);
+        if (negated && appliesTo(negated, this.component)) this.setOption(negated, keyword, parseFlag(this.expand(rest) || undefined) ? 'off' : 'on', where);
+        return;
       }
       const spec = findOption(keyword, this.component);
       const sr3Only = sr3WithoutEffect(keyword);

@@ -1,7 +1,8 @@
 // An instance's link to its broker: opened with the connection state reported into the
 // heartbeat (so sr status shows it) and logged once per change.
 import { type Broker, BrokerRefused, type BrokerState } from '../broker/broker.js';
-import { openBroker } from '../broker/open.js';
+import { openBroker, sameBroker } from '../broker/open.js';
+import type { PostTarget } from '../broker/topology.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import type { SrPaths } from '../config/paths.js';
 import type { InstanceContext, StopSignal } from './runtime.js';
@@ -33,6 +34,16 @@ export async function openBrokerLink(paths: SrPaths, credentials: CredentialsSto
   });
   reportBroker(context, broker);
   return broker;
+}
+
+/** The broker a config announces on: the one it reads from when they are the same, else its own link. */
+export async function openPostBroker(paths: SrPaths, credentials: CredentialsStore, context: InstanceContext, post: PostTarget, reading: Broker, readingUrl: string | undefined): Promise<Broker> {
+  if (sameBroker(post.url, readingUrl)) return reading;
+  const { logger } = context;
+  return openBroker(post.url, {
+    paths, credentials, persistent: true,
+    onStateChange: (state, detail) => logger[state === 'connected' ? 'info' : 'warning'](`post_broker ${post.url}: ${state}${detail ? ` (${detail})` : ''}`),
+  });
 }
 
 /** Pauses between tries of a refused declaration: short at first (the poll started beside may declare its exchange any moment), then every 30 s. */

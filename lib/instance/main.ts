@@ -10,6 +10,7 @@ import { credentialsFile, instanceStem, resolvePaths, type SrPaths } from '../co
 import { closeLogger, createConsoleLogger, createInstanceLogger, type Logger, type LogLevel } from '../log/logger.js';
 import { InstanceContext, runInstance, type Worker } from './runtime.js';
 import { PollWorker } from '../components/poll/pollWorker.js';
+import { ForwardWorker } from '../components/subscribe/forwardWorker.js';
 import { SubscribeWorker } from '../components/subscribe/subscribeWorker.js';
 import { checkCredentials, validateConfig } from '../components/validate.js';
 
@@ -57,7 +58,8 @@ async function main(): Promise<number> {
 }
 
 function workerFor(config: Config, paths: SrPaths, credentials: CredentialsStore): Worker {
-  return config.id.component === 'poll' ? new PollWorker(paths, credentials) : new SubscribeWorker(paths, credentials);
+  if (config.id.component === 'poll') return new PollWorker(paths, credentials);
+  return config.flag('download') ? new SubscribeWorker(paths, credentials) : new ForwardWorker(paths, credentials);
 }
 
 /** One error line; the stack goes with it, shown at logLevel debug. */

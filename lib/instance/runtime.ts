@@ -64,6 +64,25 @@ export class InstanceContext {
     this.counters[counter] = (this.counters[counter] ?? 0) + amount;
     this.lastActivity = new Date();
   }
+
+  private handledSoFar = 0;
+  /** set by runInstance: a stop, as on SIGTERM */
+  onMessageCountMax: (() => void) | undefined;
+
+  /**
+   * Notifications finished with (a subscribe) or announced (a poll): with messageCountMax,
+   * the instance stops once it has handled that many (sr3), finishing what it holds.
+   */
+  handled(amount = 1): void {
+    this.handledSoFar += amount;
+    const max = this.config.number('messageCountMax');
+    if (max > 0 && this.handledSoFar >= max && this.onMessageCountMax) {
+      const stop = this.onMessageCountMax;
+      this.onMessageCountMax = undefined;
+      this.logger.info(`messageCountMax ${max} reached (${this.handledSoFar} handled): stopping`);
+      stop();
+    }
+  }
 }
 
 export async function runInstance(paths: SrPaths, context: InstanceContext, worker: Worker | undefined): Promise<void> {
@@ -100,6 +119,10 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  context.onMessageCountMax = () => {
+    worker?.stop();
+    stopRequested?.();
+  };
 
   logger.info(`${config.label} instance ${instance} started (pid ${process.pid})`);
   try {

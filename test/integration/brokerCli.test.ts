@@ -169,6 +169,40 @@ describe('sr status and the broker', () => {
     assert.match(box.sr(['status']).stdout, /^subscribe\/mail +running +2\/2 +connected +0 /m);
   });
 
+  it('relays with download off: what it takes is announced again with its header lines, nothing is written; messageCountMax stops it', async () => {
+    box.writeConfig('subscribe/relay.conf', ['download off', 'post_broker local:', 'post_exchange xs_relay', 'header team=compta', 'reject .*/Spam/.*',
+      'logReject on', 'messageCountMax 3', 'metrics_writeInterval 1s'].join('\n'));
+    const local = LocalBroker.open(path.join(box.cacheDir, 'broker', 'local.sqlite'));
+    try {
+      await local.declareQueue({ name: 'q_tap.relay', bindings: [{ exchange: 'xs_relay', topic: '#' }], expireSeconds: 0, messageAgeMaxSeconds: 0 });
+      const relayed: Array<{ topic: string; body: Record<string, unknown> }> = [];
+      await local.consume('q_tap.relay', 10, async (delivery) => {
+        relayed.push({ topic: delivery.topic, body: JSON.parse(delivery.body.toString()) as Record<string, unknown> });
+        await delivery.ack();
+      });
+      const started = box.sr(['start', 'subscribe/relay']);
+      assert.equal(started.code, 0, started.stderr);
+      const mail = (folder: string, uid: number) => encodeNotification({
+        pubTime: formatPubTime(new Date()), baseUrl: 'imaps://ingest@mail.example.org:993/', relPath: `${folder}/${uid}.eml`, size: 100,
+        mail: { folder, uidValidity: 7, uid },
+      });
+      await local.publish('xpublic', 'v03.mail.example.org.ingest.INBOX', mail('INBOX', 1), 'application/json');
+      await local.publish('xpublic', 'v03.mail.example.org.ingest.Spam', mail('Spam', 2), 'application/json');
+      await local.publish('xpublic', 'v03.mail.example.org.ingest.INBOX', mail('INBOX', 3), 'application/json');
+      await waitFor(() => relayed.length === 2, 15000, 'the two not rejected');
+      assert.deepEqual(relayed.map((r) => [r.topic, r.body.relPath, r.body.team, (r.body.mail as { uid: number }).uid]), [
+        ['v03.mail.example.org.ingest.INBOX', 'INBOX/1.eml', 'compta', 1], ['v03.mail.example.org.ingest.INBOX', 'INBOX/3.eml', 'compta', 3],
+      ]);
+      await waitFor(() => status('subscribe/relay').state === 'stopped', 15000, 'messageCountMax 3 to stop it');
+      const log = fs.readFileSync(path.join(box.cacheDir, 'log', 'subscribe_relay_01.log'), 'utf8');
+      assert.match(log, /rejected: imaps:\/\/ingest@mail.example.org:993\/Spam\/2.eml: reject \.\*\/Spam\/\.\* \(subscribe\/relay.conf:5\)/);
+      assert.match(log, /messageCountMax 3 reached/);
+      assert.equal(fs.existsSync(path.join(box.home, 'files')), false, 'nothing written');
+    } finally {
+      await local.close();
+    }
+  });
+
   it('shows a subscribe on RabbitMQ connected with its queue depth', async () => {
     credentials();
     await declareExchange('xs_mailpump');

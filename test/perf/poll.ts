@@ -77,6 +77,7 @@ async function passes(dovecot: DovecotInfo, broker: LocalBroker, folder: string,
     announce: async (notification) => { await publishNotification(broker, 'xpublic', 'v03', notification); announced += 1; },
     stopping: () => false,
     count: () => undefined,
+    handled: () => undefined,
   }, { logger: counter.logger as never });
   const started = performance.now();
   for (let result = await poll.pass(); result.remaining > 0; result = await poll.pass()) { /* next batch */ }

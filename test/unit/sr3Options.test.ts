@@ -20,7 +20,7 @@ import { ConfigTree } from '../helpers/configTree.js';
 import { REPO } from '../helpers/sandbox.js';
 
 const SR3 = path.join(REPO, '..', 'shared', 'vendor', 'sr3');
-const DIRECTIVES = ['include', 'config', 'declare', 'header', 'accept', 'reject', 'subtopic'];
+const DIRECTIVES = ['include', 'config', 'declare', 'header', 'accept', 'reject', 'subtopic', 'no_download', 'notify_only'];
 
 function sr3Keywords(): string[] {
   return execFileSync('/usr/bin/python3', [path.join(REPO, 'scripts', 'sr3-keywords.py'), SR3], { encoding: 'utf8' }).trim().split('\n');

@@ -27,5 +27,6 @@ export async function announceInOrder<Step extends { readonly notification: Noti
     else poll.count('skipped');
   }
   poll.count('announced', announced);
+  poll.handled(announced);
   return announced;
 }

@@ -32,4 +32,6 @@ export interface PollContext {
   /** true once a stop was asked: the pass ends after the message in hand */
   readonly stopping: () => boolean;
   readonly count: (counter: string, amount?: number) => void;
+  /** notifications announced, for messageCountMax */
+  readonly handled: (amount: number) => void;
 }

@@ -108,6 +108,7 @@ export class PollWorker implements Worker {
         announce: (notification) => publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, withHeaders(notification, config.headers), mandatory),
         stopping: () => this.stopSignal.stopped,
         count: (counter, amount) => context.count(counter, amount),
+        handled: (amount) => context.handled(amount),
       };
       const password = accountPassword(account, this.credentials);
       const own = accountTls(config, tls, this.credentials.lookup(account.url));

@@ -98,6 +98,12 @@ function unwritable(directory: string): string | undefined {
 }
 
 export function checkSubscribe(config: Config, at: (option: string, message: string) => void): void {
+  if (!config.flag('download')) {
+    // A relay (forwardWorker.ts): it announces, and must not tidy mail nothing ingested.
+    if (config.str('post_broker') === undefined) at('download', '"download off" announces again what it takes, on post_broker: add a post_broker line (and post_exchange)');
+    if ((config.str('mailAction') ?? 'none') !== 'none' || config.flag('delete')) at(config.flag('delete') ? 'delete' : 'mailAction', 'a mail action with "download off" would tidy mail that nothing ingested: remove it, the subscribes downstream tidy');
+    return;
+  }
   const directory = config.str('directory');
   if (directory === undefined) at('directory', 'a subscribe needs a directory to write files to, e.g. directory /var/spool/mailpump/${%Y%m%d}');
   for (const option of ['directory', 'rawDirectory', 'quarantineDirectory', 'post_baseDir']) {

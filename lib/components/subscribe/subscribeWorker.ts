@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Broker, type DeadLetterBounds, type RawDelivery } from '../../broker/broker.js';
 import { consumeNotifications, publishNotification } from '../../broker/notifications.js';
-import { openBroker, sameBroker } from '../../broker/open.js';
 import { postTarget, subscribeQueue } from '../../broker/topology.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import type { Mask } from '../../config/parser.js';
@@ -19,7 +18,7 @@ import { isTransient } from '../../flow/transient.js';
 import { templateRoot } from '../../decode/templates.js';
 import { chooseSyncMethod } from '../../output/durability.js';
 import { removeStaging } from '../../output/stagedFile.js';
-import { declareOnBroker, openBrokerLink, reportBroker } from '../../instance/brokerLink.js';
+import { declareOnBroker, openBrokerLink, openPostBroker, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import type { MailAccount } from '../../mail/account.js';
 import { describeMailError, isLastingMailError, type MailErrorPlace } from '../../mail/mailErrors.js';
@@ -87,12 +86,7 @@ export class SubscribeWorker implements Worker {
     if (!tls.verify) logger.warning(`${config.str('tlsRigour') === 'lax' ? 'tlsRigour is lax' : 'tlsVerify is off'}: mail server certificates are not checked, so a server in the middle can read the mail and passwords`);
     const broker = await openBrokerLink(this.paths, this.credentials, context, config.str('broker'));
     const post = postTarget(config);
-    const postBroker = post === undefined ? undefined
-      : sameBroker(post.url, config.str('broker')) ? broker
-        : await openBroker(post.url, {
-          paths: this.paths, credentials: this.credentials, persistent: true,
-          onStateChange: (state, detail) => logger[state === 'connected' ? 'info' : 'warning'](`post_broker ${post.url}: ${state}${detail ? ` (${detail})` : ''}`),
-        });
+    const postBroker = post && await openPostBroker(this.paths, this.credentials, context, post, broker, config.str('broker'));
     const announce = post && postBroker
       ? (notification: Notification) => publishNotification(postBroker, post.exchange, post.topicPrefix, withHeaders(notification, config.headers))
       : undefined;
@@ -137,7 +131,7 @@ export class SubscribeWorker implements Worker {
         deadLetterBounds: { maxCount: config.number('deadLetterMax'), maxAgeSeconds: config.number('deadLetterAge') },
       };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
-        const work = this.handle(handling, notification, delivery);
+        const work = this.handle(handling, notification, delivery).then(() => context.handled());
         this.inFlight.add(work);
         return work.finally(() => this.inFlight.delete(work));
       }, { bounds: handling.deadLetterBounds, onDeadLetter: () => context.count('deadLetters') });
