@@ -127,6 +127,30 @@ for (const brokerKind of ['local', 'rabbitmq'] as const) {
 }
 
 describe('the subscribe, one message at a time', () => {
+  it('logs at debug what a person needs to follow a message through, poll and subscribe, and never a password', async () => {
+    const folder = unique();
+    const message = corpusMessage(3, folder);
+    await appendMessages(bench, 'ingest', folder, [message.raw]);
+    const files = path.join(box.home, 'files');
+    writePoll('mail', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+    writeSubscribe('mail', [`directory ${files}`, `mailAction move ${folder}-done`]);
+    const started = box.sr(['--logLevel', 'debug', 'start']);
+    assert.equal(started.code, 0, started.stderr);
+    await eventually(async () => (await listMessages(bench, 'ingest', folder)).length === 0, 60000, 'the message moved');
+    await waitFor(() => /notification acknowledged/.test(subscribeLog('mail')), 10000, 'the acknowledgement');
+    const pollLog = fs.readFileSync(path.join(box.cacheDir, 'log', 'poll_mail_01.log'), 'utf8');
+    for (const line of [/\[DEBUG\] .* STATUS UIDVALIDITY \d+ UIDNEXT \d+; cursor/, /\[DEBUG\] .*UID SEARCH after UID 0: 1 new, headers of 1 fetched/, new RegExp(`\\[DEBUG\\] announced imaps://ingest@127.0.0.1:\\d+/${folder}/1.eml ${message.messageId}`)]) {
+      assert.match(pollLog, line);
+    }
+    const log = subscribeLog('mail');
+    for (const line of [/\[DEBUG\] q_\S+: notification imaps:\/\/ingest@127.0.0.1:\d+\/\S+\/1.eml/, /\[DEBUG\] .*UID FETCH 1 \(ENVELOPE BODY.PEEK\[\]\)/,
+      /\[DEBUG\] .*: downloaded \d+ bytes, in memory, in \d+ ms, sha256 [0-9a-f]{64}/, /\[DEBUG\] .*: part \d+ \(\S+\) written to \S+/,
+      /\[DEBUG\] .*mailAction move \S+ of UIDs 1 done \(copies UIDs \d+ in \S+\)/, /\[DEBUG\] .*: notification acknowledged/]) {
+      assert.match(log, line);
+    }
+    assert.doesNotMatch(pollLog + log, /ingest-secret|rabbit-secret/);
+  });
+
   it('reads POP3 by UIDL, writes bodies, sidecars and the raw backup, then deletes the message', async () => {
     const tag = unique();
     const messages = [corpusMessage(2, tag), corpusMessage(5, tag)];

@@ -23,8 +23,12 @@ export async function announceInOrder<Step extends { readonly notification: Noti
     const confirmation = confirmations[index]!;
     if (confirmation.status === 'rejected') throw confirmation.reason;
     record(step);
-    if (step.notification) announced += 1;
-    else poll.count('skipped');
+    if (step.notification) {
+      announced += 1;
+      poll.logger.debug(`announced ${step.notification.baseUrl}${step.notification.relPath} ${step.notification.mail?.messageId ?? '(no Message-ID)'}, ${step.notification.size ?? '?'} bytes`);
+    } else {
+      poll.count('skipped');
+    }
   }
   poll.count('announced', announced);
   poll.handled(announced);

@@ -70,6 +70,7 @@ export class ImapPoll implements MailboxPoll {
     const status = await this.mailbox.status(folder.path);
     const highest = status.uidNext === undefined ? undefined : status.uidNext - 1;
     let cursor = state.cursor(key, folder.path);
+    logger.debug(`${key} ${folder.path}: STATUS UIDVALIDITY ${status.uidValidity} UIDNEXT ${status.uidNext ?? '?'}; cursor ${cursor ? `UIDVALIDITY ${cursor.uidValidity} at UID ${cursor.lastUid}` : 'none yet'}`);
     if (!cursor || cursor.uidValidity !== status.uidValidity) {
       if (cursor) {
         logger.warning(`${key} ${folder.path}: UIDVALIDITY changed from ${cursor.uidValidity} to ${status.uidValidity}; messages announced before are recognised by Message-ID and size, the others announced`);
@@ -84,6 +85,7 @@ export class ImapPoll implements MailboxPoll {
 
     const batch = Math.max(1, this.poll.config.number('batch'));
     const { uids, headers, missing } = await this.mailbox.newMessages(folder.path, cursor.lastUid, this.poll.search, batch);
+    logger.debug(`${key} ${folder.path}: UID SEARCH after UID ${cursor.lastUid}${this.poll.search ? ' with mailSearch' : ''}: ${uids.length} new, headers of ${headers.length} fetched${missing.length > 0 ? `, ${missing.length} without a header` : ''}`);
     // The cursor stops below a UID the server listed but gave no header for, so that it is
     // asked again next pass; after MAX_MISSES passes it is passed over, said in the log.
     const { stopAt, passedOver } = this.held(folder, missing);

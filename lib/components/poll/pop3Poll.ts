@@ -31,6 +31,7 @@ export class Pop3Poll implements MailboxPoll {
       const announced = state.popAnnounced(this.account.label);
       const fresh = (await client.uidl()).filter((entry) => !announced.has(entry.uidl));
       const batch = fresh.slice(0, Math.max(1, config.number('batch')));
+      this.poll.logger.debug(`${this.account.label}: UIDL lists ${fresh.length} not announced yet; taking ${batch.length} (TOP of each for its header)`);
       const sizes = batch.length > 0 ? await client.list() : new Map<number, number>();
       const steps: Array<{ uidl: string; notification: Notification | undefined }> = [];
       for (const entry of batch) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { isTransient, TransientError } from '../../flow/transient.js';
-import { type MailAction, type MailSource, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
+import { type MailAction, mailActionWords, type MailSource, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import type { Notification } from '../../message.js';
 import type { SubscribeState } from '../../state/subscribeState.js';
 import type { ActionBatcher } from './actionBatcher.js';
@@ -45,6 +45,8 @@ export interface IngestTools {
   readonly state: SubscribeState;
   readonly actions: ActionBatcher;
   readonly decoders: DecodePool;
+  /** a line for logLevel debug: how a person follows a message through (never a secret) */
+  readonly debug: (line: string) => void;
 }
 
 /**
@@ -140,7 +142,9 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
   if (settings.maxMessageSize > 0 && (ref.expected.size ?? 0) > settings.maxMessageSize) {
     throw new MessageTooLarge(`${ref.where} is ${ref.expected.size} bytes, more than maxMessageSize ${settings.maxMessageSize}`);
   }
+  const downloading = Date.now();
   const { outcome, keys } = await downloadRaw(source, ref, settings.incomingDirectory, async (raw, sha256) => {
+    tools.debug(`${ref.where}: downloaded ${raw.kind === 'memory' ? `${raw.data.byteLength} bytes, in memory` : 'to a temporary file'}, in ${Date.now() - downloading} ms, sha256 ${sha256}`);
     // The same mail, byte for byte, ingested before at another place (copied to another
     // folder): tidied like the rest, not written again. Decided on the bytes, never on a
     // Message-ID and size, which any sender can copy from a mail yet to come.
@@ -159,8 +163,12 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
 async function writeAndAnnounce(tools: IngestTools, notification: Notification, ref: MailMessageRef, raw: RawMessage): Promise<IngestOutcome> {
   const { settings } = tools;
   const { written, filteredOut } = await tools.decoders.run({ settings: settings.files, notification, ref, raw, now: Date.now() });
+  for (const { part, file } of written) {
+    tools.debug(`${ref.where}: part ${part.partPath} (${part.contentType}) ${file.alreadyPresent ? 'already at' : 'written to'} ${file.path}, ${file.size} bytes`);
+  }
   if (settings.announce) {
     await Promise.all(written.map(({ part, file }) => settings.announce!(fileNotification(settings, ref, part, file))));
+    tools.debug(`${ref.where}: ${written.length} file notifications announced`);
   }
   return { kind: 'ingested', files: written.length, filteredOut };
 }
@@ -171,6 +179,7 @@ async function actOn(tools: IngestTools, source: MailSource, ref: MailMessageRef
   if (arrival.redelivered && settled > 0) await new Promise((resolve) => setTimeout(resolve, settled));
   try {
     await tools.actions.apply(source, tools.settings.mailAction, ref.at);
+    if (tools.settings.mailAction.kind !== 'none') tools.debug(`${ref.where}: mailAction ${mailActionWords(tools.settings.mailAction)} done`);
   } catch (error) {
     if (!(resumed && error instanceof MessageGone)) throw error;
   }

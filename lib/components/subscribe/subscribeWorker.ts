@@ -112,7 +112,7 @@ export class SubscribeWorker implements Worker {
       return own;
     }, { timeoutMs: config.number('timeout') * 1000, compress: config.flag('imapCompress') }, (line) => logger.warning(line), {
       gate: () => (gate ??= LoginGate.open(pop3LoginsFile(this.paths))), stopped: () => this.stopSignal.stopped, onWait: (line) => logger.info(line),
-    });
+    }, (line) => logger.debug(line));
     // Left by a crash of this instance in the middle of a download: the message is downloaded again.
     fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
     const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);
@@ -127,7 +127,7 @@ export class SubscribeWorker implements Worker {
       logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.files.directory}`
         + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${mailActionWords(settings.mailAction)}`);
       const handling: Handling = {
-        context, tools: { settings, state, actions: new ActionBatcher(), decoders }, pool, broker, queue: queue.name,
+        context, tools: { settings, state, actions: new ActionBatcher(), decoders, debug: (line) => logger.debug(line) }, pool, broker, queue: queue.name,
         deadLetterBounds: { maxCount: config.number('deadLetterMax'), maxAgeSeconds: config.number('deadLetterAge') },
       };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
@@ -174,6 +174,7 @@ export class SubscribeWorker implements Worker {
   private async handle(handling: Handling, notification: Notification, delivery: RawDelivery): Promise<void> {
     const { context, broker, queue } = handling;
     const { config, logger } = context;
+    logger.debug(`${queue}: notification ${notification.baseUrl}${notification.relPath}${delivery.redelivered ? ' (redelivered)' : ''}`);
     if (this.stopSignal.stopped) return delivery.requeue();
     // The reject rules first, as in sr3: `reject .*sftp.*` drops what the user means to drop
     // before anything is said about it not being mail.
@@ -241,7 +242,9 @@ export class SubscribeWorker implements Worker {
           logger.info(`${ref.where}: its files were written before a stop; the mail action is now done`);
           context.count('messages');
         }
-        return await delivery.ack();
+        await delivery.ack();
+        logger.debug(`${ref.where}: notification acknowledged`);
+        return;
       } catch (error) {
         const delay = await this.failed(handling, ref, error).catch((failure: unknown) => {
           // Quarantining failed too (the server went away meanwhile): the message is tried again.

@@ -93,6 +93,8 @@ export interface ImapConnectionSettings {
   readonly clientOptions?: Partial<ImapFlowOptions>;
   /** a line the account's owner should read once (what the server lacks) */
   readonly onNotice?: (line: string) => void;
+  /** the commands' summaries, for logLevel debug (never a password nor a message's bytes) */
+  readonly onDebug?: (line: string) => void;
 }
 
 /**

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform, type Writable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import {
-  checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, type MailSource, type MessageCoordinates, MessageGone,
+  checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, mailActionWords, type MailSource, type MessageCoordinates, MessageGone,
 } from '../mailSource.js';
 import { findSurplusCopies } from './duplicateCopies.js';
 import { closeClient, forgetCommandError, type ImapConnectionSettings, imapClient, lastCommandError } from './imapMailbox.js';
@@ -183,6 +183,7 @@ export class ImapSource implements MailSource {
       for (const [uid, waiters] of byUid) for (const waiting of waiters) waiting.reject(error(uid));
     };
     const fetchWaiting = async () => {
+      this.settings.onDebug?.(`${this.account.label} ${folder.folder}: UID FETCH ${[...byUid.keys()].join(',')} (ENVELOPE BODY.PEEK[])`);
       for await (const message of client.fetch([...byUid.keys()].join(','), { uid: true, envelope: true, source: true }, { uid: true })) {
         const waiters = typeof message.uid === 'number' ? byUid.get(message.uid) : undefined;
         if (!waiters || !message.source) continue;
@@ -259,6 +260,7 @@ export class ImapSource implements MailSource {
               break;
             }
           }
+          this.settings.onDebug?.(`${this.account.label} ${folder}: mailAction ${mailActionWords(action)} of UIDs ${uids} done${copies.length > 0 ? ` (copies UIDs ${copies.join(',')} in ${action.kind === 'move' ? action.folder : ''})` : ''}`);
         });
       } catch (error) {
         // The folder recreated since: none of these UIDs names our messages any more; nothing to tidy.

@@ -20,6 +20,8 @@ export interface Pop3Settings {
   readonly stopped?: () => boolean;
   /** told when a login waits for the server's LOGIN-DELAY */
   readonly onWait?: (line: string) => void;
+  /** the commands' summaries, for logLevel debug (never a password nor a message's bytes) */
+  readonly onDebug?: (line: string) => void;
 }
 
 /**

@@ -100,6 +100,7 @@ export class Pop3Source implements MailSource {
         return check();
       });
       const octets = await found.session.client.retrieve(found.number, sink);
+      this.settings.onDebug?.(`${this.account.label}: RETR ${found.number} (UIDL ${uidl}): ${octets} octets`);
       await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
       // No size check: a server's LIST size may differ from what RETR sends (Dovecot ends a
       // message that lacks it with a CRLF, and counts lines its own way), and the UIDL,
@@ -115,6 +116,7 @@ export class Pop3Source implements MailSource {
       for (const message of messages as readonly Pop3Coordinates[]) {
         const found = await this.numberOf(message.uidl);
         if (found) await found.session.client.delete(found.number);
+        this.settings.onDebug?.(`${this.account.label}: ${found ? `DELE ${found.number}` : 'nothing to delete'} (UIDL ${message.uidl})`);
       }
       await this.endSession(); // QUIT: the deletions take effect now
     });
