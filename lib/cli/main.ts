@@ -4,7 +4,8 @@ import yargs, { type Argv } from 'yargs';
 import { type CommandLineOption, parseOptionWords } from '../config/commandLine.js';
 import { COMPONENTS } from '../config/components.js';
 import { ConfigErrors, UsageError, UserError } from '../config/errors.js';
-import { findOption } from '../config/options.js';
+import { findOption, knownWords } from '../config/options.js';
+import { closestWord } from '../config/suggest.js';
 import { resolvePaths } from '../config/paths.js';
 import { parseFlag } from '../config/values.js';
 import { addAction } from './actions/add.js';
@@ -28,6 +29,9 @@ const SELECTORS = { describe: 'configs as component/config, globs allowed (quote
  * the rest: they are not sr's own options but config lines, applied after the files and
  * forwarded to the instances that sr starts.
  */
+/** The options of the actions themselves, which yargs reads (see commands below). */
+const ACTION_OPTIONS = new Set(['help', 'version', 'json', 'dangerWillRobinson', 'number', 'lines', 'follow']);
+
 export function splitConfigOptions(argv: readonly string[]): { options: CommandLineOption[]; rest: string[] } {
   const taken: string[] = [];
   const rest: string[] = [];
@@ -36,6 +40,11 @@ export function splitConfigOptions(argv: readonly string[]): { options: CommandL
     const name = word.startsWith('--') ? word.slice(2).split('=')[0] ?? '' : '';
     const spec = name && COMPONENTS.map((component) => findOption(name, component)).find(Boolean);
     if (!spec) {
+      // Else yargs would take `--foo start` as foo=start and say no action was given.
+      if (name && !ACTION_OPTIONS.has(name.replace(/^no-/, ''))) {
+        const suggestion = closestWord(name, [...knownWords(), ...ACTION_OPTIONS]);
+        throw new UsageError(`unknown option --${name}${suggestion ? ` (did you mean --${suggestion}?)` : ''}`);
+      }
       rest.push(word);
       continue;
     }

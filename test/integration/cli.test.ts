@@ -31,6 +31,9 @@ describe('sr usage', () => {
       assert.match(result.stderr, /sr --help lists the actions/);
       assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
     }
+    // Not "say what to do": `start` is not the value of an option nobody knows.
+    assert.match(box.sr(['--foo', 'start']).stderr, /^sr: unknown option --foo\n/);
+    assert.match(box.sr(['--logLevl', 'debug', 'status']).stderr, /^sr: unknown option --logLevl \(did you mean --logLevel\?\)/);
   });
 });
 
