@@ -30,7 +30,7 @@ const SELECTORS = { describe: 'configs as component/config, globs allowed (quote
  * forwarded to the instances that sr starts.
  */
 /** The options of the actions themselves, which yargs reads (see commands below). */
-const ACTION_OPTIONS = new Set(['help', 'version', 'json', 'dangerWillRobinson', 'number', 'lines', 'follow']);
+const ACTION_OPTIONS = new Set(['help', 'version', 'json', 'dangerWillRobinson', 'number', 'lines', 'follow', 'dry_run']);
 
 export function splitConfigOptions(argv: readonly string[]): { options: CommandLineOption[]; rest: string[] } {
   const taken: string[] = [];
@@ -98,9 +98,11 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
     .command('status [configs..]', 'state of each config: running, partial, stopped, disabled, hung, crashed',
       (y) => y.positional('configs', SELECTORS).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
       (a) => run(statusAction(context, (a.configs as string[] | undefined) ?? [], a.json)))
-    .command('foreground <config>', 'run one instance attached to the terminal, logging to stderr',
-      (y) => y.positional('config', { type: 'string', demandOption: true }),
-      (a) => run(foregroundAction(context, a.config)))
+    .command('foreground <config>', 'run one instance attached to the terminal, logging to stderr; --dry_run: list what a poll would announce now, changing nothing',
+      (y) => y.positional('config', { type: 'string', demandOption: true })
+        .option('dry_run', { type: 'boolean', default: false, describe: 'a poll: list what it would announce now (with counts per folder), publish and record nothing' })
+        .example('$0 foreground --dry_run poll/mail', 'what the first pass of poll/mail would take, before sr start takes it'),
+      (a) => run(foregroundAction(context, a.config, a.dry_run)))
     .command('sanity [configs..]', 'restart instances that died or hung; stopped and disabled configs are left alone',
       (y) => y.positional('configs', SELECTORS), (a) => run(sanityAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('declare [configs..]', 'create on the broker the exchanges, queues and bindings configs use',

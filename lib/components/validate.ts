@@ -9,6 +9,7 @@ import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule
 import { accountPassword, mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
 import { accountTls, tlsSettings } from '../mail/tls.js';
+import { FirstPassError, firstPassOf } from './poll/firstPass.js';
 import { checkSubscribe } from './subscribe/settings.js';
 
 /** Fails, before anything starts, when a server the config names has no password in credentials.conf. */
@@ -46,6 +47,16 @@ export function validateConfig(config: Config): void {
 
 function validatePoll(config: Config, at: (option: string, message: string) => void): void {
   const urls = config.list('pollUrl');
+  try {
+    const policy = firstPassOf(config);
+    const pop = urls.filter((url) => /^pops?:/i.test(url));
+    if ((policy.kind === 'unseen' || policy.kind === 'since') && pop.length > 0) {
+      at('firstPass', `"firstPass ${config.str('firstPass')}" needs IMAP: POP3 knows neither read flags nor arrival dates (${pop[0]}); use all or new`);
+    }
+  } catch (error) {
+    if (!(error instanceof FirstPassError)) throw error;
+    at('firstPass', error.message);
+  }
   if (urls.length === 0) at('pollUrl', `a poll needs a pollUrl, e.g. pollUrl imaps://ingest@mail.example.com/`);
   for (const url of urls) {
     try {

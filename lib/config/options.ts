@@ -146,6 +146,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Mailbox to watch, imap[s]://user@host[:port]/ or pop[s]://user@host[:port]/; may be given several times. The password comes from credentials.conf.' },
   { name: 'folder', kind: 'list', components: ['poll'],
     help: 'IMAP folder to watch; may be given several times; special-use names such as \\Inbox or \\Junk work. Default INBOX.' },
+  { name: 'firstPass', kind: 'str', default: 'all', components: ['poll'],
+    help: 'What the first pass over a mailbox takes of the mail already there: all, unseen (IMAP: the unread ones), new (none: only mail arriving from now on) or since YYYY-MM-DD (IMAP: arrived since that day, UTC). Mail arriving later, and folders created later, are always taken. Try it first with sr foreground --dry_run.' },
   { name: 'folderRecursive', kind: 'flag', default: false, components: ['poll'],
     help: 'Also watch every subfolder of each folder, at any depth.' },
   { name: 'mailSearch', kind: 'str', components: ['poll'],

@@ -23,6 +23,12 @@ CREATE TABLE IF NOT EXISTS pop_announced (
   account TEXT NOT NULL, uidl TEXT NOT NULL, announced REAL NOT NULL,
   PRIMARY KEY (account, uidl)
 );
+-- firstPass unseen or since: the first pass of a folder takes, up to this UID (the highest
+-- when it was first seen), only the mail the policy names; a row marks a POP3 account seen
+CREATE TABLE IF NOT EXISTS first_pass (
+  account TEXT NOT NULL, folder TEXT NOT NULL, until_uid INTEGER NOT NULL,
+  PRIMARY KEY (account, folder)
+);
 `;
 
 export interface FolderCursor {
@@ -72,9 +78,28 @@ export class PollState {
   resetCursor(account: string, folder: string, uidValidity: number, reconcileUntil: number): void {
     checkUid('UIDVALIDITY', uidValidity);
     checkUid('UID', reconcileUntil);
-    this.statements.get(`INSERT INTO imap_cursor (account, folder, uid_validity, last_uid, reconcile_until) VALUES (?, ?, ?, 0, ?)
-      ON CONFLICT (account, folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = 0, reconcile_until = excluded.reconcile_until`)
-      .run(account, folder, uidValidity, reconcileUntil);
+    this.db.transaction(() => {
+      this.statements.get(`INSERT INTO imap_cursor (account, folder, uid_validity, last_uid, reconcile_until) VALUES (?, ?, ?, 0, ?)
+        ON CONFLICT (account, folder) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = 0, reconcile_until = excluded.reconcile_until`)
+        .run(account, folder, uidValidity, reconcileUntil);
+      // A first-pass limit names UIDs of the UIDVALIDITY it was set in.
+      this.statements.get('DELETE FROM first_pass WHERE account = ? AND folder = ?').run(account, folder);
+    })();
+  }
+
+  /**
+   * The first sight of an IMAP account: every folder gets its cursor at once, with the first
+   * pass's policy (firstPass.ts): `all` from UID 0, `skip` past what is there now, `restrict`
+   * from UID 0 with the policy's search up to what is there now.
+   */
+  firstSight(account: string, folders: ReadonlyArray<{ folder: string; uidValidity: number; highest: number }>, mode: 'all' | 'skip' | 'restrict'): void {
+    this.db.transaction(() => {
+      for (const { folder, uidValidity, highest } of folders) {
+        this.resetCursor(account, folder, uidValidity, 0);
+        if (mode === 'skip') this.advance(account, folder, highest, undefined);
+        if (mode === 'restrict') this.setFirstPassUntil(account, folder, highest);
+      }
+    })();
   }
 
   /** Moves the cursor past `uid`, recording the message as announced (or as skipped, when identity is undefined). */
@@ -96,6 +121,36 @@ export class PollState {
     // A range on the key, so the primary key's index answers it.
     return this.statements.get('SELECT 1 FROM imap_announced WHERE account = ? AND folder = ? AND identity >= ? AND identity < ?')
       .get(account, folder, prefix, `${prefix}\uffff`) !== undefined;
+  }
+
+  /** Whether the poll has seen this IMAP account before (a folder new to it is then taken whole). */
+  knowsImapAccount(account: string): boolean {
+    return this.statements.get('SELECT 1 FROM imap_cursor WHERE account = ? LIMIT 1').get(account) !== undefined;
+  }
+
+  /** firstPass unseen or since: the UID up to which the folder's first pass is restricted; 0 when none. */
+  firstPassUntil(account: string, folder: string): number {
+    const row = this.statements.get('SELECT until_uid FROM first_pass WHERE account = ? AND folder = ?').get(account, folder) as { until_uid: number } | undefined;
+    return row?.until_uid ?? 0;
+  }
+
+  setFirstPassUntil(account: string, folder: string, uid: number): void {
+    checkUid('UID', uid);
+    this.statements.get('INSERT OR REPLACE INTO first_pass (account, folder, until_uid) VALUES (?, ?, ?)').run(account, folder, uid);
+  }
+
+  /** Whether a POP3 account had its first pass (an empty mailbox leaves no UIDL to say so). */
+  knowsPopAccount(account: string): boolean {
+    return this.statements.get("SELECT 1 FROM first_pass WHERE account = ? AND folder = ''").get(account) !== undefined
+      || this.statements.get('SELECT 1 FROM pop_announced WHERE account = ? LIMIT 1').get(account) !== undefined;
+  }
+
+  /** The first pass of a POP3 account: with firstPass new, what is there now is recorded, not announced. */
+  firstPopPass(account: string, skipped: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const uidl of skipped) this.recordPop(account, uidl);
+      this.statements.get("INSERT OR IGNORE INTO first_pass (account, folder, until_uid) VALUES (?, '', 0)").run(account);
+    })();
   }
 
   popAnnounced(account: string): Set<string> {

@@ -171,6 +171,42 @@ describe('the IMAP poll', () => {
     assert.deepEqual(received.map((n) => n.mail?.subject).sort(), ['invoice 100', 'invoice 102 seen']);
   });
 
+  it('takes on its first pass what firstPass says (unseen, new, since a date), shown first by sr foreground --dry_run, and all mail arriving later', async () => {
+    const folder = unique();
+    const old = new Date('2020-03-01T10:00:00Z');
+    await appendMessages(bench, 'ingest', folder, [plainMessage('read long ago', 'x')], ['\\Seen'], old);
+    await appendMessages(bench, 'ingest', folder, [plainMessage('unread long ago', 'x')], [], old);
+    await appendMessages(bench, 'ingest', folder, [plainMessage('read lately', 'x')], ['\\Seen']);
+    await appendMessages(bench, 'ingest', folder, [plainMessage('unread lately', 'x')]);
+    const subjects = () => received.filter((n) => n.relPath.includes(`/${folder}/`) || n.relPath.startsWith(`${folder}/`)).map((n) => n.mail?.subject).sort();
+    for (const [name, policy, expected] of [
+      ['unseen', 'unseen', ['unread lately', 'unread long ago']],
+      ['recent', 'since 2026-01-01', ['read lately', 'unread lately']],
+      ['fresh', 'new', []],
+    ] as const) {
+      pollConfig(name, [`pollUrl ${imaps()}`, `folder ${folder}`, `firstPass ${policy}`]);
+      const dry = box.sr(['foreground', '--dry_run', `poll/${name}`]);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.equal(dry.stdout.split('\n').filter((line) => line.startsWith('would announce')).length, expected.length, dry.stdout);
+      assert.match(dry.stdout, new RegExp(`first pass \\(firstPass ${policy}\\)`));
+      assert.match(dry.stdout, new RegExp(`dry run of poll/${name}: ${expected.length} messages would be announced; nothing was published`));
+      for (const subject of expected) assert.match(dry.stdout, new RegExp(`: ${subject}$`, 'm'));
+      assert.equal(fs.existsSync(box.stateFile('poll', name, 'poll.sqlite')), false, 'the dry run kept nothing');
+      received = [];
+      assert.equal(box.sr(['start', `poll/${name}`]).code, 0);
+      await waitFor(() => log(name).includes('first pass over 1 folders'), 15000, 'the first pass');
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      assert.deepEqual(subjects(), [...expected].sort(), `firstPass ${policy}`);
+      assert.equal(box.sr(['stop', `poll/${name}`]).code, 0);
+    }
+    // Mail arriving later is taken whatever the policy, read or not.
+    received = [];
+    await appendMessages(bench, 'ingest', folder, [plainMessage('read, arrived later', 'x')], ['\\Seen']);
+    assert.equal(box.sr(['start', 'poll/unseen']).code, 0);
+    await waitFor(() => subjects().length === 1, 15000, 'the mail arrived later');
+    assert.deepEqual(subjects(), ['read, arrived later']);
+  });
+
   it('recognises what it announced after the folder is recreated with a new UIDVALIDITY, restored before or after it noticed, with or without INTERNALDATE', async () => {
     const folder = unique();
     const date = new Date('2026-11-01T08:00:00Z');
@@ -292,6 +328,19 @@ describe('a poll on a silent server', () => {
 
 describe('the POP3 poll', () => {
   beforeEach(async () => emptyFolder(bench, 'postal', 'INBOX'));
+
+  it('with firstPass new, announces none of what is there at first, and all that comes after, even an empty mailbox\'s first mail', async () => {
+    const url = `pops://postal@127.0.0.1:${bench.dovecot.ports.pop3s}/`;
+    box.writeConfig('credentials.conf', `pops://postal:postal-secret@127.0.0.1:${bench.dovecot.ports.pop3s}/\n`);
+    await appendMessages(bench, 'postal', 'INBOX', [plainMessage('there before', 'x')]);
+    pollConfig('pop', [`pollUrl ${url}`, 'firstPass new']);
+    assert.equal(box.sr(['start', 'poll/pop']).code, 0);
+    await waitFor(() => log('pop').includes('first pass (firstPass new)'), 15000, 'the first pass');
+    await appendMessages(bench, 'postal', 'INBOX', [plainMessage('came after', 'x')]);
+    await waitFor(() => received.length === 1, 15000, 'the new one');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.deepEqual(received.map((n) => n.mail?.subject), ['came after']);
+  });
 
   for (const [scheme, port] of [['pops', () => bench.dovecot.ports.pop3s], ['pop', () => bench.dovecot.ports.pop3]] as const) {
     it(`announces each new message once by UIDL over ${scheme}://, leaving the mailbox as it is, across a restart`, async () => {

@@ -9,6 +9,7 @@ import type { TlsSettings } from '../../mail/tls.js';
 import type { Notification } from '../../message.js';
 import { messageIdentity } from '../../state/pollState.js';
 import { acceptedNotification, announceInOrder } from './announce.js';
+import { describeFirstPass, firstPassOf, firstPassSearch } from './firstPass.js';
 import type { MailboxPoll, PassResult, PollContext } from './mailboxPoll.js';
 import { imapNotification } from './notification.js';
 
@@ -51,6 +52,7 @@ export class ImapPoll implements MailboxPoll {
       await this.mailbox.connect();
       this.folders = await this.mailbox.watchedFolders(this.poll.config.list('folder'), this.poll.config.flag('folderRecursive'));
     }
+    if (!this.poll.state.knowsImapAccount(this.account.label)) await this.firstSight();
     let announced = 0;
     let remaining = 0;
     let handled = 0;
@@ -62,6 +64,18 @@ export class ImapPoll implements MailboxPoll {
       handled += result.handled;
     }
     return { announced, remaining, handled };
+  }
+
+  /** The account seen for the first time: every folder's cursor as firstPass says (firstPass.ts), in one go. */
+  private async firstSight(): Promise<void> {
+    const policy = firstPassOf(this.poll.config);
+    const folders: Array<{ folder: string; uidValidity: number; highest: number }> = [];
+    for (const folder of this.folders) {
+      const status = await this.mailbox.status(folder.path);
+      folders.push({ folder: folder.path, uidValidity: status.uidValidity, highest: Math.max(0, (status.uidNext ?? 1) - 1) });
+    }
+    this.poll.state.firstSight(this.account.label, folders, policy.kind === 'all' ? 'all' : policy.kind === 'new' ? 'skip' : 'restrict');
+    this.poll.logger.info(`${this.account.label}: first pass over ${folders.length} folders (firstPass ${this.poll.config.str('firstPass')}): it takes ${describeFirstPass(policy)}`);
   }
 
   private async folderPass(folder: WatchedFolder): Promise<PassResult> {
@@ -84,7 +98,11 @@ export class ImapPoll implements MailboxPoll {
     if (highest !== undefined && highest <= cursor.lastUid) return { announced: 0, remaining: 0, handled: 0 };
 
     const batch = Math.max(1, this.poll.config.number('batch'));
-    const { uids, headers, missing } = await this.mailbox.newMessages(folder.path, cursor.lastUid, this.poll.search, batch);
+    // The first pass under firstPass unseen or since: up to what was there at first sight, only what the policy names.
+    const firstPassUntil = state.firstPassUntil(key, folder.path);
+    const restricted = firstPassUntil > cursor.lastUid;
+    const search = restricted ? firstPassSearch(firstPassOf(this.poll.config), this.poll.search) : this.poll.search;
+    const { uids, headers, missing } = await this.mailbox.newMessages(folder.path, cursor.lastUid, search, batch, restricted ? firstPassUntil : undefined);
     logger.debug(`${key} ${folder.path}: UID SEARCH after UID ${cursor.lastUid}${this.poll.search ? ' with mailSearch' : ''}: ${uids.length} new, headers of ${headers.length} fetched${missing.length > 0 ? `, ${missing.length} without a header` : ''}`);
     // The cursor stops below a UID the server listed but gave no header for, so that it is
     // asked again next pass; after MAX_MISSES passes it is passed over, said in the log.
@@ -98,7 +116,8 @@ export class ImapPoll implements MailboxPoll {
     for (const uid of passedOver.filter(before)) state.advance(key, folder.path, uid, undefined);
     const remaining = uids.length - steps.length - passedOver.filter(before).length;
     // Every matching message is done: UIDs up to UIDNEXT that did not match the search need no second look.
-    if (remaining === 0 && highest !== undefined) state.advance(key, folder.path, highest, undefined);
+    if (remaining === 0 && restricted) state.advance(key, folder.path, firstPassUntil, undefined);
+    else if (remaining === 0 && highest !== undefined) state.advance(key, folder.path, highest, undefined);
     if (announced > 0 || remaining > 0) logger.info(`${key} ${folder.path}: ${announced} announced, ${remaining} remaining`);
     return { announced, remaining, handled: steps.length + passedOver.length };
   }

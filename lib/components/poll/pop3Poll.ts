@@ -12,6 +12,7 @@ import { optional } from '../../system/optional.js';
 import type { TlsSettings } from '../../mail/tls.js';
 import { formatPubTime, type Notification } from '../../message.js';
 import { acceptedNotification, announceInOrder } from './announce.js';
+import { describeFirstPass, firstPassOf } from './firstPass.js';
 import type { MailboxPoll, PassResult, PollContext } from './mailboxPoll.js';
 import { pop3RelPath } from './notification.js';
 
@@ -28,8 +29,15 @@ export class Pop3Poll implements MailboxPoll {
     const { state, config } = this.poll;
     const client = await Pop3Client.connect(this.settings);
     try {
+      const listed = await client.uidl();
+      if (!state.knowsPopAccount(this.account.label)) {
+        // The first pass (firstPass.ts): with `new`, what is there now is recorded, not announced.
+        const policy = firstPassOf(config);
+        state.firstPopPass(this.account.label, policy.kind === 'new' ? listed.map((entry) => entry.uidl) : []);
+        this.poll.logger.info(`${this.account.label}: first pass (firstPass ${config.str('firstPass')}): it takes ${describeFirstPass(policy)}`);
+      }
       const announced = state.popAnnounced(this.account.label);
-      const fresh = (await client.uidl()).filter((entry) => !announced.has(entry.uidl));
+      const fresh = listed.filter((entry) => !announced.has(entry.uidl));
       const batch = fresh.slice(0, Math.max(1, config.number('batch')));
       this.poll.logger.debug(`${this.account.label}: UIDL lists ${fresh.length} not announced yet; taking ${batch.length} (TOP of each for its header)`);
       const sizes = batch.length > 0 ? await client.list() : new Map<number, number>();

@@ -215,11 +215,12 @@ export class ImapMailbox {
    * them, under one EXAMINE. The folder is closed again: a server answers STATUS for a
    * folder its session has selected from the session's own, unsynchronised view.
    */
-  async newMessages(folder: string, afterUid: number, search: SearchObject | undefined, limit: number): Promise<{ uids: number[] } & FetchedHeaders> {
+  /** The UIDs above `afterUid` (up to `untilUid` when given) that match, and the headers of the first `limit`. */
+  async newMessages(folder: string, afterUid: number, search: SearchObject | undefined, limit: number, untilUid?: number): Promise<{ uids: number[] } & FetchedHeaders> {
     return this.withFolder(folder, async (client) => {
-      const found = await client.search({ ...search, uid: `${afterUid + 1}:*` }, { uid: true });
+      const found = await client.search({ ...search, uid: `${afterUid + 1}:${untilUid ?? '*'}` }, { uid: true });
       // `n:*` always includes the highest UID, even when it is below n.
-      const uids = (found || []).filter((uid) => Number.isSafeInteger(uid) && uid > afterUid).sort((a, b) => a - b);
+      const uids = (found || []).filter((uid) => Number.isSafeInteger(uid) && uid > afterUid && (untilUid === undefined || uid <= untilUid)).sort((a, b) => a - b);
       const wanted = uids.slice(0, limit);
       const first = await this.fetchHeaders(wanted);
       // A server may leave a UID out of one answer (busy, or a response cut short): asked once more.
