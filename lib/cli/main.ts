@@ -20,6 +20,7 @@ import { removeAction } from './actions/remove.js';
 import { sanityAction } from './actions/sanity.js';
 import { showAction } from './actions/show.js';
 import { statusAction } from './actions/status.js';
+import { COMPLETION_FLAG, completer } from './completion.js';
 import type { CliContext } from './context.js';
 
 const SELECTORS = { describe: 'configs as component/config, globs allowed (quote them); a bare name matches any component', type: 'string', array: true } as const;
@@ -122,7 +123,9 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   try {
-    const { options, rest } = splitConfigOptions(argv);
+    // Completion words go to yargs as they are: a half-typed --logLev is no error there.
+    const completing = argv.includes(`--${COMPLETION_FLAG}`);
+    const { options, rest } = completing ? { options: [], rest: [...argv] } : splitConfigOptions(argv);
     const context: CliContext = {
       paths: resolvePaths(),
       commandLine: options,
@@ -138,6 +141,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       .fail((message, error) => {
         throw error ?? new UsageError(message);
       })
+      .completion('completion', 'print the bash or zsh completion script (sr completion >> ~/.bashrc)', completer(context.paths))
       .help()
       .version();
     await commands(parser, context, (code) => { exitCode = code; }).parseAsync();

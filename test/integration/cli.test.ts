@@ -37,6 +37,20 @@ describe('sr usage', () => {
   });
 });
 
+describe('sr completion', () => {
+  it('prints a bash and a zsh script, and completes actions, config names and config options', () => {
+    assert.match(box.sr(['completion']).stdout, /###-begin-sr-completions-###[\s\S]*complete -o bashdefault -o default -F _sr_yargs_completions sr/);
+    assert.match(box.sr(['completion'], { SHELL: '/bin/zsh' }).stdout, /#compdef sr/);
+    box.writeConfig('subscribe/invoices.conf', 'directory /tmp/out\n');
+    box.writeConfig('poll/invoices.conf', 'pollUrl imaps://u@h/\n');
+    const complete = (...words: string[]) => box.sr(['--get-yargs-completions', 'sr', ...words]).stdout.trim().split('\n');
+    assert.ok(complete('').includes('status'));
+    assert.deepEqual(complete('start', 'sub'), ['subscribe/invoices']);
+    assert.deepEqual(complete('stop', ''), ['poll/invoices', 'subscribe/invoices']);
+    assert.ok(complete('--logLev').includes('--logLevel'));
+  });
+});
+
 describe('sr add, list, remove', () => {
   it('copies examples with or without .conf and never overwrites', () => {
     const added = box.sr(['add', 'poll/mail', 'subscribe/mail.conf']);
