@@ -250,9 +250,12 @@ class LocalSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
+    // Messages are claimed a few at a time, not one per acknowledgement: each claim is a
+    // write transaction of its own.
+    const least = Math.max(1, Math.ceil(this.prefetch / 4));
     while (!this.stopped) {
       const room = this.prefetch - this.inFlight;
-      const rows = room > 0 ? this.claim(room) : [];
+      const rows = room >= least || (room > 0 && this.inFlight === 0) ? this.claim(room) : [];
       for (const row of rows) this.deliver(row);
       if (rows.length === 0) {
         await new Promise<void>((resolve) => {
@@ -266,6 +269,32 @@ class LocalSubscription implements Subscription {
     }
   }
 
+  private acks: { ids: number[]; waiting: Array<() => void> } | undefined;
+
+  /**
+   * The acknowledgements of one turn of the event loop in one transaction at its end (the
+   * messages of a mail-action batch are acknowledged together): resolves once committed.
+   */
+  private ackSoon(id: number): Promise<void> {
+    if (!this.acks) {
+      const gathered: NonNullable<LocalSubscription['acks']> = { ids: [], waiting: [] };
+      this.acks = gathered;
+      setImmediate(() => {
+        this.acks = undefined;
+        if (this.broker.state !== 'closed') {
+          const remove = this.broker.statement('DELETE FROM messages WHERE id = ? AND holder = ?');
+          this.db.transaction(() => { for (const acked of gathered.ids) remove.run(acked, this.id); }).immediate();
+        }
+        this.inFlight -= gathered.ids.length;
+        for (const resolve of gathered.waiting) resolve();
+        this.wake?.();
+      });
+    }
+    const batch = this.acks;
+    batch.ids.push(id);
+    return new Promise((resolve) => batch.waiting.push(resolve));
+  }
+
   private deliver(row: MessageRow): void {
     this.inFlight += 1;
     let settled = false;
@@ -276,13 +305,18 @@ class LocalSubscription implements Subscription {
       this.inFlight -= 1;
       this.wake?.();
     };
+    const ack = async () => {
+      if (settled || this.broker.state === 'closed') return;
+      settled = true;
+      await this.ackSoon(row.id);
+    };
     const delivery: RawDelivery = {
       body: row.body,
       contentType: row.content_type ?? undefined,
       topic: row.topic,
       exchange: row.exchange,
       redelivered: row.deliveries > 1,
-      ack: settle('DELETE FROM messages WHERE id = ? AND holder = ?'),
+      ack,
       requeue: settle('UPDATE messages SET holder = NULL WHERE id = ? AND holder = ?'),
     };
     void this.onDelivery(delivery).catch(() => delivery.requeue());

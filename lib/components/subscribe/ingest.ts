@@ -136,7 +136,7 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
   if (state.isPosted(ref.serverKey)) {
     // Files and notifications were made durable before a stop or crash: only the action is left.
     await actOn(tools, source, ref, arrival, true);
-    state.markDone([ref.serverKey]);
+    await state.markDoneSoon([ref.serverKey]);
     return { kind: 'resumed' };
   }
   if (settings.maxMessageSize > 0 && (ref.expected.size ?? 0) > settings.maxMessageSize) {
@@ -156,7 +156,7 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
     return { outcome: written, keys: messageKeys };
   });
   await actOn(tools, source, ref, arrival, false);
-  state.markDone(keys);
+  await state.markDoneSoon(keys);
   return outcome;
 }
 

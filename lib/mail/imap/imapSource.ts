@@ -3,8 +3,8 @@
 // command, large ones streamed alone; actions go by UID sets, one command for a whole
 // batch. The folder stays selected (read-write) between messages, so a run of messages
 // from one folder costs no SELECT each.
-import { pipeline } from 'node:stream/promises';
-import { Readable, Transform, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { Transform, type Writable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import {
   checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, mailActionWords, type MailSource, type MessageCoordinates, MessageGone,
@@ -65,6 +65,16 @@ function taken(client: ImapFlow, result: unknown, what: string): void {
   const cause = lastCommandError(client) as { responseText?: string; message?: string } | undefined;
   const said = cause?.responseText ?? cause?.message;
   throw Object.assign(new Error(`${what} was not done${said ? `: the server said "${said}"` : ''}`), { cause });
+}
+
+/**
+ * Writes the whole message into `sink` and ends it. Not stream.pipeline: each pipeline makes
+ * an AbortController and aborts it at its end, and the DOMException of that abort cost a
+ * third of a millisecond per message, measured, more than the rest of handing it over.
+ */
+async function endWith(sink: Writable, data: Buffer): Promise<void> {
+  sink.end(data);
+  await finished(sink);
 }
 
 /** Whether the folder exists, by the server's STATUS of it (imapflow confirms a NO by LIST); undefined when it would not say. */
@@ -193,7 +203,7 @@ export class ImapSource implements MailSource {
           try {
             checkMessageId(here, waiting.expected, message.envelope?.messageId);
             checkSize(here, waiting.expected, message.source.length);
-            await pipeline(Readable.from([message.source]), waiting.sink);
+            await endWith(waiting.sink, message.source);
             waiting.resolve(message.source.length);
           } catch (error) {
             waiting.reject(error);
