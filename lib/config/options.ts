@@ -188,6 +188,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Processes to run for this config; a poll always runs one.' },
   { name: 'housekeeping', kind: 'duration', default: 300, aliases: ['heartbeat'],
     help: 'Interval of periodic clean-up and of the housekeeping log line.' },
+  { name: 'metricsDirectory', kind: 'str',
+    help: 'Write Prometheus metrics there for node_exporter\'s textfile collector: each instance its mailpump_<component>_<config>_<NN>.prom, every metrics_writeInterval, removed when it stops (docs/metrics.md). Off when absent.' },
   { name: 'metrics_writeInterval', kind: 'duration', default: 5,
     help: 'Interval at which each instance writes its heartbeat and counters (read by sr status and sr sanity).' },
   { name: 'runStateThreshold_hung', kind: 'duration', default: 450, aliases: ['sanity_log_dead'],

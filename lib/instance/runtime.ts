@@ -3,11 +3,12 @@
 // instance from a hung one), housekeeping, and a clean stop on SIGTERM or SIGINT that lets
 // the work in hand finish before connections are closed and the pid file is removed.
 import type { Config } from '../config/load.js';
-import { heartbeatFile, pidFile, type SrPaths } from '../config/paths.js';
+import { heartbeatFile, instanceStem, pidFile, type SrPaths } from '../config/paths.js';
 import { formatDuration } from '../config/values.js';
 import type { Logger } from '../log/logger.js';
 import { type LongTimer, longTimeout } from '../system/timers.js';
 import type { BrokerReport } from './brokerLink.js';
+import { MetricsFile } from './metrics.js';
 import { type MailboxReport, removeFile, writeHeartbeat, writePid } from '../supervisor/instanceFiles.js';
 
 export type { MailboxReport };
@@ -92,7 +93,19 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
   const ownHeartbeat = heartbeatFile(paths, config.id, instance);
   writePid(ownPidFile, process.pid);
 
-  const beat = () => writeHeartbeat(ownHeartbeat, {
+  const metricsDirectory = config.str('metricsDirectory');
+  const metrics = metricsDirectory ? new MetricsFile(metricsDirectory, instanceStem(config.id, instance), context, startedAt) : undefined;
+  let saidMetricsFailure = false;
+  const writeMetrics = () => metrics?.write().catch((error: unknown) => {
+    // Monitoring must not stop the ingest: said once, tried again at the next beat.
+    if (!saidMetricsFailure) logger.warning(`metricsDirectory ${metricsDirectory}: cannot write the metrics: ${(error as Error)?.message ?? String(error)}`);
+    saidMetricsFailure = true;
+  });
+  const beat = () => {
+    writeBeat();
+    void writeMetrics();
+  };
+  const writeBeat = () => writeHeartbeat(ownHeartbeat, {
     pid: process.pid,
     instance,
     startedAt: startedAt.toISOString(),
@@ -134,6 +147,7 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+  metrics?.remove();
   removeFile(ownHeartbeat);
   removeFile(ownPidFile);
   logger.info(`${config.label} instance ${instance} stopped`);

@@ -140,7 +140,7 @@ describe('sr declare and cleanup on RabbitMQ', () => {
 
 describe('sr status and the broker', () => {
   it('shows the broker state and queue depth of a running subscribe on the local broker', async () => {
-    box.writeConfig('subscribe/mail.conf', ['directory ${HOME}/files', 'metrics_writeInterval 1s', 'instances 2', 'reject .*/unwanted/.*'].join('\n'));
+    box.writeConfig('subscribe/mail.conf', ['directory ${HOME}/files', 'metrics_writeInterval 1s', 'instances 2', 'reject .*/unwanted/.*', 'metricsDirectory ${HOME}/metrics'].join('\n'));
     assert.equal(box.sr(['start']).code, 0);
     await waitFor(() => status('subscribe/mail').broker?.depth === 0, 10000, 'the first depth report');
     const row = status('subscribe/mail');
@@ -167,6 +167,17 @@ describe('sr status and the broker', () => {
     }
     await waitFor(() => status('subscribe/mail').broker?.depth === 0, 10000, 'the depth to show 0');
     assert.match(box.sr(['status']).stdout, /^subscribe\/mail +running +2\/2 +connected +0 /m);
+    // The same for monitoring, one textfile per instance; gone once stopped.
+    const prom = (n: number) => path.join(box.home, 'metrics', `mailpump_subscribe_mail_0${n}.prom`);
+    await waitFor(() => [1, 2].every((n) => fs.existsSync(prom(n))), 10000, 'the metrics files');
+    const text = fs.readFileSync(prom(1), 'utf8') + fs.readFileSync(prom(2), 'utf8');
+    assert.match(text, /^mailpump_queue_depth\{queue="q_anonymous\.subscribe\.mail\.[^"]+",component="subscribe",config="mail",instance="1"\} 0$/m);
+    assert.match(text, /^mailpump_broker_connected\{broker="local:",component="subscribe",config="mail",instance="2"\} 1$/m);
+    assert.match(text, /^# TYPE mailpump_events_total counter$/m);
+    const events = [...text.matchAll(/^mailpump_events_total\{event="deadLetters",[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    assert.equal(events, 4, 'the dead letters, counted over both instances');
+    assert.equal(box.sr(['stop']).code, 0);
+    assert.deepEqual(fs.readdirSync(path.join(box.home, 'metrics')), [], 'no stale metrics after a stop');
   });
 
   it('relays with download off: what it takes is announced again with its header lines, nothing is written; messageCountMax stops it', async () => {

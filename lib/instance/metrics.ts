@@ -1,0 +1,89 @@
+// Metrics for monitoring, as a node_exporter textfile (option metricsDirectory): each
+// instance writes `mailpump_<component>_<config>_<NN>.prom` there with every heartbeat,
+// whole or not at all (a temporary file renamed over it), and removes it when it stops, so a
+// stopped instance leaves no stale numbers. The text is prom-client's exposition.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { mailboxState } from '../supervisor/instanceFiles.js';
+import type { InstanceContext } from './runtime.js';
+
+const MAILBOX_STATES = ['ok', 'retrying', 'failing'] as const;
+
+export class MetricsFile {
+  private readonly registry = new Registry();
+  private readonly file: string;
+  /** what each counter of the context was at the last write, for the counter's increment */
+  private readonly written = new Map<string, number>();
+
+  constructor(directory: string, stem: string, context: InstanceContext, startedAt: Date) {
+    this.file = path.join(directory, `mailpump_${stem}.prom`);
+    const { config, instance } = context;
+    this.registry.setDefaultLabels({ component: config.id.component, config: config.id.name, instance: String(instance) });
+    const events = new Counter({
+      name: 'mailpump_events_total', help: 'What the instance did since it started, by kind (messages, files, announced, duplicates, quarantined, deadLetters, errors...).',
+      labelNames: ['event'], registers: [this.registry],
+      collect: () => {
+        for (const [event, value] of Object.entries(context.counters)) {
+          const increment = value - (this.written.get(event) ?? 0);
+          if (increment > 0) events.inc({ event }, increment);
+          this.written.set(event, value);
+        }
+      },
+    });
+    new Gauge({
+      name: 'mailpump_mailbox_state', help: 'Per mailbox (or broker) the instance serves: 1 for its state (ok, retrying, failing), 0 for the others.',
+      labelNames: ['mailbox', 'state'], registers: [this.registry],
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const report of context.mailboxes) {
+          const state = mailboxState(report, now);
+          for (const each of MAILBOX_STATES) this.set({ mailbox: report.account, state: each }, each === state ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'mailpump_queue_depth', help: 'Notifications waiting in the queue the instance reads, at its last look.',
+      labelNames: ['queue'], registers: [this.registry],
+      collect() {
+        this.reset();
+        const broker = context.broker;
+        if (broker?.queue !== undefined && broker.depth !== undefined) this.set({ queue: broker.queue }, broker.depth);
+      },
+    });
+    new Gauge({
+      name: 'mailpump_broker_connected', help: '1 while the instance is connected to its broker.',
+      labelNames: ['broker'], registers: [this.registry],
+      collect() {
+        this.reset();
+        if (context.broker) this.set({ broker: context.broker.label }, context.broker.state === 'connected' ? 1 : 0);
+      },
+    });
+    new Gauge({ name: 'mailpump_instance_start_time_seconds', help: 'When the instance started (Unix time).', registers: [this.registry] }).set(startedAt.getTime() / 1000);
+    new Gauge({
+      name: 'mailpump_last_activity_time_seconds', help: 'When the instance last did work: a message, a pass (Unix time); absent before its first.',
+      registers: [this.registry],
+      collect() {
+        if (context.lastActivity) this.set(context.lastActivity.getTime() / 1000);
+      },
+    });
+  }
+
+  private removed = false;
+
+  async write(): Promise<void> {
+    const text = await this.registry.metrics();
+    // A write begun before the stop must not bring the file back after it.
+    if (this.removed) return;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, text, { mode: 0o644 });
+    fs.renameSync(temporary, this.file);
+  }
+
+  remove(): void {
+    this.removed = true;
+    fs.rmSync(this.file, { force: true });
+  }
+}
