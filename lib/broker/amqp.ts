@@ -295,6 +295,11 @@ export class AmqpBroker implements Broker {
     return this.withChannel(async (channel) => (await channel.checkQueue(queue)).messageCount);
   }
 
+  async sendToQueue(queue: string, body: Buffer, contentType: string): Promise<void> {
+    await this.withChannel((channel) => channel.checkQueue(queue));
+    await this.confirmed(`send to ${queue}`, (channel, done) => channel.sendToQueue(queue, body, { persistent: true, contentType }, done));
+  }
+
   /** Keeps the body in the queue's dead-letter queue, with the reason in a header. */
   async deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void> {
     const dead = deadLetterQueue(queue);

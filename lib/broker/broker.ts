@@ -85,6 +85,8 @@ export interface Broker {
   consume(queue: string, prefetch: number, onDelivery: (delivery: RawDelivery) => Promise<void>): Promise<Subscription>;
   /** Messages waiting in the queue (not counting those delivered and unacknowledged). */
   queueDepth(queue: string): Promise<number>;
+  /** Puts a message straight into one queue, durably (sr quarantine retry): no exchange, so no other queue gets it. */
+  sendToQueue(queue: string, body: Buffer, contentType: string): Promise<void>;
   /** Keeps a body that cannot be read where the user can inspect it, with why. */
   deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void>;
   deleteQueue(queue: string): Promise<void>;

@@ -174,6 +174,14 @@ export class LocalBroker implements Broker {
     return row.n;
   }
 
+  async sendToQueue(queue: string, body: Buffer, contentType: string): Promise<void> {
+    this.db.transaction(() => {
+      if (!this.statement('SELECT 1 FROM queues WHERE name = ?').get(queue)) throw new Error(`local broker: no queue "${queue}"`);
+      this.statement('INSERT INTO messages (queue, exchange, topic, content_type, body, published) VALUES (?, ?, ?, ?, ?, ?)').run(queue, '', '', contentType, body, now());
+    }).immediate();
+    for (const subscription of this.subscriptions) subscription.poke();
+  }
+
   async deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void> {
     this.db.transaction(() => {
       this.statement('INSERT INTO dead_letters (queue, body, reason, at) VALUES (?, ?, ?, ?)').run(queue, body, reason, now());

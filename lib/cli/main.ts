@@ -16,6 +16,7 @@ import { foregroundAction } from './actions/foreground.js';
 import { restartAction, startAction, stopAction } from './actions/lifecycle.js';
 import { listAction } from './actions/list.js';
 import { logAction } from './actions/log.js';
+import { quarantineDropAction, quarantineListAction, quarantineRetryAction } from './actions/quarantine.js';
 import { removeAction } from './actions/remove.js';
 import { sanityAction } from './actions/sanity.js';
 import { showAction } from './actions/show.js';
@@ -111,6 +112,18 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
     .command('cleanup <configs..>', 'delete the broker queue and run state of stopped configs',
       (y) => y.positional('configs', SELECTORS).option('dangerWillRobinson', { type: 'number', describe: 'confirm cleaning several configs: their number' }),
       (a) => run(cleanupAction(context, a.configs as string[], a.dangerWillRobinson)))
+    .command('quarantine', 'the messages subscribes set aside: list, retry (send through again once the cause is fixed), drop',
+      (y) => y
+        .command('list [configs..]', 'list the quarantined messages: id, when, why, Message-ID', (z) => z.positional('configs', SELECTORS),
+          (a) => run(Promise.resolve(quarantineListAction(context, (a.configs as string[] | undefined) ?? []))))
+        .command('retry <config> <ids..>', 'send quarantined messages through again (ids from sr quarantine list, or all)', (z) => z.positional('config', { type: 'string', demandOption: true })
+          .positional('ids', { type: 'string', array: true, demandOption: true }).example('$0 quarantine retry subscribe/mail all', 'once the cause (a full disk, a wrong directory) is fixed'),
+        (a) => run(quarantineRetryAction(context, a.config as string, a.ids as string[])))
+        .command('drop <config> <ids..>', 'remove quarantined messages\' files (the mail stays on the server)', (z) => z.positional('config', { type: 'string', demandOption: true })
+          .positional('ids', { type: 'string', array: true, demandOption: true }),
+        (a) => run(Promise.resolve(quarantineDropAction(context, a.config as string, a.ids as string[]))))
+        .demandCommand(1, 'say list, retry or drop'),
+      () => undefined)
     .command('log <config>', 'show and follow the log of an instance',
       (y) => y.positional('config', { type: 'string', demandOption: true })
         // not --instance: that is sr3's alias of the instances option

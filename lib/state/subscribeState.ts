@@ -101,6 +101,13 @@ export class SubscribeState {
     }).immediate();
   }
 
+  /** Forgets the message, done or failed: `sr quarantine retry` sends it through again. */
+  forget(key: string): void {
+    this.db.transaction(() => {
+      for (const table of ['done', 'posted', 'failures']) this.run(`DELETE FROM ${table} WHERE key = ?`, key);
+    }).immediate();
+  }
+
   /** Records one more failure; `lasting` for one retrying cannot cure. Returns the record after it. */
   recordFailure(key: string, reason: string, lasting: boolean): FailureRecord {
     const row = this.statements.get(`INSERT INTO failures (key, lasting, first_at, reason) VALUES (?, ?, ?, ?)

@@ -372,5 +372,19 @@ describe('the subscribe, one message at a time', () => {
     assert.equal(reasons.length, 1, 'a reason file, and no download of a message too large');
     assert.match(fs.readFileSync(path.join(quarantine, reasons[0]!), 'utf8'), /more than maxMessageSize 100000/);
     assert.match(subscribeLog('mail'), /\[ERROR\].*UID 2: .*more than maxMessageSize 100000; quarantined after 1 try,/);
+
+    // The cause fixed, the operator lists what was set aside and sends it through again.
+    const listed = box.sr(['quarantine', 'list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const id = reasons[0]!.replace(/\.reason\.txt$/, '');
+    assert.match(listed.stdout, new RegExp(`^subscribe/mail +${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +\\S+ +\\S+.*more than maxMessageSize 100000.* +${big.messageId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +no$`, 'm'));
+    writeSubscribe('mail', [`directory ${files}`, `quarantineDirectory ${quarantine}`, 'mailAction seen']);
+    assert.equal(box.sr(['restart', 'subscribe/mail']).code, 0);
+    const retried = box.sr(['quarantine', 'retry', 'subscribe/mail', 'all']);
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.match(retried.stdout, /sent through again \(queue q_anonymous\.subscribe\.mail\./);
+    await eventually(async () => (await listMessages(bench, 'ingest', folder)).every((m) => m.flags.includes('\\Seen')), 60000, 'the large one ingested');
+    assert.deepEqual(writtenLines(files), expectedLines([small, big]));
+    assert.equal(box.sr(['quarantine', 'list', 'subscribe/mail']).stdout.trim(), 'nothing quarantined');
   });
 });

@@ -5,9 +5,13 @@
 import { safeFileName } from '../../decode/safeName.js';
 import type { MailAction, MailSource } from '../../mail/mailSource.js';
 import { partTag, StagedFile, type Staging, syncDirectory } from '../../output/stagedFile.js';
+import type { Notification } from '../../message.js';
 import type { MailMessageRef } from './mailNotification.js';
 
 const QUARANTINE_KEYWORD = '$Quarantined';
+
+/** The line of a reason file that holds the notification. */
+export const NOTIFICATION_LINE = 'notification: ';
 
 function quarantineAction(folder: string | undefined): MailAction {
   return folder ? { kind: 'move', folder } : { kind: 'flag', keyword: QUARANTINE_KEYWORD };
@@ -17,13 +21,14 @@ function quarantineAction(folder: string | undefined): MailAction {
  * Writes `<name>.reason.txt` and, with a source to download it from, `<name>.eml`; returns
  * the reason file. A message too large to ingest is not downloaded here either.
  */
-export async function quarantineFiles(directory: string, staging: Staging, ref: MailMessageRef, reason: string, source: MailSource | undefined): Promise<string> {
+export async function quarantineFiles(directory: string, staging: Staging, ref: MailMessageRef, notification: Notification, reason: string, source: MailSource | undefined): Promise<string> {
   const stem = safeFileName(ref.where.replace(/^[a-z]+:\/\//, ''), 'message');
   const tag = partTag(ref.serverKey, 'quarantine');
   const note = StagedFile.create(directory, `${stem}.reason.txt`, staging);
   let placed: string;
   try {
-    await note.writeAll(Buffer.from(`${ref.where}\nMessage-ID: ${ref.expected.messageId ?? '(none)'}\n${new Date().toISOString()} ${reason}\n`));
+    // The notification, on one line, is what `sr quarantine retry` sends through again.
+    await note.writeAll(Buffer.from(`${ref.where}\nMessage-ID: ${ref.expected.messageId ?? '(none)'}\n${new Date().toISOString()} ${reason.replace(/[\r\n]+/g, ' ')}\n${NOTIFICATION_LINE}${JSON.stringify(notification)}\n`));
     placed = (await note.place(tag)).path;
   } finally {
     note.discard();

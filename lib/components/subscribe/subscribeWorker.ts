@@ -246,7 +246,7 @@ export class SubscribeWorker implements Worker {
         logger.debug(`${ref.where}: notification acknowledged`);
         return;
       } catch (error) {
-        const delay = await this.failed(handling, ref, error).catch((failure: unknown) => {
+        const delay = await this.failed(handling, ref, notification, error).catch((failure: unknown) => {
           // Quarantining failed too (the server went away meanwhile): the message is tried again.
           logger.error(`${ref.where}: ${describeMailError(failure, this.place(ref.account))} while setting it aside; trying again`);
           return FIRST_RETRY_MS;
@@ -258,7 +258,7 @@ export class SubscribeWorker implements Worker {
   }
 
   /** Logs and records a failure; returns the pause before the next try, or undefined when the message is finished with. */
-  private async failed(handling: Handling, ref: MailMessageRef, error: unknown): Promise<number | undefined> {
+  private async failed(handling: Handling, ref: MailMessageRef, notification: Notification, error: unknown): Promise<number | undefined> {
     const { context, tools } = handling;
     const { config, logger } = context;
     const reason = describeMailError(error, this.place(ref.account));
@@ -287,7 +287,7 @@ export class SubscribeWorker implements Worker {
         logger.warning(`${ref.where}: ${reason} (try ${record.lasting} of ${attempts})`);
         return FIRST_RETRY_MS;
       }
-      await this.quarantine(handling, ref, error, reason, record.lasting);
+      await this.quarantine(handling, ref, notification, error, reason, record.lasting);
       return undefined;
     }
     const record = tools.state.recordFailure(ref.serverKey, reason, false);
@@ -311,7 +311,7 @@ export class SubscribeWorker implements Worker {
     return pause;
   }
 
-  private async quarantine(handling: Handling, ref: MailMessageRef, error: unknown, reason: string, tries: number): Promise<void> {
+  private async quarantine(handling: Handling, ref: MailMessageRef, notification: Notification, error: unknown, reason: string, tries: number): Promise<void> {
     const { context, tools, pool } = handling;
     const { config, logger } = context;
     // A message that is not the one announced is left alone: the UID names some other mail;
@@ -320,7 +320,7 @@ export class SubscribeWorker implements Worker {
     const source = pool.sourceFor(ref.account);
     const directory = quarantineDirectory(config, this.paths);
     const staging = { root: directory, writer: `${tools.settings.files.writer}.main` };
-    const file = await quarantineFiles(directory, staging, ref, reason, ours && !(error instanceof MessageTooLarge) ? source : undefined);
+    const file = await quarantineFiles(directory, staging, ref, notification, reason, ours && !(error instanceof MessageTooLarge) ? source : undefined);
     if (ours) await quarantineOnServer(source, ref, config.str('quarantineFolder'));
     tools.state.markDone([ref.serverKey]);
     logger.error(`${ref.where}: ${reason}; quarantined after ${tries === 1 ? '1 try' : `${tries} tries`}, see ${file}`);
