@@ -6,7 +6,7 @@ import type { CredentialsStore } from '../config/credentials.js';
 import { ConfigError, ConfigErrors, UserError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
 import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule.js';
-import { accountPassword, mailAccount } from '../mail/account.js';
+import { accountSignIn, mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
 import { accountTls, tlsSettings } from '../mail/tls.js';
 import { FirstPassError, firstPassOf } from './poll/firstPass.js';
@@ -18,7 +18,7 @@ export function checkCredentials(config: Config, credentials: CredentialsStore):
   if (config.id.component !== 'poll') return;
   const tls = tlsSettings(config);
   for (const url of config.list('pollUrl')) {
-    accountPassword(mailAccount(url), credentials);
+    accountSignIn(mailAccount(url), credentials);
     accountTls(config, tls, credentials.lookup(url)); // a tlsCa detail naming no file
   }
 }

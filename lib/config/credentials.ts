@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import { ConfigError, ConfigErrors, UserError } from './errors.js';
 import { readTextFile, TextFileError } from './textFile.js';
+import { closestWord } from './suggest.js';
 import { DEFAULT_PORTS, maskUrlText, parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
 
 export interface Credential {
@@ -18,16 +19,30 @@ export interface Credential {
   readonly line: number;
 }
 
+/** How an account signs in with OAuth2 (`oauth2=<provider>`), and the details that go with it. */
+const OAUTH_PROVIDERS = ['command', 'microsoft', 'microsoft-app', 'google', 'google-service-account', 'generic'];
+/** Providers that need the OAuth engine, which this version does not have yet. */
+const OAUTH_NOT_YET = new Set(['microsoft', 'microsoft-app', 'google', 'google-service-account', 'generic']);
+const OAUTH_DETAILS = ['oauth2', 'tenant', 'client_id', 'client_secret', 'client_certificate', 'key_file', 'issuer', 'token_url', 'device_url',
+  'auth_url', 'scope', 'authority', 'sasl', 'login_port', 'command'];
+
+/** How an account signs in: its password, or an OAuth2 provider with its details. */
+export type SignIn =
+  | { readonly kind: 'password'; readonly password: string }
+  | { readonly kind: 'oauth2'; readonly provider: 'command'; readonly command: string };
+
 /** Details sr3 knows (sr3.md 4); anything else is a warning, not an error, as in sr3. */
 const KNOWN_DETAILS = new Set([
   'ssh_keyfile', 'passive', 'active', 'binary', 'ascii', 'tls', 'ssl', 'prot_p', 'implicit_ftps',
   'bearer_token', 'bt', 'login_method', 's3_endpoint', 's3_session_token', 'azure_storage_credentials',
   // mailpump's: the account's TLS settings, for every component that uses it (mail/tls.ts)
   'tlsCa', 'tlsVerify',
+  // OAuth2 sign-in, instead of a password (../shared/reference/oauth.md 4.1)
+  ...OAUTH_DETAILS,
 ]);
 
 /** sr3's details that hold a secret: masked like passwords, on any line. */
-const SECRET_DETAILS = new Set(['bearer_token', 'bt', 's3_session_token', 'azure_storage_credentials']);
+const SECRET_DETAILS = new Set(['bearer_token', 'bt', 's3_session_token', 'azure_storage_credentials', 'client_secret']);
 
 /** The scheme a line starts with, before any check of the rest. */
 const LINE_SCHEME = /^([a-z][a-z0-9+.-]*):/i;
@@ -126,6 +141,19 @@ export class CredentialsStore {
     return password;
   }
 
+  /**
+   * How a mailbox signs in: a password in the URL or on its line, or the line's `oauth2=`
+   * provider. When there is neither, the error shows the line to add.
+   */
+  signInFor(urlText: string, label: string): SignIn {
+    const entry = parseServiceUrl(urlText).password === undefined ? this.lookup(urlText) : undefined;
+    const oauth2 = entry?.details.oauth2;
+    if (entry && typeof oauth2 === 'string' && entry.url.password === undefined) {
+      return { kind: 'oauth2', provider: 'command', command: String(entry.details.command) };
+    }
+    return { kind: 'password', password: this.passwordFor(urlText, label) };
+  }
+
   /** Every password of the file, so that loggers can blank them wherever they appear. */
   secrets(): string[] {
     const details = this.entries.flatMap((entry) => Object.entries(entry.details).filter(([key]) => SECRET_DETAILS.has(key)).map(([, value]) => value));
@@ -154,6 +182,21 @@ function secretsOfOtherLine(line: string): string[] {
   return secrets;
 }
 
+/** An `oauth2=` line: a mailbox, no password beside it, a provider mailpump knows, what the provider needs. */
+function checkOauth(url: ServiceUrl, details: Readonly<Record<string, string | true>>): void {
+  const provider = details.oauth2;
+  if (!['imap', 'imaps', 'pop', 'pops'].includes(url.scheme)) throw new UrlError(`has oauth2=, which is for mailboxes (imap, imaps, pop, pops), not ${url.scheme}:`);
+  if (url.password !== undefined) throw new UrlError('has both a password and oauth2=: keep one (an OAuth2 account signs in with tokens, not its password)');
+  if (typeof provider !== 'string' || !OAUTH_PROVIDERS.includes(provider)) {
+    const suggestion = typeof provider === 'string' ? closestWord(provider, OAUTH_PROVIDERS) : undefined;
+    throw new UrlError(`has oauth2=${provider === true ? '' : provider}, which is not a provider (${OAUTH_PROVIDERS.join(', ')})${suggestion ? `; did you mean oauth2=${suggestion}?` : ''}`);
+  }
+  if (OAUTH_NOT_YET.has(provider)) {
+    throw new UrlError(`has oauth2=${provider}, which this version of mailpump cannot do yet: get tokens with a helper program and write oauth2=command, command=<program and its arguments> (docs/oauth.md)`);
+  }
+  if (typeof details.command !== 'string' || details.command === '') throw new UrlError('has oauth2=command but no command=<program and its arguments> to print the access token');
+}
+
 const ENCODE_HINT = 'percent-encode / ? # @ : % and spaces in a password (a space is %20)';
 
 function parseLine(line: string, lineNumber: number): Credential {
@@ -167,9 +210,8 @@ function parseLine(line: string, lineNumber: number): Credential {
     throw new UrlError(`is not a URL (${ENCODE_HINT})`);
   }
   // A word after the URL with an `@` is the rest of a password that held a space.
-  if (restWords.some((word) => word.includes('@'))) throw new UrlError(`the password seems to hold a space (${ENCODE_HINT})`);
+  if (!restWords.join(' ').includes('oauth2=') && restWords.some((word) => word.includes('@'))) throw new UrlError(`the password seems to hold a space (${ENCODE_HINT})`);
   if (url.user === '') throw new UrlError('has no user name (write scheme://user:password@host/)');
-  if (url.password === undefined) throw new UrlError(`has no password (write scheme://${url.user}:password@host/, ${ENCODE_HINT})`);
   const details: Record<string, string | true> = {};
   for (const part of restWords.join(' ').split(',')) {
     const detail = part.trim();
@@ -178,5 +220,10 @@ function parseLine(line: string, lineNumber: number): Credential {
     if (equals < 0) details[detail] = true;
     else details[detail.slice(0, equals).trim()] = detail.slice(equals + 1).trim();
   }
+  if (details.oauth2 !== undefined) {
+    checkOauth(url, details);
+    return { url, details, line: lineNumber };
+  }
+  if (url.password === undefined) throw new UrlError(`has no password (write scheme://${url.user}:password@host/, ${ENCODE_HINT}; or sign in with oauth2=)`);
   return { url, details, line: lineNumber };
 }

@@ -1,5 +1,6 @@
 // A mailbox account from a pollUrl: scheme, server, user, how TLS starts, and the label
 // used in logs and notifications (the URL without password, with its port).
+import { commandTokenSource } from '../auth/tokenCommand.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import { UserError } from '../config/errors.js';
 import { parseServiceUrl } from '../config/urls.js';
@@ -41,9 +42,19 @@ export function mailAccount(url: string): MailAccount {
   };
 }
 
-/** The account's password: from the URL if written there, else credentials.conf. */
-export function accountPassword(account: MailAccount, credentials: CredentialsStore): string {
-  return credentials.passwordFor(account.url, account.label);
+/** How the account signs in, as its connections take it: a password, or a source of OAuth2 access tokens. */
+export interface AccountSignIn {
+  /** empty with OAuth2 */
+  readonly password: string;
+  /** a fresh access token for each connection (SASL XOAUTH2 / OAUTHBEARER) */
+  readonly accessToken?: () => Promise<string>;
+}
+
+/** From the URL if a password is written there, else the account's credentials.conf line. */
+export function accountSignIn(account: MailAccount, credentials: CredentialsStore): AccountSignIn {
+  const signIn = credentials.signInFor(account.url, account.label);
+  if (signIn.kind === 'password') return { password: signIn.password };
+  return { password: '', accessToken: commandTokenSource(signIn.command, account.label) };
 }
 
 /**

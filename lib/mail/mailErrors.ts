@@ -1,6 +1,7 @@
 // Mail server errors in words for a log line and sr status, alike for the poll and the
 // subscribe: what happened and, for the common causes, what to do, on one line, with the
 // account and never a password. OpenSSL's own text comes over several lines: it is folded.
+import { TokenCommandError } from '../auth/tokenCommand.js';
 import { Pop3Error } from './pop3/pop3Client.js';
 import type { MailAccount } from './account.js';
 
@@ -8,6 +9,14 @@ export interface MailErrorPlace {
   readonly account: MailAccount;
   /** the credentials.conf line of the account's password, when it came from there */
   readonly credentialsLine?: number;
+  /** the account signs in with OAuth2 tokens (oauth2= on its line), not a password */
+  readonly oauth2?: boolean;
+}
+
+/** The credentials.conf line of the account, for error messages: how it signs in, and where. */
+export function mailErrorPlace(account: MailAccount, credentials: { lookup(url: string): { line: number; details: Readonly<Record<string, unknown>> } | undefined }): MailErrorPlace {
+  const entry = credentials.lookup(account.url);
+  return { account, ...(entry ? { credentialsLine: entry.line, oauth2: entry.details.oauth2 !== undefined } : {}) };
 }
 
 const UNTRUSTED = /self[- ]signed|unable to (get|verify)|certificate (chain|signature)|UNABLE_TO|SELF_SIGNED|CERT_/i;
@@ -26,6 +35,7 @@ export function isLastingMailError(error: unknown): boolean {
   const message = details?.message ?? String(error);
   const code = details?.code ?? '';
   if (UNTRUSTED.test(code) || UNTRUSTED.test(message) || details?.authenticationFailed || details?.tlsFailed) return true;
+  if (error instanceof TokenCommandError) return true;
   if (error instanceof Pop3Error && (error.kind === 'auth' || error.kind === 'tls' || /which is not POP3/.test(message))) return true;
   return code === 'ENOTFOUND' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(message);
 }
@@ -43,7 +53,8 @@ export function describeMailError(error: unknown, place: MailErrorPlace): string
   const loginRefused = details?.authenticationFailed || (error instanceof Pop3Error && error.kind === 'auth');
   if (loginRefused) {
     const answer = details.responseText ? `: ${oneLine(details.responseText)}` : error instanceof Pop3Error ? `: ${message.replace(/^login failed for [^:]*: /, '')}` : '';
-    return `login refused for ${account.user}@${account.host}${answer} (the password of credentials.conf${place.credentialsLine ? ` line ${place.credentialsLine}` : ''})`;
+    const line = place.credentialsLine ? ` line ${place.credentialsLine}` : '';
+    return `login refused for ${account.user}@${account.host}${answer} (the ${place.oauth2 ? 'OAuth2 token' : 'password'} of credentials.conf${line})`;
   }
   if (error instanceof Pop3Error && error.kind === 'busy') return `${message} (not the password: tried again later)`;
   if (error instanceof Pop3Error && error.kind === 'tls') return `TLS refused: ${message} (set "tls off" only on a trusted network)`;

@@ -32,6 +32,7 @@ export const MAIL_USERS: readonly MailUser[] = [
   { name: 'postal', password: 'postal-secret' }, // poll and download tests
   { name: 'courier', password: 'courier-secret' }, // the subscribe test
   { name: 'hostile', password: 'hostile-secret' }, // the hostile corpus
+  { name: 'oauth', password: 'oauth-password-unused' }, // OAuth2 sign-in: its password is never sent
 ];
 
 /** The servers' programs, or the Debian packages to install: a missing server fails the run, never skips it. */

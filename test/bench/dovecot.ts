@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { TestCertificates } from './certificates.js';
 import type { MailPorts, MailServerInfo, MailUser } from './mailServer.js';
 import { findProgram, freePort, terminate, waitForPort } from './processes.js';
+import { startTokenStub, type TokenStub } from './tokenStub.js';
 
 export type { MailUser };
 
@@ -26,6 +27,24 @@ function mailOwner(): { uid: number; gid: number; loginUser?: string } {
   return { uid: user.uid, gid: user.gid, loginUser: user.username };
 }
 
+/** The token stubs of the Dovecots this process started, by directory: closed with them. */
+const tokenStubs = new Map<string, TokenStub>();
+
+/**
+ * OAuth2 beside passwords (../shared/reference/oauth.md 6): XOAUTH2 and OAUTHBEARER go to
+ * the oauth2 passdb, which asks the token stub; PLAIN and LOGIN to the password file.
+ */
+function oauthConfigText(stubPort: number): string {
+  return `introspection_mode = post
+introspection_url = http://127.0.0.1:${stubPort}/introspect
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+`;
+}
+
 function configText(dir: string, ports: MailPorts, certificates: TestCertificates, loginUser: string | undefined): string {
   return `
 base_dir = ${dir}/run
@@ -40,12 +59,18 @@ ssl_cert = <${certificates.serverCert}
 ssl_key = <${certificates.serverKey}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 200
 passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/dovecot-oauth2.conf.ext
+}
+passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN ${dir}/users
 }
 userdb {
@@ -101,6 +126,9 @@ export async function startDovecot(dir: string, certificates: TestCertificates, 
     `${user.name}:{PLAIN}${user.password}:${owner.uid}:${owner.gid}::${dir}/mail/${user.name}::\n`).join(''));
   const ports = { imap: await freePort(), imaps: await freePort(), pop3: await freePort(), pop3s: await freePort() };
   const configFile = path.join(dir, 'dovecot.conf');
+  const stub = await startTokenStub();
+  tokenStubs.set(dir, stub);
+  fs.writeFileSync(path.join(dir, 'dovecot-oauth2.conf.ext'), oauthConfigText(stub.port));
   fs.writeFileSync(configFile, configText(dir, ports, certificates, owner.loginUser));
   // The master daemonises and would keep a stdout/stderr pipe open forever: output goes to a file.
   const startLog = path.join(dir, 'start.out');
@@ -129,11 +157,13 @@ function masterPid(info: DovecotInfo): number {
 
 export async function stopDovecot(info: DovecotInfo): Promise<void> {
   await terminate(masterPid(info));
+  await tokenStubs.get(info.dir)?.close();
+  tokenStubs.delete(info.dir);
 }
 
 /** Stops Dovecot and starts it again on the same ports, mail and config: every session is cut. */
 export async function restartDovecot(info: DovecotInfo): Promise<void> {
-  await stopDovecot(info);
+  await terminate(masterPid(info)); // the token stub stays: the restarted server asks it too
   const binary = findProgram('dovecot')!;
   const result = spawnSync(binary, ['-c', path.join(info.dir, 'dovecot.conf')], { stdio: 'ignore' });
   if (result.status !== 0) throw new Error(`dovecot did not start again (exit ${result.status})`);

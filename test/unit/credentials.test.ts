@@ -74,6 +74,26 @@ describe('credentials.conf', () => {
       error instanceof ConfigErrors && error.message.includes('credentials.conf:2:') && error.message.includes('has no password'));
   });
 
+  it('reads an OAuth2 line without password, and refuses what cannot sign in, naming the line', () => {
+    const credentials = store(['imaps://ingest%40contoso.com@outlook.office365.com/ oauth2=command, command=/usr/local/bin/mail-token ingest@contoso.com']);
+    assert.deepEqual(credentials.signInFor('imaps://ingest%40contoso.com@outlook.office365.com/', 'x'), { kind: 'oauth2', provider: 'command', command: '/usr/local/bin/mail-token ingest@contoso.com' });
+    const refused = (line: string) => {
+      try {
+        store([line]);
+        return '';
+      } catch (error) {
+        if (!(error instanceof ConfigErrors)) throw error;
+        return error.message;
+      }
+    };
+    assert.match(refused('imaps://u:pw@h/ oauth2=command, command=/bin/tok'), /^credentials\.conf:1: .*has both a password and oauth2=: keep one/);
+    assert.match(refused('imaps://u@h/ oauth2=comand, command=/bin/tok'), /not a provider .*did you mean oauth2=command\?/);
+    assert.match(refused('imaps://u@h/ oauth2=command'), /has oauth2=command but no command=/);
+    assert.match(refused('imaps://u@h/ oauth2=microsoft, tenant=contoso, client_id=x'), /oauth2=microsoft, which this version of mailpump cannot do yet: .*oauth2=command/);
+    assert.match(refused('amqps://u@h/ oauth2=command, command=/bin/tok'), /which is for mailboxes/);
+    assert.deepEqual(store(['imaps://u@h/ oauth2=command, command=/bin/tok, client_secret=s3cr3t']).secrets(), ['s3cr3t']);
+  });
+
   it('reports bad lines by line number without showing the password', () => {
     try {
       store(['imaps://ingest@h/', 'imaps://:topsecret@h/', 'not a url at all', 'imaps://u:bad%zzsecret@h/']);

@@ -10,7 +10,7 @@ import type { CredentialsStore } from '../../config/credentials.js';
 import type { Config } from '../../config/load.js';
 import { pop3LoginsFile, type SrPaths, stateDir } from '../../config/paths.js';
 import type { Logger } from '../../log/logger.js';
-import { accountPassword, mailAccount } from '../../mail/account.js';
+import { accountSignIn, mailAccount } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
 import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
@@ -64,11 +64,11 @@ export async function dryRunPoll(config: Config, paths: SrPaths, credentials: Cr
           count: () => undefined,
           handled: () => undefined,
         };
-        const password = accountPassword(account, credentials);
+        const signIn = accountSignIn(account, credentials);
         const own = accountTls(config, tls, credentials.lookup(account.url));
         const poll: MailboxPoll = account.protocol === 'imap'
-          ? new ImapPoll(account, password, own, context)
-          : new Pop3Poll(account, password, own, context, (gate ??= LoginGate.open(pop3LoginsFile(paths))));
+          ? new ImapPoll(account, signIn, own, context)
+          : new Pop3Poll(account, signIn, own, context, (gate ??= LoginGate.open(pop3LoginsFile(paths))));
         const known = account.protocol === 'imap' ? state.knowsImapAccount(account.label) : state.knowsPopAccount(account.label);
         out(`${account.label}: ${known ? 'polled before: what is new since its last pass' : `first pass (firstPass ${config.str('firstPass')}): ${describeFirstPass(firstPassOf(config))}`}`);
         try {

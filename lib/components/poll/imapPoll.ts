@@ -2,7 +2,7 @@
 // anything is new (one round trip for an unchanged folder, whatever its size); new UIDs
 // above the cursor are announced in UID order, at most `batch` per folder per pass, and
 // the cursor moves past each message only once the broker has confirmed its notification.
-import type { MailAccount } from '../../mail/account.js';
+import type { AccountSignIn, MailAccount } from '../../mail/account.js';
 import { IdleWatcher } from '../../mail/imap/idleWatcher.js';
 import { type ImapConnectionSettings, ImapMailbox, type MessageHeader, type WatchedFolder } from '../../mail/imap/imapMailbox.js';
 import type { TlsSettings } from '../../mail/tls.js';
@@ -31,8 +31,8 @@ export class ImapPoll implements MailboxPoll {
   /** per folder and UID: passes in a row that the server listed it and gave no header */
   private readonly misses = new Map<string, number>();
 
-  constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext, clientOptions?: ImapConnectionSettings['clientOptions']) {
-    this.connection = { account, password, tls, timeoutMs: poll.config.number('timeout') * 1000, compress: poll.config.flag('imapCompress'), ...(clientOptions ? { clientOptions } : {}) };
+  constructor(readonly account: MailAccount, signIn: AccountSignIn, tls: TlsSettings, private readonly poll: PollContext, clientOptions?: ImapConnectionSettings['clientOptions']) {
+    this.connection = { account, ...signIn, tls, timeoutMs: poll.config.number('timeout') * 1000, compress: poll.config.flag('imapCompress'), ...(clientOptions ? { clientOptions } : {}) };
     this.mailbox = new ImapMailbox(this.connection);
   }
 

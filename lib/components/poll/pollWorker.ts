@@ -12,13 +12,12 @@ import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
 import { buildSchedule, scheduleSettings } from '../../flow/schedule.js';
 import { declareOnBroker, openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
-import { accountPassword, mailAccount, mailboxTopic } from '../../mail/account.js';
+import { accountSignIn, mailAccount, mailboxTopic } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
-import { describeMailError, isLastingMailError } from '../../mail/mailErrors.js';
+import { describeMailError, isLastingMailError, mailErrorPlace } from '../../mail/mailErrors.js';
 import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
-import { optional } from '../../system/optional.js';
 import { type LongTimer, longTimeout } from '../../system/timers.js';
 import { ImapPoll } from './imapPoll.js';
 import type { MailboxPoll, PollContext } from './mailboxPoll.js';
@@ -110,10 +109,10 @@ export class PollWorker implements Worker {
         count: (counter, amount) => context.count(counter, amount),
         handled: (amount) => context.handled(amount),
       };
-      const password = accountPassword(account, this.credentials);
+      const signIn = accountSignIn(account, this.credentials);
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
-      const poll = account.protocol === 'imap' ? new ImapPoll(account, password, own, pollContext) : new Pop3Poll(account, password, own, pollContext, loginGate());
+      const poll = account.protocol === 'imap' ? new ImapPoll(account, signIn, own, pollContext) : new Pop3Poll(account, signIn, own, pollContext, loginGate());
       return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, summary: `${account.label}: not polled yet` };
     });
     try {
@@ -184,7 +183,7 @@ export class PollWorker implements Worker {
       mailbox.retryAt = Date.now() + delay;
       const reason = unrouted
         ? `${error.message} (start the subscribe that reads it, or sr declare its queue; post_mandatory off if nobody is meant to); the messages wait on the server, the poll's place stays before them`
-        : describeMailError(error, { account: mailbox.poll.account, ...optional('credentialsLine', this.credentials.lookup(mailbox.poll.account.url)?.line) });
+        : describeMailError(error, mailErrorPlace(mailbox.poll.account, this.credentials));
       if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s${unrouted ? '' : ', then less often'}`);
       mailbox.lastError = reason;
       mailbox.lasting = !unrouted && isLastingMailError(error);

@@ -4,7 +4,7 @@
 // subscribe to get in), UIDL, the headers of new messages with TOP n 0, and each UIDL
 // recorded once the broker confirmed its notification. Nothing on the server changes.
 import { type ParsedMail, simpleParser } from 'mailparser';
-import type { MailAccount } from '../../mail/account.js';
+import type { AccountSignIn, MailAccount } from '../../mail/account.js';
 import { headerDate, headerMessageId, type HeaderProblems, headerText } from '../../mail/headerValues.js';
 import type { LoginGate } from '../../mail/pop3/loginGate.js';
 import { pop3MessageId, Pop3Client, type Pop3Settings } from '../../mail/pop3/pop3Client.js';
@@ -19,9 +19,9 @@ import { pop3RelPath } from './notification.js';
 export class Pop3Poll implements MailboxPoll {
   private readonly settings: Pop3Settings;
 
-  constructor(readonly account: MailAccount, password: string, tls: TlsSettings, private readonly poll: PollContext, gate: LoginGate) {
+  constructor(readonly account: MailAccount, signIn: AccountSignIn, tls: TlsSettings, private readonly poll: PollContext, gate: LoginGate) {
     this.settings = {
-      account, password, tls, timeoutMs: poll.config.number('timeout') * 1000, gate, stopped: poll.stopping, onWait: (line) => poll.logger.info(line),
+      account, ...signIn, tls, timeoutMs: poll.config.number('timeout') * 1000, gate, stopped: poll.stopping, onWait: (line) => poll.logger.info(line),
     };
   }
 

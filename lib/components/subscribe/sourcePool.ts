@@ -1,7 +1,7 @@
 // One MailSource per account, opened on its first message and kept for the next ones: a
 // subscribe reading notifications of several mailboxes holds one connection to each.
 import type { CredentialsStore } from '../../config/credentials.js';
-import { accountPassword, type MailAccount } from '../../mail/account.js';
+import { accountSignIn, type MailAccount } from '../../mail/account.js';
 import { ImapSource } from '../../mail/imap/imapSource.js';
 import type { MailSource } from '../../mail/mailSource.js';
 import type { LoginGate } from '../../mail/pop3/loginGate.js';
@@ -25,7 +25,7 @@ export class SourcePool {
   sourceFor(account: MailAccount): MailSource {
     const existing = this.sources.get(account.label);
     if (existing) return existing;
-    const settings = { account, password: accountPassword(account, this.credentials), tls: this.tls(account), ...this.connection, onNotice: this.onNotice, onDebug: this.onDebug };
+    const settings = { account, ...accountSignIn(account, this.credentials), tls: this.tls(account), ...this.connection, onNotice: this.onNotice, onDebug: this.onDebug };
     const source = account.protocol === 'imap' ? new ImapSource(settings) : new Pop3Source({ ...settings, ...this.pop3, gate: this.pop3.gate() });
     this.sources.set(account.label, source);
     return source;

@@ -21,9 +21,8 @@ import { removeStaging } from '../../output/stagedFile.js';
 import { declareOnBroker, openBrokerLink, openPostBroker, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import type { MailAccount } from '../../mail/account.js';
-import { describeMailError, isLastingMailError, type MailErrorPlace } from '../../mail/mailErrors.js';
+import { describeMailError, isLastingMailError, type MailErrorPlace, mailErrorPlace } from '../../mail/mailErrors.js';
 import { LoginGate } from '../../mail/pop3/loginGate.js';
-import { optional } from '../../system/optional.js';
 import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
 import { type Notification, withHeaders } from '../../message.js';
@@ -329,7 +328,7 @@ export class SubscribeWorker implements Worker {
 
   /** An account as error messages name it, with the credentials.conf line of its password. */
   private place(account: MailAccount): MailErrorPlace {
-    return { account, ...optional('credentialsLine', this.credentials.lookup(account.url)?.line) };
+    return mailErrorPlace(account, this.credentials);
   }
 
   private working(context: InstanceContext, ref: MailMessageRef): void {

@@ -26,10 +26,11 @@ export class IdleWatcher {
     let failures = 0;
     let connectedBefore = false;
     while (!this.stopped) {
-      const client = imapClient(this.settings, { maxIdleTime: IDLE_RESTART_MS });
-      this.client = client;
-      client.on('exists', () => this.onNewMail());
+      let client: ImapFlow | undefined;
       try {
+        client = await imapClient(this.settings, { maxIdleTime: IDLE_RESTART_MS });
+        this.client = client;
+        client.on('exists', () => this.onNewMail());
         await client.connect();
         await client.mailboxOpen(this.folder, { readOnly: true });
         // Mail that came while the connection was away (a server restart) makes no EXISTS
@@ -41,7 +42,7 @@ export class IdleWatcher {
       } catch {
         failures += 1; // the poll's own pass reports what is wrong with the account
       } finally {
-        await closeClient(client);
+        if (client) await closeClient(client);
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RECONNECT_DELAY_MS, 1000 * 2 ** failures)));
     }

@@ -85,6 +85,8 @@ function messageHeader(uid: number, size: number, internalDate: unknown, envelop
 export interface ImapConnectionSettings {
   readonly account: MailAccount;
   readonly password: string;
+  /** OAuth2 (credentials.conf oauth2=): a fresh access token for each connection, instead of the password */
+  readonly accessToken?: () => Promise<string>;
   readonly tls: TlsSettings;
   readonly timeoutMs: number;
   /** COMPRESS=DEFLATE where the server offers it (option imapCompress); off when absent */
@@ -111,9 +113,14 @@ export function forgetCommandError(client: ImapFlow): void {
   lastCommandErrors.delete(client);
 }
 
-/** An imapflow client for the account, not yet connected. STARTTLS is required on imap:// unless `tls off`. */
-export function imapClient(settings: ImapConnectionSettings, extra: Partial<ImapFlowOptions> = {}): ImapFlow {
+/**
+ * An imapflow client for the account, not yet connected. STARTTLS is required on imap://
+ * unless `tls off`. With OAuth2 a token is fetched for it now: imapflow signs in with it by
+ * AUTHENTICATE OAUTHBEARER, or XOAUTH2 where only that is offered.
+ */
+export async function imapClient(settings: ImapConnectionSettings, extra: Partial<ImapFlowOptions> = {}): Promise<ImapFlow> {
   const { account, tls, timeoutMs } = settings;
+  const auth = settings.accessToken ? { user: account.user, accessToken: await settings.accessToken() } : { user: account.user, pass: settings.password };
   const ignore = () => undefined;
   const logger = {
     debug: ignore, info: ignore, error: ignore,
@@ -125,7 +132,7 @@ export function imapClient(settings: ImapConnectionSettings, extra: Partial<Imap
     secure: account.implicitTls,
     ...(account.implicitTls ? {} : { doSTARTTLS: tls.required }),
     tls: tlsConnectOptions(tls, account.host),
-    auth: { user: account.user, pass: settings.password },
+    auth,
     logger,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
@@ -162,7 +169,7 @@ export class ImapMailbox {
   }
 
   async connect(): Promise<void> {
-    const client = imapClient(this.settings);
+    const client = await imapClient(this.settings);
     await client.connect();
     this.client = client;
   }

@@ -109,8 +109,8 @@ export class ImapSource implements MailSource {
     if (!this.connecting) {
       this.client?.close();
       this.client = undefined;
-      const client = imapClient(this.settings);
-      this.connecting = client.connect().then(() => {
+      this.connecting = imapClient(this.settings).then(async (client) => {
+        await client.connect();
         this.client = client;
         return client;
       }).finally(() => { this.connecting = undefined; });
