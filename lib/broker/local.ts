@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { pidExists } from '../system/pids.js';
 import { openDatabase, Statements } from '../system/sqlite.js';
+import { PerTurn } from '../system/perTurn.js';
 import { type Broker, type BrokerState, type DeadLetterBounds, type QueueSpec, type RawDelivery, type Subscription, topicMatches, Unroutable } from './broker.js';
 
 const SCHEMA = `
@@ -277,31 +278,18 @@ class LocalSubscription implements Subscription {
     }
   }
 
-  private acks: { ids: number[]; waiting: Array<() => void> } | undefined;
-
   /**
    * The acknowledgements of one turn of the event loop in one transaction at its end (the
-   * messages of a mail-action batch are acknowledged together): resolves once committed.
+   * messages of a mail-action batch are acknowledged together).
    */
-  private ackSoon(id: number): Promise<void> {
-    if (!this.acks) {
-      const gathered: NonNullable<LocalSubscription['acks']> = { ids: [], waiting: [] };
-      this.acks = gathered;
-      setImmediate(() => {
-        this.acks = undefined;
-        if (this.broker.state !== 'closed') {
-          const remove = this.broker.statement('DELETE FROM messages WHERE id = ? AND holder = ?');
-          this.db.transaction(() => { for (const acked of gathered.ids) remove.run(acked, this.id); }).immediate();
-        }
-        this.inFlight -= gathered.ids.length;
-        for (const resolve of gathered.waiting) resolve();
-        this.wake?.();
-      });
+  private readonly acks = new PerTurn<number>((ids) => {
+    if (this.broker.state !== 'closed') {
+      const remove = this.broker.statement('DELETE FROM messages WHERE id = ? AND holder = ?');
+      this.db.transaction(() => { for (const id of ids) remove.run(id, this.id); }).immediate();
     }
-    const batch = this.acks;
-    batch.ids.push(id);
-    return new Promise((resolve) => batch.waiting.push(resolve));
-  }
+    this.inFlight -= ids.length;
+    this.wake?.();
+  });
 
   private deliver(row: MessageRow): void {
     this.inFlight += 1;
@@ -316,7 +304,7 @@ class LocalSubscription implements Subscription {
     const ack = async () => {
       if (settled || this.broker.state === 'closed') return;
       settled = true;
-      await this.ackSoon(row.id);
+      await this.acks.add(row.id);
     };
     const delivery: RawDelivery = {
       body: row.body,

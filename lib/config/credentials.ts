@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import { ConfigError, ConfigErrors, UserError } from './errors.js';
 import { readTextFile, TextFileError } from './textFile.js';
+import { MAIL_SCHEMES } from './options.js';
 import { closestWord } from './suggest.js';
 import { DEFAULT_PORTS, maskUrlText, parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
 
@@ -185,7 +186,7 @@ function secretsOfOtherLine(line: string): string[] {
 /** An `oauth2=` line: a mailbox, no password beside it, a provider mailpump knows, what the provider needs. */
 function checkOauth(url: ServiceUrl, details: Readonly<Record<string, string | true>>): void {
   const provider = details.oauth2;
-  if (!['imap', 'imaps', 'pop', 'pops'].includes(url.scheme)) throw new UrlError(`has oauth2=, which is for mailboxes (imap, imaps, pop, pops), not ${url.scheme}:`);
+  if (!(MAIL_SCHEMES as readonly string[]).includes(url.scheme)) throw new UrlError(`has oauth2=, which is for mailboxes (imap, imaps, pop, pops), not ${url.scheme}:`);
   if (url.password !== undefined) throw new UrlError('has both a password and oauth2=: keep one (an OAuth2 account signs in with tokens, not its password)');
   if (typeof provider !== 'string' || !OAUTH_PROVIDERS.includes(provider)) {
     const suggestion = typeof provider === 'string' ? closestWord(provider, OAUTH_PROVIDERS) : undefined;

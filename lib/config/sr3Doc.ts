@@ -1,6 +1,6 @@
 // docs/sr3.md: every option keyword of sr3 and what mailpump does with it. The keywords come
 // from the vendored sr3 (scripts/sr3-keywords.py), so the page says the truth about that sr3.
-import { findOption, negatedOption } from './options.js';
+import { findOption, knownWords, negatedOption } from './options.js';
 import { sr3KeywordsWithoutEffect } from './sr3Options.js';
 
 /** The reason given to what mailpump may implement later, kept apart in the counts. */
@@ -17,7 +17,7 @@ function statusOf(keyword: string): { kind: 'implemented' | 'withoutEffect' | 'n
   if (spec) return { kind: 'implemented', text: spec.name === keyword ? `implemented (${spec.components?.join(', ') ?? 'all components'})` : `implemented, as \`${spec.name}\`` };
   const negated = negatedOption(keyword);
   if (negated) return { kind: 'implemented', text: `implemented, as \`${negated} off\`` };
-  if (['include', 'config', 'declare', 'header', 'accept', 'reject', 'subtopic'].includes(keyword)) return { kind: 'implemented', text: 'implemented (a directive of the config language)' };
+  if (knownWords().includes(keyword)) return { kind: 'implemented', text: 'implemented (a directive of the config language)' };
   const why = sr3KeywordsWithoutEffect().get(keyword);
   if (why === undefined) throw new Error(`sr3 keyword "${keyword}" is not classified (lib/config/sr3Options.ts)`);
   return why.startsWith(NOT_YET) ? { kind: 'notYet', text: 'not implemented yet: read with a warning' } : { kind: 'withoutEffect', text: `no effect, read with a warning: ${why}` };

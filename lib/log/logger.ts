@@ -105,3 +105,12 @@ export async function closeLogger(logger: Logger): Promise<void> {
     await written;
   }));
 }
+
+/**
+ * The logger's debug, or undefined when it logs no debug lines: called as `debug?.(`...`)`,
+ * a line on the hot path (one per message or file) is not even built then. The level is an
+ * instance's for its whole life.
+ */
+export function debugLines(logger: Logger): ((line: string) => void) | undefined {
+  return logger.isDebugEnabled() ? (line) => logger.debug(line) : undefined;
+}

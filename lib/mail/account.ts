@@ -3,6 +3,7 @@
 import { commandTokenSource } from '../auth/tokenCommand.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import { UserError } from '../config/errors.js';
+import { MAIL_SCHEMES } from '../config/options.js';
 import { parseServiceUrl } from '../config/urls.js';
 
 export interface MailAccount {
@@ -20,11 +21,9 @@ export interface MailAccount {
   readonly url: string;
 }
 
-const MAIL_SCHEMES = new Set(['imap', 'imaps', 'pop', 'pops']);
-
 export function mailAccount(url: string): MailAccount {
   const parsed = parseServiceUrl(url);
-  if (!MAIL_SCHEMES.has(parsed.scheme)) throw new UserError(`${url}: ${parsed.scheme}: is not a mailbox scheme (imap, imaps, pop or pops)`);
+  if (!(MAIL_SCHEMES as readonly string[]).includes(parsed.scheme)) throw new UserError(`${url}: ${parsed.scheme}: is not a mailbox scheme (imap, imaps, pop or pops)`);
   const scheme = parsed.scheme as MailAccount['scheme'];
   const user = parsed.user;
   if (user === '') throw new UserError(`${url}: a mailbox URL needs a user, e.g. ${scheme}://ingest@${parsed.host}/`);

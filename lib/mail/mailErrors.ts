@@ -2,6 +2,7 @@
 // subscribe: what happened and, for the common causes, what to do, on one line, with the
 // account and never a password. OpenSSL's own text comes over several lines: it is folded.
 import { TokenCommandError } from '../auth/tokenCommand.js';
+import type { CredentialsStore } from '../config/credentials.js';
 import { Pop3Error } from './pop3/pop3Client.js';
 import type { MailAccount } from './account.js';
 
@@ -14,7 +15,7 @@ export interface MailErrorPlace {
 }
 
 /** The credentials.conf line of the account, for error messages: how it signs in, and where. */
-export function mailErrorPlace(account: MailAccount, credentials: { lookup(url: string): { line: number; details: Readonly<Record<string, unknown>> } | undefined }): MailErrorPlace {
+export function mailErrorPlace(account: MailAccount, credentials: CredentialsStore): MailErrorPlace {
   const entry = credentials.lookup(account.url);
   return { account, ...(entry ? { credentialsLine: entry.line, oauth2: entry.details.oauth2 !== undefined } : {}) };
 }

@@ -11,6 +11,7 @@
 //   is linked there, so that a retry knows its own file from another message's file that
 //   happens to have the same name and bytes (two mails with the same body text).
 import type Database from 'better-sqlite3';
+import { PerTurn } from '../system/perTurn.js';
 import { openDatabase, Statements } from '../system/sqlite.js';
 
 const SCHEMA = `
@@ -63,7 +64,7 @@ export class SubscribeState {
     this.run('INSERT OR REPLACE INTO posted (key, at) VALUES (?, ?)', key, now());
   }
 
-  private doneSoon: { keys: string[]; waiting: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | undefined;
+  private readonly doneSoon = new PerTurn<string>((keys) => this.markDone(keys));
 
   /**
    * markDone, for the messages finishing together: the messages of one mail-action batch
@@ -72,22 +73,7 @@ export class SubscribeState {
    * once committed: nothing is acknowledged before.
    */
   markDoneSoon(keys: readonly string[]): Promise<void> {
-    if (!this.doneSoon) {
-      const gathered: NonNullable<SubscribeState['doneSoon']> = { keys: [], waiting: [] };
-      this.doneSoon = gathered;
-      setImmediate(() => {
-        this.doneSoon = undefined;
-        try {
-          this.markDone(gathered.keys);
-          for (const waiter of gathered.waiting) waiter.resolve();
-        } catch (error) {
-          for (const waiter of gathered.waiting) waiter.reject(error);
-        }
-      });
-    }
-    const batch = this.doneSoon;
-    batch.keys.push(...keys);
-    return new Promise((resolve, reject) => batch.waiting.push({ resolve, reject }));
+    return this.doneSoon.add(...keys);
   }
 
   /** The message is done: remembered under every key, its journal and failures forgotten. */

@@ -3,6 +3,7 @@
 // notification the broker confirmed, up to the first one it did not. A message is never
 // skipped; at worst announced again.
 import { acceptingMaskLogged } from '../../flow/masks.js';
+import { debugLines } from '../../log/logger.js';
 import type { Notification } from '../../message.js';
 import type { PollContext } from './mailboxPoll.js';
 
@@ -19,13 +20,14 @@ export async function announceInOrder<Step extends { readonly notification: Noti
 ): Promise<number> {
   const confirmations = await Promise.allSettled(steps.map((step) => (step.notification ? poll.announce(step.notification) : Promise.resolve())));
   let announced = 0;
+  const debug = debugLines(poll.logger);
   for (const [index, step] of steps.entries()) {
     const confirmation = confirmations[index]!;
     if (confirmation.status === 'rejected') throw confirmation.reason;
     record(step);
     if (step.notification) {
       announced += 1;
-      poll.logger.debug(`announced ${step.notification.baseUrl}${step.notification.relPath} ${step.notification.mail?.messageId ?? '(no Message-ID)'}, ${step.notification.size ?? '?'} bytes`);
+      debug?.(`announced ${step.notification.baseUrl}${step.notification.relPath} ${step.notification.mail?.messageId ?? '(no Message-ID)'}, ${step.notification.size ?? '?'} bytes`);
     } else {
       poll.count('skipped');
     }

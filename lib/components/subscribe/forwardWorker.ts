@@ -12,6 +12,7 @@ import { declareOnBroker, openBrokerLink, openPostBroker, reportBroker } from '.
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
 import { encodeNotification, V03_CONTENT_TYPE, withHeaders } from '../../message.js';
 import { pairedTopics } from './pairing.js';
+import { deadLetterBounds } from './settings.js';
 
 /** The pause before announcing again what the post broker did not confirm. */
 const RETRY_MS = 10_000;
@@ -71,7 +72,7 @@ export class ForwardWorker implements Worker {
         context.count('forwarded');
         await delivery.ack();
         context.handled();
-      }, { bounds: { maxCount: config.number('deadLetterMax'), maxAgeSeconds: config.number('deadLetterAge') }, onDeadLetter: () => context.count('deadLetters') });
+      }, { bounds: deadLetterBounds(config), onDeadLetter: () => context.count('deadLetters') });
       do {
         try {
           reportBroker(context, broker, { queue: queue.name, depth: await broker.queueDepth(queue.name) });

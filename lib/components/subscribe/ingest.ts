@@ -45,8 +45,8 @@ export interface IngestTools {
   readonly state: SubscribeState;
   readonly actions: ActionBatcher;
   readonly decoders: DecodePool;
-  /** a line for logLevel debug: how a person follows a message through (never a secret) */
-  readonly debug: (line: string) => void;
+  /** a line for logLevel debug: how a person follows a message through (never a secret); undefined at other levels */
+  readonly debug: ((line: string) => void) | undefined;
 }
 
 /**
@@ -144,7 +144,7 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
   }
   const downloading = Date.now();
   const { outcome, keys } = await downloadRaw(source, ref, settings.incomingDirectory, async (raw, sha256) => {
-    tools.debug(`${ref.where}: downloaded ${raw.kind === 'memory' ? `${raw.data.byteLength} bytes, in memory` : 'to a temporary file'}, in ${Date.now() - downloading} ms, sha256 ${sha256}`);
+    tools.debug?.(`${ref.where}: downloaded ${raw.kind === 'memory' ? `${raw.data.byteLength} bytes, in memory` : 'to a temporary file'}, in ${Date.now() - downloading} ms, sha256 ${sha256}`);
     // The same mail, byte for byte, ingested before at another place (copied to another
     // folder): tidied like the rest, not written again. Decided on the bytes, never on a
     // Message-ID and size, which any sender can copy from a mail yet to come.
@@ -164,11 +164,11 @@ async function writeAndAnnounce(tools: IngestTools, notification: Notification, 
   const { settings } = tools;
   const { written, filteredOut } = await tools.decoders.run({ settings: settings.files, notification, ref, raw, now: Date.now() });
   for (const { part, file } of written) {
-    tools.debug(`${ref.where}: part ${part.partPath} (${part.contentType}) ${file.alreadyPresent ? 'already at' : 'written to'} ${file.path}, ${file.size} bytes`);
+    tools.debug?.(`${ref.where}: part ${part.partPath} (${part.contentType}) ${file.alreadyPresent ? 'already at' : 'written to'} ${file.path}, ${file.size} bytes`);
   }
   if (settings.announce) {
     await Promise.all(written.map(({ part, file }) => settings.announce!(fileNotification(settings, ref, part, file))));
-    tools.debug(`${ref.where}: ${written.length} file notifications announced`);
+    tools.debug?.(`${ref.where}: ${written.length} file notifications announced`);
   }
   return { kind: 'ingested', files: written.length, filteredOut };
 }
@@ -179,7 +179,7 @@ async function actOn(tools: IngestTools, source: MailSource, ref: MailMessageRef
   if (arrival.redelivered && settled > 0) await new Promise((resolve) => setTimeout(resolve, settled));
   try {
     await tools.actions.apply(source, tools.settings.mailAction, ref.at);
-    if (tools.settings.mailAction.kind !== 'none') tools.debug(`${ref.where}: mailAction ${mailActionWords(tools.settings.mailAction)} done`);
+    if (tools.settings.mailAction.kind !== 'none') tools.debug?.(`${ref.where}: mailAction ${mailActionWords(tools.settings.mailAction)} done`);
   } catch (error) {
     if (!(resumed && error instanceof MessageGone)) throw error;
   }

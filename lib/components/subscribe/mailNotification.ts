@@ -2,6 +2,7 @@
 // account (baseUrl), where the message is (folder, UIDVALIDITY and UID, or UIDL), what it is
 // expected to be (Message-ID, size), and the key it is remembered by on its server.
 import { UserError } from '../../config/errors.js';
+import { MAIL_SCHEMES } from '../../config/options.js';
 import { type MailAccount, mailAccount } from '../../mail/account.js';
 import { describeCoordinates, type ExpectedMessage, type MessageCoordinates } from '../../mail/mailSource.js';
 import type { MailFields, Notification } from '../../message.js';
@@ -31,7 +32,7 @@ function fieldProblem(field: string, value: unknown, wanted: string): string {
 
 export function mailMessageRef(notification: Notification): MailMessageRef {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(notification.baseUrl)?.[1]?.toLowerCase();
-  if (scheme !== undefined && !['imap', 'imaps', 'pop', 'pops'].includes(scheme)) {
+  if (scheme !== undefined && !(MAIL_SCHEMES as readonly string[]).includes(scheme)) {
     // A file announced by sr3 or another tool on the same exchange: not a broken mail notification.
     throw new NotMailNotification(`${notification.baseUrl}${notification.relPath} is not mail from a mailpump poll: its baseUrl is ${scheme}:, not imap, imaps, pop or pops`);
   }

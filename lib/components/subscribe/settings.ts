@@ -2,6 +2,7 @@
 // run checkSubscribe, so a wrong mailAction or directory is reported as file:line at once.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DeadLetterBounds } from '../../broker/broker.js';
 import type { Config } from '../../config/load.js';
 import { instanceStem, stateDir, type SrPaths } from '../../config/paths.js';
 import { fillTemplate, TemplateError, templateRoot } from '../../decode/templates.js';
@@ -52,6 +53,11 @@ export function postUrls(config: Config): { postBaseUrl: string; postBaseDir: st
   if (written !== undefined) return { postBaseUrl: written, postBaseDir };
   if (postBaseDir === undefined) return { postBaseUrl: 'file:', postBaseDir };
   return { postBaseUrl: `file:${postBaseDir.endsWith('/') ? postBaseDir : `${postBaseDir}/`}`, postBaseDir };
+}
+
+/** deadLetterMax and deadLetterAge, as the brokers take them. */
+export function deadLetterBounds(config: Config): DeadLetterBounds {
+  return { maxCount: config.number('deadLetterMax'), maxAgeSeconds: config.number('deadLetterAge') };
 }
 
 /** Where this config's files are staged: the fixed part of every directory it writes to. */

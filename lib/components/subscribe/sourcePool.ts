@@ -18,14 +18,14 @@ export class SourcePool {
     private readonly onNotice: (line: string) => void,
     /** POP3 logins taken in turn with the other processes of this host (LOGIN-DELAY) */
     private readonly pop3: { readonly gate: () => LoginGate; readonly stopped: () => boolean; readonly onWait: (line: string) => void },
-    private readonly onDebug: (line: string) => void = () => undefined,
+    private readonly onDebug?: (line: string) => void,
   ) {}
 
   /** The account's source; throws a UserError when credentials.conf has no password for it. */
   sourceFor(account: MailAccount): MailSource {
     const existing = this.sources.get(account.label);
     if (existing) return existing;
-    const settings = { account, ...accountSignIn(account, this.credentials), tls: this.tls(account), ...this.connection, onNotice: this.onNotice, onDebug: this.onDebug };
+    const settings = { account, ...accountSignIn(account, this.credentials), tls: this.tls(account), ...this.connection, onNotice: this.onNotice, ...(this.onDebug ? { onDebug: this.onDebug } : {}) };
     const source = account.protocol === 'imap' ? new ImapSource(settings) : new Pop3Source({ ...settings, ...this.pop3, gate: this.pop3.gate() });
     this.sources.set(account.label, source);
     return source;

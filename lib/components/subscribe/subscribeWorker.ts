@@ -20,6 +20,7 @@ import { chooseSyncMethod } from '../../output/durability.js';
 import { removeStaging } from '../../output/stagedFile.js';
 import { declareOnBroker, openBrokerLink, openPostBroker, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
+import { debugLines } from '../../log/logger.js';
 import type { MailAccount } from '../../mail/account.js';
 import { describeMailError, isLastingMailError, type MailErrorPlace, mailErrorPlace } from '../../mail/mailErrors.js';
 import { LoginGate } from '../../mail/pop3/loginGate.js';
@@ -33,7 +34,7 @@ import { pairedTopics } from './pairing.js';
 import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
 import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
 import { quarantineFiles, quarantineOnServer } from './quarantine.js';
-import { decodeBudgetMs, ingestSettings, quarantineDirectory, stagingRoots } from './settings.js';
+import { deadLetterBounds, decodeBudgetMs, ingestSettings, quarantineDirectory, stagingRoots } from './settings.js';
 import { SourcePool } from './sourcePool.js';
 
 const FIRST_RETRY_MS = 10_000;
@@ -105,13 +106,14 @@ export class SubscribeWorker implements Worker {
       onThreadGone: (threadId) => { for (const root of roots) removeStaging(root, `${settings.files.writer}.t${threadId}`); },
     });
     let gate: LoginGate | undefined;
+    const debug = debugLines(logger);
     const pool = new SourcePool(this.credentials, (account) => {
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
       return own;
     }, { timeoutMs: config.number('timeout') * 1000, compress: config.flag('imapCompress') }, (line) => logger.warning(line), {
       gate: () => (gate ??= LoginGate.open(pop3LoginsFile(this.paths))), stopped: () => this.stopSignal.stopped, onWait: (line) => logger.info(line),
-    }, (line) => logger.debug(line));
+    }, debug);
     // Left by a crash of this instance in the middle of a download: the message is downloaded again.
     fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
     const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);
@@ -126,8 +128,8 @@ export class SubscribeWorker implements Worker {
       logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.files.directory}`
         + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${mailActionWords(settings.mailAction)}`);
       const handling: Handling = {
-        context, tools: { settings, state, actions: new ActionBatcher(), decoders, debug: (line) => logger.debug(line) }, pool, broker, queue: queue.name,
-        deadLetterBounds: { maxCount: config.number('deadLetterMax'), maxAgeSeconds: config.number('deadLetterAge') },
+        context, tools: { settings, state, actions: new ActionBatcher(), decoders, debug }, pool, broker, queue: queue.name,
+        deadLetterBounds: deadLetterBounds(config),
       };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
         const work = this.handle(handling, notification, delivery).then(() => context.handled());
@@ -173,7 +175,7 @@ export class SubscribeWorker implements Worker {
   private async handle(handling: Handling, notification: Notification, delivery: RawDelivery): Promise<void> {
     const { context, broker, queue } = handling;
     const { config, logger } = context;
-    logger.debug(`${queue}: notification ${notification.baseUrl}${notification.relPath}${delivery.redelivered ? ' (redelivered)' : ''}`);
+    handling.tools.debug?.(`${queue}: notification ${notification.baseUrl}${notification.relPath}${delivery.redelivered ? ' (redelivered)' : ''}`);
     if (this.stopSignal.stopped) return delivery.requeue();
     // The reject rules first, as in sr3: `reject .*sftp.*` drops what the user means to drop
     // before anything is said about it not being mail.
@@ -242,7 +244,7 @@ export class SubscribeWorker implements Worker {
           context.count('messages');
         }
         await delivery.ack();
-        logger.debug(`${ref.where}: notification acknowledged`);
+        tools.debug?.(`${ref.where}: notification acknowledged`);
         return;
       } catch (error) {
         const delay = await this.failed(handling, ref, notification, error).catch((failure: unknown) => {
