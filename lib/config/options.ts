@@ -103,7 +103,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'attachmentsOnly', kind: 'flag', default: true, components: ['subscribe'],
     help: 'Write only attachments; off also writes each text and HTML body as a file (body.txt, body.html).' },
   { name: 'fileSync', kind: 'enum', choices: ['auto', 'fsync', 'syncfs'], default: 'auto', components: ['subscribe'],
-    help: 'How written files are made durable, per batch of messages: fsync (one per file and directory, many at once), syncfs (one sync --file-system of the output file system per batch: a process each time), or auto (fsync, measured faster on ext4).' },
+    help: 'How written files are made durable, per batch of messages: syncfs (one sync --file-system of the output file system per batch, by a helper shell; it flushes other writers\' data on that file system too), fsync (one per file and directory, many at once), or auto (syncfs where sync --file-system works, else fsync).' },
   { name: 'inline', kind: 'enum', choices: ['keep', 'skip'], default: 'keep', components: ['subscribe'],
     help: 'Parts shown inside the message (images of an HTML mail, Content-Disposition inline): keep writes them as attachments, skip leaves them out.' },
   { name: 'decodeBudget', kind: 'duration', default: 120, components: ['subscribe'],

@@ -15,10 +15,11 @@ import { splitMessage } from './mimeSplit.js';
 
 const NOT_BASE64 = /[^a-zA-Z0-9+/=]/;
 const NOT_BASE64_ALL = /[^a-zA-Z0-9+/=]/g;
-/** what base64 lines hold besides the alphabet and the padding */
-const NOT_BASE64_LINES = /[^a-zA-Z0-9+/=\r\n]/;
-/** the end of a body padded at its end only: what nearly every encoder writes */
-const PADDING_END = /^=*[\r\n]*$/;
+const EQUALS = 0x3d;
+const DASH = 0x2d;
+const UNDERSCORE = 0x5f;
+/** the end of a body padded at its end only (what nearly every encoder writes): padding, then only what both decoders skip */
+const PADDING_END = /^=*[^a-zA-Z0-9+/=_-]*$/;
 
 /**
  * base64 decoded as libbase64's Decoder stream decodes the same chunks (the one mailsplit
@@ -26,13 +27,17 @@ const PADDING_END = /^=*[\r\n]*$/;
  * quartets counted from the last padding of a chunk.
  */
 function decodeBase64(chunks: readonly Buffer[]): Buffer[] {
-  // The common case in one native call: Node's decoder skips the line ends, and with the
-  // padding at the end only it gives what libbase64 gives (it would read "-" and "_" as
-  // base64url, and stop at a padding in the middle, where libbase64 goes on).
+  // The common case in one native call: Node's decoder skips what is not base64 (line
+  // ends, blanks, other bytes) as libbase64 strips it, and with the padding at the end
+  // only it gives what libbase64 gives. It differs on "-" and "_" (which it reads as
+  // base64url) and on a padding in the middle (where it stops and libbase64 goes on):
+  // those are looked for with memchr-fast Buffer.indexOf rather than a regex over the text.
   if (chunks.length === 1) {
-    const text = chunks[0]!.toString('latin1');
-    const padding = text.indexOf('=');
-    if (!NOT_BASE64_LINES.test(text) && (padding < 0 || PADDING_END.test(text.slice(padding)))) return [Buffer.from(text, 'base64')];
+    const body = chunks[0]!;
+    const padding = body.indexOf(EQUALS);
+    if (body.indexOf(DASH) < 0 && body.indexOf(UNDERSCORE) < 0 && (padding < 0 || PADDING_END.test(body.toString('latin1', padding)))) {
+      return [Buffer.from(body.toString('latin1'), 'base64')];
+    }
   }
   const out: Buffer[] = [];
   let carry = '';

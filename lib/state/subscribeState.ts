@@ -27,6 +27,11 @@ CREATE TABLE IF NOT EXISTS failures (
 );
 `;
 
+export interface NameClaim {
+  readonly path: string;
+  readonly owner: string;
+}
+
 export interface FailureRecord {
   readonly lasting: number;
   /** epoch milliseconds of the first failure */
@@ -64,7 +69,16 @@ export class SubscribeState {
     this.run('INSERT OR REPLACE INTO posted (key, at) VALUES (?, ?)', key, now());
   }
 
-  private readonly doneSoon = new PerTurn<string>((keys) => this.markDone(keys));
+  private readonly postedSoon = new PerTurn<string>((keys) => {
+    this.db.transaction(() => { for (const key of keys) this.markPosted(key); }).immediate();
+  });
+
+  /** markPosted for the messages of one turn, in one transaction (as markDoneSoon); resolves once committed. */
+  markPostedSoon(key: string): Promise<void> {
+    return this.postedSoon.add(key);
+  }
+
+  private readonly doneSoon = new PerTurn<readonly string[]>((keys) => this.markDone(keys.flat()));
 
   /**
    * markDone, for the messages finishing together: the messages of one mail-action batch
@@ -73,7 +87,7 @@ export class SubscribeState {
    * once committed: nothing is acknowledged before.
    */
   markDoneSoon(keys: readonly string[]): Promise<void> {
-    return this.doneSoon.add(...keys);
+    return this.doneSoon.add(keys);
   }
 
   /** The message is done: remembered under every key, its journal and failures forgotten. */
@@ -107,17 +121,26 @@ export class SubscribeState {
    * lock for a message's files, not one per file); returns the paths that are their owner's.
    * Atomic across instances and threads.
    */
-  claimNames(claims: ReadonlyArray<{ readonly path: string; readonly owner: string }>): Set<string> {
+  claimNames(claims: readonly NameClaim[]): Set<string> {
     if (claims.length === 0) return new Set();
+    return this.db.transaction(() => this.claimEach(claims)).immediate();
+  }
+
+  private claimEach(claims: readonly NameClaim[]): Set<string> {
     // The row that stays is the first owner's; RETURNING says whose it is.
     const claim = this.statements.get('INSERT INTO names (path, owner, at) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET at = at RETURNING owner');
-    return this.db.transaction(() => {
-      const ours = new Set<string>();
-      for (const { path, owner } of claims) {
-        if ((claim.get(path, owner, now()) as { owner: string }).owner === owner) ours.add(path);
-      }
-      return ours;
-    }).immediate();
+    const ours = new Set<string>();
+    for (const { path, owner } of claims) {
+      if ((claim.get(path, owner, now()) as { owner: string }).owner === owner) ours.add(path);
+    }
+    return ours;
+  }
+
+  private readonly claimsSoon = new PerTurn<readonly NameClaim[], Set<string>>((batches) => this.db.transaction(() => batches.map((claims) => this.claimEach(claims))).immediate());
+
+  /** claimNames for the messages of one turn, in one transaction (a commit per message was a twentieth of a decode thread). */
+  claimNamesSoon(claims: readonly NameClaim[]): Promise<Set<string>> {
+    return claims.length === 0 ? Promise.resolve(new Set()) : this.claimsSoon.add(claims);
   }
 
   /** Forgets what is older than the ttl (seconds; 0 keeps it forever). */

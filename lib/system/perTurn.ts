@@ -2,28 +2,31 @@
 // mail-action batch finish in the same turn, and their commits go in one transaction rather
 // than one each. Each caller's promise settles once the shared work is done.
 
-export class PerTurn<T> {
-  private gathered: { items: T[]; waiting: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | undefined;
+export class PerTurn<T, R = void> {
+  private gathered: { items: T[]; waiting: Array<{ resolve: (result: R) => void; reject: (error: unknown) => void }> } | undefined;
 
-  /** `flush` does the work for all the items of a turn; a throw fails every caller of that turn. */
-  constructor(private readonly flush: (items: T[]) => void) {}
+  /**
+   * `flush` does the work for all the items of a turn and returns each one's result, in
+   * their order (nothing, for work without results); a throw fails every caller of that turn.
+   */
+  constructor(private readonly flush: (items: T[]) => R[] | void) {}
 
-  add(...items: T[]): Promise<void> {
+  add(item: T): Promise<R> {
     if (!this.gathered) {
-      const turn: NonNullable<PerTurn<T>['gathered']> = { items: [], waiting: [] };
+      const turn: NonNullable<PerTurn<T, R>['gathered']> = { items: [], waiting: [] };
       this.gathered = turn;
       setImmediate(() => {
         this.gathered = undefined;
         try {
-          this.flush(turn.items);
-          for (const waiter of turn.waiting) waiter.resolve();
+          const results = this.flush(turn.items);
+          turn.waiting.forEach((waiter, index) => waiter.resolve(results ? results[index]! : undefined as R));
         } catch (error) {
           for (const waiter of turn.waiting) waiter.reject(error);
         }
       });
     }
     const turn = this.gathered;
-    turn.items.push(...items);
+    turn.items.push(item);
     return new Promise((resolve, reject) => turn.waiting.push({ resolve, reject }));
   }
 }

@@ -94,7 +94,7 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
     box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
     const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
     box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'batch 1000', 'sleep 1s'].join('\n'));
-    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `instances ${instances}`, 'prefetch 50', `fileSync ${SYNC}`].join('\n'));
+    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `instances ${instances}`, `prefetch ${process.env.BENCH_PREFETCH ?? 50}`, `fileSync ${SYNC}`].join('\n'));
     const before = cpuSnapshot();
     const started = Date.now();
     const result = box.sr(['start']);
