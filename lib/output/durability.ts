@@ -102,8 +102,8 @@ class SyncfsHelper {
 
 const helpers = new Map<number, SyncfsHelper>();
 
-async function syncfs(path: string): Promise<void> {
-  const device = fs.statSync(path).dev;
+/** syncfs of the file system `device`, which holds `path` (oneByDevice found it: not stated again). */
+async function syncfs([device, path]: readonly [number, string]): Promise<void> {
   let helper = helpers.get(device);
   if (!helper) {
     helper = new SyncfsHelper(path);
@@ -184,13 +184,13 @@ class Batcher {
 }
 
 /** One path per file system: syncfs of it covers the others. */
-function oneByDevice(paths: readonly string[]): string[] {
+function oneByDevice(paths: readonly string[]): Array<[number, string]> {
   const byDevice = new Map<number, string>();
   for (const path of paths) {
     const device = fs.statSync(path).dev;
     if (!byDevice.has(device)) byDevice.set(device, path);
   }
-  return [...byDevice.values()];
+  return [...byDevice.entries()];
 }
 
 const batchers = new Map<SyncMethod, Batcher>();
