@@ -325,6 +325,35 @@ export class AmqpBroker implements Broker {
     });
   }
 
+  private leaseChannel: Channel | undefined;
+
+  /**
+   * The lease is an exclusive consumer on a durable queue of that name: RabbitMQ refuses a
+   * second one with 403 "in exclusive use", and drops the holder's the moment its connection
+   * ends (or its heartbeat stops), when the next try of another host succeeds. Nothing is
+   * ever published to the queue. A single-active-consumer queue was the other candidate; it
+   * tells no AMQP 0-9-1 client which consumer is the active one (docs/decisions.md).
+   */
+  readonly lease = async (queue: string): Promise<boolean> => {
+    if (this.leaseChannel) return true;
+    await this.withChannel((channel) => this.refused({ what: `declare the queue ${queue}`, needs: `the "configure" permission on queue '${queue}'`, option: 'vip' }, channel.assertQueue(queue, DURABLE)));
+    await this.connected;
+    const channel = await this.model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      await channel.consume(queue, () => undefined, { exclusive: true, noAck: true });
+    } catch (error) {
+      const text = String((error as Error)?.message ?? error);
+      if ((error as { code?: unknown })?.code === 403 && /in exclusive use/.test(text)) return false;
+      throw refusal(this.label, { what: `consume from the queue ${queue}`, needs: `the "read" permission on queue '${queue}'`, option: 'vip' }, error);
+    }
+    channel.on('close', () => { if (this.leaseChannel === channel) this.leaseChannel = undefined; });
+    this.leaseChannel = channel;
+    return true;
+  };
+
+  readonly holdsLease = (): boolean => this.leaseChannel !== undefined && this.currentState === 'connected';
+
   async close(): Promise<void> {
     for (const consumer of this.consumers) consumer.cancelled = true;
     this.currentState = 'closed';

@@ -90,6 +90,14 @@ export interface Broker {
   /** Keeps a body that cannot be read where the user can inspect it, with why. */
   deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void>;
   deleteQueue(queue: string): Promise<void>;
+  /**
+   * `vip broker` (components/poll/vip.ts): takes, or keeps, the lease named by `queue`, one
+   * holder at a time across every host on the broker; false while another holds it. Only a
+   * broker that hosts reach from many hosts has it (not the local broker).
+   */
+  readonly lease?: (queue: string) => Promise<boolean>;
+  /** Whether the lease taken with `lease` is still held (its connection has not dropped). */
+  readonly holdsLease?: () => boolean;
   close(): Promise<void>;
 }
 

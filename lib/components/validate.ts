@@ -1,6 +1,7 @@
 // Checks of a config that need more than the option table: a poll's mailboxes, schedule
 // and search, sr3 callback names. Run by sr start before anything starts, and by each
 // instance, so a mistake is reported as file:line once, not as a crash loop.
+import net from 'node:net';
 import { checkBrokerPasswords } from '../broker/open.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import { ConfigError, ConfigErrors, UserError } from '../config/errors.js';
@@ -10,6 +11,7 @@ import { accountSignIn, mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
 import { accountTls, tlsSettings } from '../mail/tls.js';
 import { FirstPassError, firstPassOf } from './poll/firstPass.js';
+import { BROKER_LEASE } from './poll/vip.js';
 import { checkSubscribe } from './subscribe/settings.js';
 
 /** Fails, before anything starts, when a server the config names has no password in credentials.conf. */
@@ -80,5 +82,19 @@ function validatePoll(config: Config, at: (option: string, message: string) => v
   } catch (error) {
     if (!(error instanceof ScheduleError)) throw error;
     at(error.option, error.message);
+  }
+  checkVip(config, at);
+}
+
+/** vip names addresses, or the broker's lease; hosts share a cursor only through a broker they all reach. */
+function checkVip(config: Config, at: (option: string, message: string) => void): void {
+  const vip = config.list('vip');
+  if (vip.length === 0) return;
+  if (vip.includes(BROKER_LEASE) && vip.length > 1) at('vip', `"vip ${BROKER_LEASE}" takes the broker's lease instead of an address: write it alone, without ${vip.filter((v) => v !== BROKER_LEASE).join(', ')}`);
+  for (const address of vip.filter((v) => v !== BROKER_LEASE)) {
+    if (net.isIP(address) === 0) at('vip', `vip needs an IP address (or "${BROKER_LEASE}" for a lease on the post broker), got "${address}"`);
+  }
+  if (!/^amqps?:/i.test(config.str('post_broker') ?? '')) {
+    at('vip', `vip shares the poll between hosts through their broker: post_broker must be an amqp:// or amqps:// broker they all reach, not the local broker of each host`);
   }
 }

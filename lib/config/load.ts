@@ -11,6 +11,7 @@ import { ConfigError, ConfigErrors } from './errors.js';
 import type { FileRule } from './fileRules.js';
 import { appliesTo, defaultValue, OPTIONS, type OptionValue } from './options.js';
 import { type Binding, ConfigBuilder, type Mask, type Setting } from './parser.js';
+import { type PathLayout, pathLayout } from './pathLayout.js';
 import { configFile, displayPath, type SrPaths } from './paths.js';
 
 export type CommandLineOptions = ReadonlyArray<readonly [string, string]>;
@@ -57,6 +58,11 @@ export class Config {
   list(name: string): readonly string[] {
     const value = this.value(name);
     return Array.isArray(value) ? value : [];
+  }
+
+  /** mirror, strip and flatten as the whole config sets them: for what no accept line took (acceptUnmatched) */
+  get layout(): PathLayout {
+    return pathLayout((name) => this.settings.get(name)?.value);
   }
 
   /** sr3 runs exactly one poll instance whatever `instances` says: two would announce twice. */

@@ -37,6 +37,11 @@ export interface OptionSpec {
 export const BROKER_SCHEMES = ['local', 'amqp', 'amqps'] as const;
 export const MAIL_SCHEMES = ['imap', 'imaps', 'pop', 'pops'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+/** sr3's logEvents words (its flowcb entry points, reject and nodupe): mailpump logs at the first six. */
+export const LOG_EVENT_CHOICES = [
+  'after_accept', 'after_post', 'after_work', 'on_housekeeping', 'reject', 'nodupe', 'ack', 'destfn', 'do_poll', 'download', 'gather',
+  'metricsReport', 'on_cleanup', 'on_declare', 'on_features', 'on_sanity', 'on_start', 'on_stop', 'please_stop', 'poll', 'post', 'report', 'send',
+] as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
   // Brokers and topology (sr3.md 5.4)
@@ -91,13 +96,21 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'reject', kind: 'mask',
     help: 'Regex on the notification URL: drop what matches. Rules are tried in file order.' },
   { name: 'logReject', kind: 'flag', default: false, aliases: ['log_reject'],
-    help: 'Log each notification the accept/reject rules drop, with the rule that dropped it (sr3).' },
+    help: 'Log each notification the accept/reject rules drop, with the rule that dropped it (sr3): adds reject to logEvents.' },
+  { name: 'logEvents', kind: 'set', choices: LOG_EVENT_CHOICES, default: ['after_accept', 'after_post', 'after_work', 'on_housekeeping'],
+    help: 'What is logged at info, as sr3: after_accept (each notification or message taken), after_work (each message written), after_post (each notification posted), on_housekeeping (the counters), reject (what accept/reject drop), nodupe (what was done before). sr3\'s other entry point names are accepted and log nothing more.' },
   { name: 'acceptUnmatched', kind: 'flag', default: true, aliases: ['accept_unmatch', 'accept_unmatched'],
     help: 'Take notifications that no accept or reject rule matched.' },
   { name: 'download', kind: 'flag', default: true, components: ['subscribe'],
     help: 'off: a relay (sr3): each notification taken is announced again on post_broker, nothing downloaded, written or done on the mail server. sr3\'s no_download and notify_only mean download off.' },
   { name: 'directory', kind: 'str', template: true, components: ['subscribe'],
     help: 'Where files are written; ${%Y%m%d}-style dates and message fields are filled in per message.' },
+  { name: 'mirror', kind: 'flag', default: false, components: ['subscribe'],
+    help: 'on: files go under directory in the folders of the notification\'s relPath (INBOX/Invoices/), after strip, as sr3 mirrors a tree. Each accept line keeps the value written above it.' },
+  { name: 'strip', kind: 'str', default: '0', components: ['subscribe'],
+    help: 'A count: leading relPath levels left out of mirror and flatten; any other text: a regex whose first match is removed from the relPath (sr3). Each accept line keeps the value written above it.' },
+  { name: 'flatten', kind: 'str', default: '/', components: ['subscribe'],
+    help: 'Not /: each file name starts with the relPath\'s folders (after strip) joined by this text, INBOX-Invoices-invoice.pdf with flatten - (sr3). Each accept line keeps the value written above it.' },
 
   // What a subscribe writes (docs/filters.md for the file rules)
   { name: 'attachmentsOnly', kind: 'flag', default: true, components: ['subscribe'],
@@ -134,8 +147,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'A message failing this many times for a reason retrying cannot cure (undecodable, too large, not the announced message) is quarantined.' },
   { name: 'retry_ttl', kind: 'duration', default: 0, components: ['subscribe'], aliases: ['retry_expire'],
     help: 'A message still failing for a passing reason (server or broker down) is retried, with growing pauses, for this long; 0 retries forever. It stays on the mail server either way.' },
-  { name: 'nodupe_ttl', kind: 'duration', default: 30 * 86400, components: ['subscribe'], aliases: ['suppress_duplicates', 'no_duplicates', 'caching'],
-    help: 'How long a message done is remembered by its server identity and Message-ID, so that a redelivered or re-announced one writes nothing again.' },
+  { name: 'nodupe_ttl', kind: 'duration', default: { subscribe: 30 * 86400, poll: 0 }, components: ['subscribe', 'poll'], aliases: ['suppress_duplicates', 'no_duplicates', 'caching'],
+    help: 'Subscribe: how long a message done is remembered by its server identity and Message-ID, so that a redelivered or re-announced one writes nothing again. Poll (off by default, the cursor never announces a message twice): a message with the Message-ID and size of one announced from the account within this time, in any folder, is passed over, and so never tidied by mailAction.' },
   { name: 'quarantineDirectory', kind: 'str', components: ['subscribe'],
     help: 'Where quarantined messages go, each as .eml with a .reason.txt; default quarantine/ in the config\'s state directory.' },
   { name: 'quarantineFolder', kind: 'str', components: ['subscribe'],
@@ -144,6 +157,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Where mail comes from
   { name: 'pollUrl', kind: 'urlList', schemes: MAIL_SCHEMES, components: ['poll'], aliases: ['destination'],
     help: 'Mailbox to watch, imap[s]://user@host[:port]/ or pop[s]://user@host[:port]/; may be given several times. The password comes from credentials.conf.' },
+  { name: 'vip', kind: 'list', components: ['poll'],
+    help: 'A poll on several hosts: only the host holding one of these addresses polls (sr3), or with vip broker the one holding a lease on the post broker (amqp only; the lease moves within a heartbeat when its host dies). Every host follows the cursor through the broker, so the one taking over starts after the last message announced.' },
   { name: 'folder', kind: 'list', components: ['poll'],
     help: 'IMAP folder to watch; may be given several times; special-use names such as \\Inbox or \\Junk work. Default INBOX.' },
   { name: 'firstPass', kind: 'str', default: 'all', components: ['poll'],

@@ -7,6 +7,7 @@ import type { Component } from './components.js';
 import { ConfigError } from './errors.js';
 import { FILE_RULE_OPTIONS, type FileRule, fileRule, FileRuleError } from './fileRules.js';
 import { appliesTo, findOption, knownWords, negatedOption, type OptionSpec, type OptionValue } from './options.js';
+import { parseStrip, type PathLayout, pathLayout } from './pathLayout.js';
 import { parseServiceUrl, UrlError } from './urls.js';
 import { applySetValue, parseCount, parseDuration, parseFlag, parseOctal, parseOptionSize, ValueError } from './values.js';
 import { processBuiltins, substitute, type VariableScope } from './variables.js';
@@ -33,6 +34,8 @@ export interface Mask {
   readonly regex: RegExp;
   /** the directory in force on the line above the rule */
   readonly directory: string | undefined;
+  /** mirror, strip and flatten in force on the line above the rule */
+  readonly layout: PathLayout;
   readonly where: Location;
 }
 
@@ -244,7 +247,11 @@ export class ConfigBuilder {
       return set(value);
     }
     switch (spec.kind) {
-      case 'str': return set(text === 'None' ? undefined : text);
+      case 'str': {
+        // strip is text, a count or a regex: a bad regex is said on its own line, not when a mask uses it.
+        if (spec.name === 'strip') aboutOption(keyword, () => parseStrip(text));
+        return set(text === 'None' ? undefined : text);
+      }
       case 'enum': {
         if (!spec.choices?.includes(text)) throw new ValueError(`"${keyword}" needs one of ${spec.choices?.join(', ')}, got "${text}"`);
         return set(text);
@@ -281,7 +288,8 @@ export class ConfigBuilder {
       throw new ValueError(`${action}: invalid regular expression "${text}": ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`);
     }
     const directory = this.values.get('directory')?.value as string | undefined;
-    this.masks.push({ action, pattern: text, regex, directory, where });
+    const layout = pathLayout((name) => this.values.get(name)?.value);
+    this.masks.push({ action, pattern: text, regex, directory, layout, where });
   }
 
   private addFileRule(option: keyof typeof FILE_RULE_OPTIONS, text: string, where: Location): void {

@@ -93,12 +93,6 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
     why: 'it is a word of sr3\'s command line, not of a config file',
     keywords: ['a', 'action', 'help', 'h', 'dry_run', 'simulate', 'simulation', 'c', 'n'],
   },
-  {
-    why: 'mailpump does not implement it yet (docs/sr3.md)',
-    keywords: [
-      'logEvents', 'vip', 'strip', 'mirror', 'flatten',
-    ],
-  },
 ];
 
 /**

@@ -57,7 +57,7 @@ function sr3Date(name: string, now: Date): string | undefined {
 const LEVEL_BYTES = 100;
 
 /** One path level from mail text: never empty, never a path, never `..`, at most LEVEL_BYTES. */
-function level(text: string | undefined): string {
+export function level(text: string | undefined): string {
   // Only the start of a long text can end up in the level: the rest is not looked at.
   return safeFileName((text ?? '').slice(0, LEVEL_BYTES * 2), '_', MAX_NAME_BYTES - LEVEL_BYTES);
 }
@@ -86,8 +86,9 @@ export function fillTemplate(template: string, fields: TemplateFields, now: Date
 }
 
 /** The absolute directory a template names for a message. */
-export function templateDirectory(template: string, fields: TemplateFields, now: Date): string {
-  return path.resolve(fillTemplate(template, fields, now));
+/** The template filled in, with `levels` (mirror's folders, from the mail server) below it, each made a safe level. */
+export function templateDirectory(template: string, fields: TemplateFields, now: Date, levels: readonly string[] = []): string {
+  return path.resolve(fillTemplate(template, fields, now), ...levels.map(level));
 }
 
 /** Placed under `root`, and not `root` itself climbed out of? A last guard before writing. `..x` is a name, not a climb. */

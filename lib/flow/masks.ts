@@ -2,6 +2,7 @@
 // first match decides; with none, acceptUnmatched does.
 import type { Config } from '../config/load.js';
 import type { Mask } from '../config/parser.js';
+import type { EventLog } from './logEvents.js';
 
 /** The rule that takes the URL, or undefined when it is rejected. */
 export function acceptingMask(config: Config, url: string): Mask | 'unmatched' | undefined {
@@ -18,9 +19,9 @@ export function rejectionOf(config: Config, url: string): string | undefined {
   return config.flag('acceptUnmatched') ? undefined : 'no accept line takes it (acceptUnmatched off)';
 }
 
-/** The accepting rule, as acceptingMask; a rejected URL is logged when logReject is on (sr3). */
-export function acceptingMaskLogged(config: Config, url: string, logger: { info(line: string): void }): Mask | 'unmatched' | undefined {
+/** The accepting rule, as acceptingMask; a rejected URL is logged when logEvents has reject (or logReject is on, sr3). */
+export function acceptingMaskLogged(config: Config, url: string, events: EventLog): Mask | 'unmatched' | undefined {
   const mask = acceptingMask(config, url);
-  if (mask === undefined && config.flag('logReject')) logger.info(`rejected: ${url}: ${rejectionOf(config, url)}`);
+  if (mask === undefined) events('reject', () => `rejected: ${url}: ${rejectionOf(config, url)}`);
   return mask;
 }

@@ -5,6 +5,7 @@
 import type { Config } from '../config/load.js';
 import { heartbeatFile, instanceStem, pidFile, type SrPaths } from '../config/paths.js';
 import { formatDuration } from '../config/values.js';
+import { type EventLog, eventLog } from '../flow/logEvents.js';
 import type { Logger } from '../log/logger.js';
 import { type LongTimer, longTimeout } from '../system/timers.js';
 import type { BrokerReport } from './brokerLink.js';
@@ -54,12 +55,19 @@ export class InstanceContext {
   notes: string[] = [];
   broker: BrokerReport | undefined;
   mailboxes: MailboxReport[] = [];
+  /** vip: what this host waits for while another polls; undefined when it works */
+  standby: string | undefined;
+
+  /** logEvents: which steps of a message's way are said at info */
+  readonly events: EventLog;
 
   constructor(
     readonly config: Config,
     readonly instance: number,
     readonly logger: Logger,
-  ) {}
+  ) {
+    this.events = eventLog(config, logger);
+  }
 
   count(counter: string, amount = 1): void {
     this.counters[counter] = (this.counters[counter] ?? 0) + amount;
@@ -115,12 +123,13 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     notes: context.notes,
     ...(context.broker ? { broker: context.broker } : {}),
     mailboxes: context.mailboxes,
+    ...(context.standby ? { standby: context.standby } : {}),
   });
   beat();
   const heartbeatTimer = setInterval(beat, config.number('metrics_writeInterval') * 1000);
   const housekeepingTimer = setInterval(() => {
     const uptime = formatDuration(Math.round((Date.now() - startedAt.getTime()) / 1000));
-    logger.info(`housekeeping: up ${uptime}, counters ${JSON.stringify(context.counters)}`);
+    context.events('on_housekeeping', () => `housekeeping: up ${uptime}, counters ${JSON.stringify(context.counters)}`);
   }, config.number('housekeeping') * 1000);
 
   let stopRequested: (() => void) | undefined;

@@ -19,6 +19,11 @@ CREATE TABLE IF NOT EXISTS imap_announced (
   account TEXT NOT NULL, folder TEXT NOT NULL, identity TEXT NOT NULL, announced REAL NOT NULL,
   PRIMARY KEY (account, folder, identity)
 );
+-- nodupe_ttl in a poll: a message (Message-ID and size) announced from the account, and when
+CREATE TABLE IF NOT EXISTS nodupe (
+  account TEXT NOT NULL, message TEXT NOT NULL, announced REAL NOT NULL,
+  PRIMARY KEY (account, message)
+);
 CREATE TABLE IF NOT EXISTS pop_announced (
   account TEXT NOT NULL, uidl TEXT NOT NULL, announced REAL NOT NULL,
   PRIMARY KEY (account, uidl)
@@ -160,6 +165,20 @@ export class PollState {
 
   recordPop(account: string, uidl: string): void {
     this.statements.get('INSERT OR IGNORE INTO pop_announced (account, uidl, announced) VALUES (?, ?, ?)').run(account, uidl, Date.now() / 1000);
+  }
+
+  /** nodupe_ttl: whether this message was announced from the account (any folder) in the last `seconds`. */
+  announcedWithin(account: string, message: string, seconds: number): boolean {
+    return this.statements.get('SELECT 1 FROM nodupe WHERE account = ? AND message = ? AND announced >= ?').get(account, message, Date.now() / 1000 - seconds) !== undefined;
+  }
+
+  rememberAnnounced(account: string, message: string): void {
+    this.statements.get('INSERT OR REPLACE INTO nodupe (account, message, announced) VALUES (?, ?, ?)').run(account, message, Date.now() / 1000);
+  }
+
+  /** At housekeeping: what nodupe_ttl no longer covers is forgotten. */
+  forgetAnnouncedBefore(seconds: number): void {
+    this.statements.get('DELETE FROM nodupe WHERE announced < ?').run(Date.now() / 1000 - seconds);
   }
 
   close(): void {

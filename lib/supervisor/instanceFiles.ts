@@ -45,6 +45,8 @@ export interface Heartbeat {
   readonly broker?: { readonly label: string; readonly state: string; readonly queue?: string; readonly depth?: number };
   /** the mailboxes the instance serves, as far as it knows them */
   readonly mailboxes?: readonly MailboxReport[];
+  /** vip: the instance stands by while another host polls, and why */
+  readonly standby?: string;
 }
 
 /** Writes a file whole or not at all: readers never see half of it. */

@@ -8,7 +8,7 @@ import { disabledMarker, heartbeatFile, instanceStem, pidFile, type SrPaths, sta
 import { type Heartbeat, instancesWithPidFiles, mailboxState, readHeartbeat, readPid } from './instanceFiles.js';
 import { isInstanceProcess } from './processes.js';
 
-export type ConfigState = 'running' | 'partial' | 'stopped' | 'disabled' | 'hung' | 'crashed' | 'foreground' | 'retrying' | 'failing' | 'error';
+export type ConfigState = 'running' | 'partial' | 'stopped' | 'disabled' | 'hung' | 'crashed' | 'foreground' | 'retrying' | 'failing' | 'waitVip' | 'error';
 
 export interface InstanceStatus {
   readonly instance: number;
@@ -85,6 +85,8 @@ export function configStatus(paths: SrPaths, config: Config): ConfigStatus {
   // Running is not all well while a mailbox it serves fails: that is what needs attention.
   else if (running > 0 && mailboxStates.includes('failing')) state = 'failing';
   else if (running > 0 && mailboxStates.includes('retrying')) state = 'retrying';
+  // sr3's wVip: running, and rightly idle while another host holds the vip.
+  else if (running > 0 && running >= expected && background.every((status) => !status.alive || status.heartbeat?.standby !== undefined)) state = 'waitVip';
   else if (running > 0 && running >= expected) state = 'running';
   else if (running > 0) state = 'partial';
   else if (foreground) state = 'foreground';

@@ -171,6 +171,23 @@ describe('the IMAP poll', () => {
     assert.deepEqual(received.map((n) => n.mail?.subject).sort(), ['invoice 100', 'invoice 102 seen']);
   });
 
+  it('with nodupe_ttl, passes over a copy of mail announced from the account within it, in any folder; without, announces both', async () => {
+    const [first, second] = [unique(), unique()];
+    const copy = plainMessage('the same mail in two folders', 'x');
+    await appendMessages(bench, 'ingest', first, [copy]);
+    await appendMessages(bench, 'ingest', second, [copy, plainMessage('only here', 'x')]);
+    pollConfig('nodupe', [`pollUrl ${imaps()}`, `folder ${first}`, `folder ${second}`, 'nodupe_ttl 1h', 'logEvents +nodupe']);
+    assert.equal(box.sr(['start', 'poll/nodupe']).code, 0);
+    await waitFor(() => received.length >= 2 && /passed over/.test(log('nodupe')), 15000, 'one copy and the other mail');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.deepEqual(received.map((n) => n.mail?.subject).sort(), ['only here', 'the same mail in two folders']);
+    assert.equal(box.sr(['stop', 'poll/nodupe']).code, 0);
+    received.length = 0;
+    pollConfig('twice', [`pollUrl ${imaps()}`, `folder ${first}`, `folder ${second}`]);
+    assert.equal(box.sr(['start', 'poll/twice']).code, 0);
+    await waitFor(() => received.length >= 3, 15000, 'both copies, without nodupe_ttl');
+  });
+
   it('takes on its first pass what firstPass says (unseen, new, since a date), shown first by sr foreground --dry_run, and all mail arriving later', async () => {
     const folder = unique();
     const old = new Date('2020-03-01T10:00:00Z');

@@ -31,7 +31,7 @@ function pair(server: MailServerInfo, scheme: Scheme, user: string, pollLines: r
   const common = [`tlsCa ${server.caCert}`, 'metrics_writeInterval 1s'];
   const files = path.join(box.home, 'files');
   box.writeConfig('poll/mail.conf', ['callback poll.mail', ...common, 'sleep 1s', `pollUrl ${url}`, ...pollLines].join('\n'));
-  box.writeConfig('subscribe/mail.conf', ['callback download.mail_ingest', ...common, `directory ${files}`, ...subscribeLines].join('\n'));
+  box.writeConfig('subscribe/mail.conf', ['callback download.mail_ingest', ...common, `directory ${files}`, 'logEvents +nodupe', ...subscribeLines].join('\n'));
   const started = box.sr(['start']);
   assert.equal(started.code, 0, started.stdout + started.stderr);
   return { files, url };

@@ -127,7 +127,7 @@ for (const brokerKind of ['local', 'rabbitmq'] as const) {
 }
 
 describe('the subscribe, one message at a time', () => {
-  it('logs at debug what a person needs to follow a message through, poll and subscribe, and never a password', async () => {
+  it('logs what a person needs to follow a message through, poll and subscribe: the steps of logEvents at info, the rest at debug, never a password', async () => {
     const folder = unique();
     const message = corpusMessage(3, folder);
     await appendMessages(bench, 'ingest', folder, [message.raw]);
@@ -139,12 +139,12 @@ describe('the subscribe, one message at a time', () => {
     await eventually(async () => (await listMessages(bench, 'ingest', folder)).length === 0, 60000, 'the message moved');
     await waitFor(() => /notification acknowledged/.test(subscribeLog('mail')), 10000, 'the acknowledgement');
     const pollLog = fs.readFileSync(path.join(box.cacheDir, 'log', 'poll_mail_01.log'), 'utf8');
-    for (const line of [/\[DEBUG\] .* STATUS UIDVALIDITY \d+ UIDNEXT \d+; cursor/, /\[DEBUG\] .*UID SEARCH after UID 0: 1 new, headers of 1 fetched/, new RegExp(`\\[DEBUG\\] announced imaps://ingest@127.0.0.1:\\d+/${folder}/1.eml ${message.messageId}`)]) {
+    for (const line of [/\[DEBUG\] .* STATUS UIDVALIDITY \d+ UIDNEXT \d+; cursor/, /\[DEBUG\] .*UID SEARCH after UID 0: 1 new, headers of 1 fetched/, new RegExp(`\\[INFO\\] announced imaps://ingest@127.0.0.1:\\d+/${folder}/1.eml ${message.messageId}`)]) {
       assert.match(pollLog, line);
     }
     const log = subscribeLog('mail');
     for (const line of [/\[DEBUG\] q_\S+: notification imaps:\/\/ingest@127.0.0.1:\d+\/\S+\/1.eml/, /\[DEBUG\] .*UID FETCH 1 \(ENVELOPE BODY.PEEK\[\]\)/,
-      /\[DEBUG\] .*: downloaded \d+ bytes, in memory, in \d+ ms, sha256 [0-9a-f]{64}/, /\[DEBUG\] .*: part \d+ \(\S+\) written to \S+/,
+      /\[DEBUG\] .*: downloaded \d+ bytes, in memory, in \d+ ms, sha256 [0-9a-f]{64}/, /\[INFO\] .*: part \d+ \(\S+\) written to \S+/, /\[INFO\] accepted: \(lag: [\d.]+ s\) imaps:/,
       /\[DEBUG\] .*mailAction move \S+ of UIDs 1 done \(copies UIDs \d+ in \S+\)/, /\[DEBUG\] .*: notification acknowledged/]) {
       assert.match(log, line);
     }
@@ -214,6 +214,25 @@ describe('the subscribe, one message at a time', () => {
     assert.deepEqual(announced.map((n) => `${path.basename(n.relPath)} ${sha256Of(path.join(files, n.relPath))}`).sort(), expectedLines([message]));
   });
 
+  it('places files as sr3\'s mirror and flatten say, each accept line with the values written above it', async () => {
+    const [mirrored, flattened] = [unique(), unique()];
+    const messages = [corpusMessage(2, mirrored), corpusMessage(3, flattened)];
+    await appendMessages(bench, 'ingest', mirrored, [messages[0]!.raw]);
+    await appendMessages(bench, 'ingest', flattened, [messages[1]!.raw]);
+    const files = path.join(box.home, 'files');
+    writePoll('mail', [`pollUrl ${imaps()}`, `folder ${mirrored}`, `folder ${flattened}`]);
+    writeSubscribe('mail', [`directory ${files}`, 'mirror on', `accept .*/${mirrored}/.*`, 'mirror off', 'flatten -', 'accept .*']);
+    start();
+    const expected = [
+      ...messages[0]!.files.map((file) => `${mirrored}/${file.name} ${file.sha256}`),
+      ...messages[1]!.files.map((file) => `${flattened}-${file.name} ${file.sha256}`),
+    ].sort();
+    // Staging directories and their temporary files start with a dot.
+    const placed = () => walk(files).filter((file) => !file.split(path.sep).some((level) => level.startsWith('.')));
+    await waitFor(() => placed().length === expected.length, 30000, 'every file');
+    assert.deepEqual(placed().map((file) => `${file} ${sha256Of(path.join(files, file))}`).sort(), expected, errorLines('mail').join('\n'));
+  });
+
   it('keeps a message it cannot fetch (login refused) and ingests it once the password is fixed', async () => {
     const folder = unique();
     const message = corpusMessage(2, folder);
@@ -249,7 +268,7 @@ describe('the subscribe, one message at a time', () => {
     const files = path.join(box.home, 'files');
     writePoll('first', [`pollUrl ${imaps()}`, `folder ${folder}`]);
     writePoll('second', [`pollUrl ${imaps()}`, `folder ${folder}`]);
-    writeSubscribe('mail', [`directory ${files}`, `mailAction move ${folder}-done`]);
+    writeSubscribe('mail', [`directory ${files}`, `mailAction move ${folder}-done`, 'logEvents +nodupe']);
     // Both announcements queued before the subscribe starts: it has them in hand together.
     assert.equal(box.sr(['declare', 'subscribe/mail']).code, 0);
     start('poll/first');

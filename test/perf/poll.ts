@@ -73,7 +73,7 @@ async function passes(dovecot: DovecotInfo, broker: LocalBroker, folder: string,
   const counter = new CommandCounter();
   let announced = 0;
   const poll = new ImapPoll(mailAccount(config.list('pollUrl')[0]!), { password: USER.password }, tlsSettings(config), {
-    config, state, logger, search: undefined,
+    config, state, logger, search: undefined, events: () => undefined,
     announce: async (notification) => { await publishNotification(broker, 'xpublic', 'v03', notification); announced += 1; },
     stopping: () => false,
     count: () => undefined,

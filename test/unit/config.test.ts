@@ -203,6 +203,17 @@ describe('order-sensitive rules', () => {
     assert.equal(config.masks[1]?.regex.test('no spam at the start'), true);
   });
 
+  it('accept lines keep the mirror, strip and flatten written above them; the config keeps the last; a bad strip regex is said at its line', () => {
+    tree.write('subscribe/mail.conf', ['directory /a', 'mirror on', 'strip 1', 'accept .*Invoices.*', 'mirror off', 'flatten -', 'accept .*']);
+    const config = loadConfig(tree.paths, subscribe());
+    assert.deepEqual(config.masks.map((m) => m.layout), [
+      { mirror: true, strip: { count: 1 }, flatten: '/' }, { mirror: false, strip: { count: 1 }, flatten: '-' },
+    ]);
+    assert.deepEqual(config.layout, { mirror: false, strip: { count: 1 }, flatten: '-' });
+    tree.write('subscribe/mail.conf', ['directory /a', 'strip (INBOX']);
+    assert.throws(() => loadConfig(tree.paths, subscribe()), (error: unknown) => /mail\.conf:2: "strip" needs a count or a regular expression/.test(String(error)));
+  });
+
   it('matches accept patterns from the start only, as sr3 (Python re.match) does', () => {
     tree.write('subscribe/mail.conf', ['accept invoice']);
     const [mask] = loadConfig(tree.paths, subscribe()).masks;

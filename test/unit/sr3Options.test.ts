@@ -13,7 +13,9 @@ import { type Config, loadConfig } from '../../lib/config/load.js';
 import { knownWords } from '../../lib/config/options.js';
 import { renderSr3Doc } from '../../lib/config/sr3Doc.js';
 import { mailpumpOwnWords, sr3KeywordsWithoutEffect } from '../../lib/config/sr3Options.js';
-import { rejectionOf } from '../../lib/flow/masks.js';
+import { eventLog, loggedEvents } from '../../lib/flow/logEvents.js';
+import { acceptingMaskLogged, rejectionOf } from '../../lib/flow/masks.js';
+import { createConsoleLogger } from '../../lib/log/logger.js';
 import { tlsSettings } from '../../lib/mail/tls.js';
 import { withHeaders } from '../../lib/message.js';
 import { ConfigTree } from '../helpers/configTree.js';
@@ -130,6 +132,26 @@ describe('sr3 options mailpump implements', () => {
     assert.equal(notification.team, 'compta');
     assert.equal(notification.baseUrl, 'imaps://u@h:993/');
     assert.throws(() => load('poll', ['header __proto__=x']), ConfigErrors);
+  });
+
+  it('logEvents chooses the steps said at info, as an sr3 set (+, -, all, None), logReject adding reject', () => {
+    assert.deepEqual([...loggedEvents(load('subscribe', ['directory /data']))].sort(), ['after_accept', 'after_post', 'after_work', 'on_housekeeping']);
+    assert.deepEqual([...loggedEvents(load('subscribe', ['directory /data', 'logEvents -after_accept,after_post', 'logReject on']))].sort(), ['after_work', 'on_housekeeping', 'reject']);
+    assert.deepEqual([...loggedEvents(load('poll', ['logEvents None']))], []);
+    assert.equal(loggedEvents(load('poll', ['logEvents all'])).has('nodupe'), true);
+    assert.throws(() => load('poll', ['logEvents +after_acept']), (error: unknown) => /does not know "after_acept"/.test(String(error)));
+    const config = load('subscribe', ['directory /data', 'logEvents after_work', 'reject .*/Spam/.*']);
+    const lines: string[] = [];
+    const logger = createConsoleLogger('info', []);
+    logger.info = ((line: string) => { lines.push(`info ${line}`); return logger; }) as typeof logger.info;
+    const events = eventLog(config, logger);
+    events('after_work', () => 'written');
+    events('after_accept', () => { throw new Error('a line not logged is not built'); });
+    assert.equal(acceptingMaskLogged(config, 'imaps://u@h:993/Spam/1.eml', events), undefined);
+    assert.deepEqual(lines, ['info written'], 'reject not chosen: said at debug only, and this logger logs no debug');
+    const withReject = eventLog(load('subscribe', ['directory /data', 'logEvents reject', 'reject .*/Spam/.*']), logger);
+    acceptingMaskLogged(config, 'imaps://u@h:993/Spam/1.eml', withReject);
+    assert.match(lines[1] ?? '', /^info rejected: imaps:\/\/u@h:993\/Spam\/1.eml: reject/);
   });
 
   it('logReject says which rule dropped a notification', () => {

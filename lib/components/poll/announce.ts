@@ -3,13 +3,35 @@
 // notification the broker confirmed, up to the first one it did not. A message is never
 // skipped; at worst announced again.
 import { acceptingMaskLogged } from '../../flow/masks.js';
-import { debugLines } from '../../log/logger.js';
 import type { Notification } from '../../message.js';
 import type { PollContext } from './mailboxPoll.js';
 
-/** The notification if the config's accept/reject rules take it, else undefined. */
-export function acceptedNotification(poll: PollContext, notification: Notification): Notification | undefined {
-  return acceptingMaskLogged(poll.config, `${notification.baseUrl}${notification.relPath}`, poll.logger) ? notification : undefined;
+/** What nodupe_ttl knows a message by: its Message-ID and size; mail without a Message-ID is never taken for another. */
+function nodupeKey(notification: Notification): string | undefined {
+  const messageId = notification.mail?.messageId;
+  return typeof messageId === 'string' && messageId !== '' ? `${messageId}\u0000${notification.size ?? ''}` : undefined;
+}
+
+/**
+ * The notification if the config's accept/reject rules take it and, with nodupe_ttl, the
+ * same mail was not announced from the account within it (sr3's order: masks, then nodupe).
+ * `pending`: keys of this pass's messages not announced yet, so two copies in one pass are one.
+ */
+export function acceptedNotification(poll: PollContext, notification: Notification, pending: Set<string>): Notification | undefined {
+  const url = `${notification.baseUrl}${notification.relPath}`;
+  if (!acceptingMaskLogged(poll.config, url, poll.events)) return undefined;
+  const ttl = poll.config.number('nodupe_ttl');
+  const key = ttl > 0 ? nodupeKey(notification) : undefined;
+  if (key !== undefined) {
+    if (pending.has(key) || poll.state.announcedWithin(notification.baseUrl, key, ttl)) {
+      poll.events('nodupe', () => `${url}: ${notification.mail?.messageId} was announced from this account within nodupe_ttl: passed over`);
+      poll.count('duplicates');
+      return undefined;
+    }
+    pending.add(key);
+  }
+  poll.events('after_accept', () => `accepted: ${url} ${notification.mail?.messageId ?? '(no Message-ID)'}, ${notification.size ?? '?'} bytes`);
+  return notification;
 }
 
 /** Publishes the steps' notifications, then calls `record` for each step in order; returns how many were announced. */
@@ -20,14 +42,16 @@ export async function announceInOrder<Step extends { readonly notification: Noti
 ): Promise<number> {
   const confirmations = await Promise.allSettled(steps.map((step) => (step.notification ? poll.announce(step.notification) : Promise.resolve())));
   let announced = 0;
-  const debug = debugLines(poll.logger);
   for (const [index, step] of steps.entries()) {
     const confirmation = confirmations[index]!;
     if (confirmation.status === 'rejected') throw confirmation.reason;
     record(step);
     if (step.notification) {
       announced += 1;
-      debug?.(`announced ${step.notification.baseUrl}${step.notification.relPath} ${step.notification.mail?.messageId ?? '(no Message-ID)'}, ${step.notification.size ?? '?'} bytes`);
+      const { notification } = step;
+      const key = poll.config.number('nodupe_ttl') > 0 ? nodupeKey(notification) : undefined;
+      if (key !== undefined) poll.state.rememberAnnounced(notification.baseUrl, key);
+      poll.events('after_post', () => `announced ${notification.baseUrl}${notification.relPath} ${notification.mail?.messageId ?? '(no Message-ID)'}, ${notification.size ?? '?'} bytes`);
     } else {
       poll.count('skipped');
     }

@@ -52,7 +52,8 @@ export async function dryRunPoll(config: Config, paths: SrPaths, credentials: Cr
       for (const url of config.list('pollUrl')) {
         const account = mailAccount(url);
         const context: PollContext = {
-          config, state, logger, search,
+          // A dry run prints what it would announce, and says nothing of steps it does not take.
+          config, state, logger, search, events: () => undefined,
           announce: async (notification) => {
             const folder = `${notification.baseUrl}${notification.mail?.folder ?? ''}`;
             perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1);

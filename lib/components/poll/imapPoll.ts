@@ -108,8 +108,9 @@ export class ImapPoll implements MailboxPoll {
     // asked again next pass; after MAX_MISSES passes it is passed over, said in the log.
     const { stopAt, passedOver } = this.held(folder, missing);
     const before = (uid: number) => stopAt === undefined || uid < stopAt;
+    const pending = new Set<string>();
     const steps = headers.filter((header) => before(header.uid))
-      .map((header) => this.step(folder, status.uidValidity, header, cursor!.reconcileUntil));
+      .map((header) => this.step(folder, status.uidValidity, header, cursor!.reconcileUntil, pending));
 
     const announced = await announceInOrder(this.poll, steps, (step) => state.advance(key, folder.path, step.header.uid, step.identity));
     // Only now: the cursor may not pass a UID below them before its notification is confirmed.
@@ -141,7 +142,7 @@ export class ImapPoll implements MailboxPoll {
     return { stopAt: undefined, passedOver };
   }
 
-  private step(folder: WatchedFolder, uidValidity: number, header: MessageHeader, reconcileUntil: number): Step {
+  private step(folder: WatchedFolder, uidValidity: number, header: MessageHeader, reconcileUntil: number, pending: Set<string>): Step {
     this.misses.delete(`${folder.path}\u0000${header.uid}`);
     if (header.problems.length > 0) {
       this.poll.logger.warning(`${this.account.label} ${folder.path} UID ${header.uid}: ${header.problems.join('; ')}; announced with the rest of its header`);
@@ -150,7 +151,7 @@ export class ImapPoll implements MailboxPoll {
     if (header.uid <= reconcileUntil && this.poll.state.wasAnnounced(this.account.label, folder.path, identity)) {
       return { header, identity, notification: undefined };
     }
-    return { header, identity, notification: acceptedNotification(this.poll, imapNotification(this.account, folder, uidValidity, header)) };
+    return { header, identity, notification: acceptedNotification(this.poll, imapNotification(this.account, folder, uidValidity, header), pending) };
   }
 
   async close(): Promise<void> {

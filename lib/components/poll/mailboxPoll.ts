@@ -2,6 +2,7 @@
 // one mailbox's pass, and what a pass may use of the poll around it.
 import type { SearchObject } from 'imapflow';
 import type { Config } from '../../config/load.js';
+import type { EventLog } from '../../flow/logEvents.js';
 import type { Logger } from '../../log/logger.js';
 import type { MailAccount } from '../../mail/account.js';
 import type { Notification } from '../../message.js';
@@ -26,6 +27,8 @@ export interface PollContext {
   readonly config: Config;
   readonly state: PollState;
   readonly logger: Logger;
+  /** logEvents: after_accept, after_post and reject lines */
+  readonly events: EventLog;
   readonly search: SearchObject | undefined;
   /** publishes a notification; resolves once the broker confirmed it */
   readonly announce: (notification: Notification) => Promise<void>;

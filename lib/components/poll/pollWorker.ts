@@ -3,7 +3,7 @@
 // server gone) is logged once per distinct error and retried with a growing delay, while
 // the others go on.
 import path from 'node:path';
-import { Unroutable } from '../../broker/broker.js';
+import { BrokerError, Unroutable } from '../../broker/broker.js';
 import { publishNotification } from '../../broker/notifications.js';
 import { withHeaders } from '../../message.js';
 import { postTarget } from '../../broker/topology.js';
@@ -22,8 +22,11 @@ import { type LongTimer, longTimeout } from '../../system/timers.js';
 import { ImapPoll } from './imapPoll.js';
 import type { MailboxPoll, PollContext } from './mailboxPoll.js';
 import { Pop3Poll } from './pop3Poll.js';
+import { type ActiveRole, activeRole, CursorFollower, followQueue } from './vip.js';
 
 const FIRST_RETRY_MS = 10_000;
+/** How often a host standing by (vip) asks whether it is its turn. */
+const VIP_CHECK_MS = 2_000;
 const MAX_RETRY_MS = 10 * 60_000;
 
 interface MailboxEntry {
@@ -95,6 +98,8 @@ export class PollWorker implements Worker {
     if (!tls.verify) logger.warning(`${config.str('tlsRigour') === 'lax' ? 'tlsRigour is lax' : 'tlsVerify is off'}: mail server certificates are not checked, so a server in the middle can read the mail and passwords`);
     const search = config.str('mailSearch') === undefined ? undefined : parseSearchKeys(config.str('mailSearch')!);
     const broker = await openBrokerLink(this.paths, this.credentials, context, post.url);
+    const role = activeRole(config, broker);
+    let follower: CursorFollower | undefined;
     const state = PollState.open(path.join(stateDir(this.paths, config.id), 'poll.sqlite'));
     const mandatory = config.flag('post_mandatory');
     let gate: LoginGate | undefined;
@@ -102,9 +107,12 @@ export class PollWorker implements Worker {
     const mailboxes: MailboxEntry[] = config.list('pollUrl').map((url) => {
       const account = mailAccount(url);
       const pollContext: PollContext = {
-        config, state, logger, search,
+        config, state, logger, search, events: context.events,
         // The topic carries the mailbox: subscribes select a mailbox by topic (pairing.ts).
-        announce: (notification) => publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, withHeaders(notification, config.headers), mandatory),
+        announce: async (notification) => {
+          this.checkTurn(role);
+          await publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, withHeaders(notification, config.headers), mandatory);
+        },
         stopping: () => this.stopSignal.stopped,
         count: (counter, amount) => context.count(counter, amount),
         handled: (amount) => context.handled(amount),
@@ -119,10 +127,33 @@ export class PollWorker implements Worker {
       if (await this.stopSignal.until(broker.ready())) return;
       if (config.flag('exchangeDeclare') && await declareOnBroker(context, broker, this.stopSignal, () => broker.declareExchange(post.exchange))) return;
       logger.info(`polling ${mailboxes.map((m) => m.poll.account.label).join(', ')} ${schedule.description}, announcing on ${post.exchange} of ${broker.label}`);
+      if (role) {
+        follower = new CursorFollower(broker, followQueue(this.paths, config), state, logger);
+        const topics = [...new Set(mailboxes.map((m) => `${post.topicPrefix}.${mailboxTopic(m.poll.account)}`))];
+        if (await declareOnBroker(context, broker, this.stopSignal, () => follower!.start(post.exchange, topics))) return;
+      }
+      let ourTurn = false;
       const idle = config.flag('idle');
+      const nodupeTtl = config.number('nodupe_ttl');
+      let forgotten = 0;
       for (let next: Date | undefined = new Date(); next;) {
         const reason = await this.waitFor(next);
         if (reason === 'stop') return;
+        if (role) {
+          const turn = await this.turn(context, role, follower!, ourTurn);
+          if (turn !== ourTurn) context.standby = turn ? undefined : role.waitingFor;
+          ourTurn = turn;
+          if (!turn) {
+            context.notes = [role.waitingFor];
+            next = new Date(Date.now() + VIP_CHECK_MS);
+            continue;
+          }
+        }
+        // nodupe_ttl: once per housekeeping, what it no longer covers is forgotten.
+        if (nodupeTtl > 0 && Date.now() - forgotten > config.number('housekeeping') * 1000) {
+          state.forgetAnnouncedBefore(nodupeTtl);
+          forgotten = Date.now();
+        }
         // Mail that arrives from here on may come after its folder's STATUS: it asks for another pass.
         this.wakePending = false;
         let backlog = false;
@@ -143,11 +174,38 @@ export class PollWorker implements Worker {
       logger.warning(`the schedule (${schedule.description}) will not fire again; the instance waits to be stopped`);
       await this.stopSignal.promise;
     } finally {
+      await follower?.stop().catch(() => undefined);
       await Promise.all(mailboxes.map((m) => m.poll.close().catch(() => undefined)));
       state.close();
       gate?.close();
       await broker.close();
     }
+  }
+
+  /**
+   * vip: whether this host polls now. Taking over, it first applies every announcement the
+   * broker holds for it, so that it starts after the last one, whichever host made it.
+   */
+  private async turn(context: InstanceContext, role: ActiveRole, follower: CursorFollower, wasOurs: boolean): Promise<boolean> {
+    let ours: boolean;
+    try {
+      ours = await role.mayPoll();
+    } catch (error) {
+      context.logger.warning(`vip: cannot tell whether it is this host's turn (${(error as Error)?.message ?? String(error)}); standing by`);
+      return false;
+    }
+    if (ours && !wasOurs) {
+      await follower.catchUp();
+      context.logger.info(`vip: this host polls now; the cursor follows the ${follower.applied} announcements seen through the broker`);
+    } else if (!ours && (wasOurs || context.standby === undefined)) {
+      context.logger.info(`vip: standing by (${role.waitingFor}), following the cursor through the broker`);
+    }
+    return ours;
+  }
+
+  /** Before each announcement under vip: a host that lost its turn meanwhile announces nothing more. */
+  private checkTurn(role: ActiveRole | undefined): void {
+    if (role && !role.holds()) throw new BrokerError(`vip: no longer this host's turn (${role.waitingFor}); the rest is left to it`);
   }
 
   /** One pass over the mailbox; true when it got through its batch and left more for the next pass. */

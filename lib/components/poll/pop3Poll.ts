@@ -42,9 +42,10 @@ export class Pop3Poll implements MailboxPoll {
       this.poll.logger.debug(`${this.account.label}: UIDL lists ${fresh.length} not announced yet; taking ${batch.length} (TOP of each for its header)`);
       const sizes = batch.length > 0 ? await client.list() : new Map<number, number>();
       const steps: Array<{ uidl: string; notification: Notification | undefined }> = [];
+      const pending = new Set<string>();
       for (const entry of batch) {
         const notification = await this.notification(entry.uidl, sizes.get(entry.number) ?? 0, await client.header(entry.number));
-        steps.push({ uidl: entry.uidl, notification: acceptedNotification(this.poll, notification) });
+        steps.push({ uidl: entry.uidl, notification: acceptedNotification(this.poll, notification, pending) });
         if (this.poll.stopping()) break;
       }
       await client.quit();

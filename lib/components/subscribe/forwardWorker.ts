@@ -50,7 +50,7 @@ export class ForwardWorker implements Worker {
       const topicPrefix = config.str('topicPrefix') ?? 'v03';
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, async (notification, delivery) => {
         const url = `${notification.baseUrl}${notification.relPath}`;
-        if (!acceptingMaskLogged(config, url, logger)) {
+        if (!acceptingMaskLogged(config, url, context.events)) {
           context.count('rejected');
           await delivery.ack();
           context.handled();
@@ -68,7 +68,7 @@ export class ForwardWorker implements Worker {
             if (await stop.sleep(RETRY_MS)) return delivery.requeue();
           }
         }
-        logger.debug(`${url}: announced again on ${post.exchange} ${topic}`);
+        context.events('after_post', () => `${url}: announced again on ${post.exchange} ${topic}`);
         context.count('forwarded');
         await delivery.ack();
         context.handled();

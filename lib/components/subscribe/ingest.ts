@@ -3,6 +3,7 @@
 // them downstream, record that all of it is durable, then act on the server and record the
 // message done. Each step is safe to repeat: a retry after a crash finds its files already
 // in place (same name, same bytes) and writes nothing twice.
+import type { EventLog } from '../../flow/logEvents.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,6 +48,8 @@ export interface IngestTools {
   readonly decoders: DecodePool;
   /** a line for logLevel debug: how a person follows a message through (never a secret); undefined at other levels */
   readonly debug: ((line: string) => void) | undefined;
+  /** logEvents: each file written (after_work) and announced (after_post) */
+  readonly events: EventLog;
 }
 
 /**
@@ -181,11 +184,15 @@ async function writeAndAnnounce(tools: IngestTools, notification: Notification, 
   const { settings } = tools;
   const { written, filteredOut } = await tools.decoders.run({ settings: settings.files, notification, ref, raw, now: Date.now() });
   for (const { part, file } of written) {
-    tools.debug?.(`${ref.where}: part ${part.partPath} (${part.contentType}) ${file.alreadyPresent ? 'already at' : 'written to'} ${file.path}, ${file.size} bytes`);
+    tools.events('after_work', () => `${ref.where}: part ${part.partPath} (${part.contentType}) ${file.alreadyPresent ? 'already at' : 'written to'} ${file.path}, ${file.size} bytes`);
   }
   if (settings.announce) {
-    await Promise.all(written.map(({ part, file }) => settings.announce!(fileNotification(settings, ref, part, file))));
-    tools.debug?.(`${ref.where}: ${written.length} file notifications announced`);
+    const announce = settings.announce;
+    await Promise.all(written.map(async ({ part, file }) => {
+      const notification = fileNotification(settings, ref, part, file);
+      await announce(notification);
+      tools.events('after_post', () => `announced ${notification.baseUrl}${notification.relPath}, ${notification.size} bytes, sha512 ${notification.identity?.value.slice(0, 7)}`);
+    }));
   }
   return { kind: 'ingested', files: written.length, filteredOut };
 }

@@ -75,6 +75,8 @@ export class PartWriter implements PartSink {
     private readonly policy: PartPolicy,
     private readonly chooseDirectory: (headers: MessageHeaders) => string,
     private readonly staging: Staging,
+    /** the start of every file name (flatten): safe levels and the flatten text */
+    private readonly namePrefix = '',
   ) {}
 
   headers(headers: MessageHeaders): void {
@@ -102,7 +104,7 @@ export class PartWriter implements PartSink {
     if (isTnef(part)) return this.openTnef(part);
     const name = this.fileName(part);
     if (!this.accepted(name)) return undefined;
-    const file = this.stageAs(name, part.fallbackName);
+    const file = this.stageAs(this.prefixed(name), this.prefixed(part.fallbackName));
     this.staged.push({ part, file });
     return file.stream;
   }
@@ -111,6 +113,12 @@ export class PartWriter implements PartSink {
     return safeFileName(part.declaredName ?? part.fallbackName, part.fallbackName, SUFFIX_RESERVE_BYTES);
   }
 
+  /** The name with flatten's folders before it, cut again to fit: acceptFile rules saw the name alone. */
+  private prefixed(name: string): string {
+    return this.namePrefix === '' ? name : safeFileName(this.namePrefix + name, name, SUFFIX_RESERVE_BYTES);
+  }
+
+  /** acceptFile / rejectFile on the file's own name (flatten's folders not in it). */
   private accepted(name: string): boolean {
     if (fileAccepted(this.policy.rules, this.policy.acceptUnmatched, name)) return true;
     this.filteredOut += 1;
@@ -122,7 +130,7 @@ export class PartWriter implements PartSink {
    * a TNEF stream that turns out broken is written as it came, not lost.
    */
   private openTnef(part: MessagePart): Writable {
-    const group: TnefGroup = { whole: { part, file: this.stageAs(this.fileName(part), part.fallbackName) }, inner: [], unpacked: true };
+    const group: TnefGroup = { whole: { part, file: this.stageAs(this.prefixed(this.fileName(part)), this.prefixed(part.fallbackName)) }, inner: [], unpacked: true };
     this.tnefGroups.push(group);
     const innerPart = (index: number, names: TnefNames = {}): MessagePart => {
       const declaredName = names.longName ?? names.shortName;
@@ -134,7 +142,7 @@ export class PartWriter implements PartSink {
     const reader = tnefReader({
       open: (index) => {
         const inner = innerPart(index);
-        const staged = { part: inner, file: this.stageAs(inner.fallbackName, inner.fallbackName) };
+        const staged = { part: inner, file: this.stageAs(this.prefixed(inner.fallbackName), this.prefixed(inner.fallbackName)) };
         group.inner.push(staged);
         return staged.file.stream;
       },
@@ -142,7 +150,7 @@ export class PartWriter implements PartSink {
         const staged = group.inner[index - 1];
         if (!staged) return;
         staged.part = innerPart(index, names);
-        staged.file.rename(this.fileName(staged.part));
+        staged.file.rename(this.prefixed(this.fileName(staged.part)));
       },
     });
     reader.on('error', () => { group.unpacked = false; });
@@ -168,7 +176,7 @@ export class PartWriter implements PartSink {
     for (const group of this.tnefGroups.splice(0)) {
       const keep = group.unpacked && group.inner.length > 0 ? group.inner : [group.whole];
       for (const staged of [group.whole, ...group.inner]) {
-        if (keep.includes(staged) && this.accepted(staged.file.name)) this.staged.push(staged);
+        if (keep.includes(staged) && this.accepted(this.fileName(staged.part))) this.staged.push(staged);
         else staged.file.discard();
       }
     }

@@ -21,6 +21,7 @@ export function ingestSettings(config: Config, paths: SrPaths, instance: number,
   return {
     files: {
       directory,
+      layout: config.layout,
       writer: instanceStem(config.id, instance),
       rawDirectory: config.flag('saveRaw') ? config.str('rawDirectory') ?? directory : undefined,
       sidecar: config.flag('sidecar'),

@@ -26,7 +26,7 @@ import { describeMailError, isLastingMailError, type MailErrorPlace, mailErrorPl
 import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
-import { type Notification, withHeaders } from '../../message.js';
+import { type Notification, parsePubTime, withHeaders } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { ActionBatcher } from './actionBatcher.js';
 import { DecodeCrashed, DecodeOverBudget, DecodePool } from './decodePool.js';
@@ -64,6 +64,15 @@ async function settlesWithin(work: ReadonlySet<Promise<void>>, ms: number): Prom
   ]);
   clearTimeout(timer);
   return settled;
+}
+
+/** How long ago the notification was published (sr3's lag), as the after_accept line says it. */
+function lagOf(notification: Notification): string {
+  try {
+    return `${((Date.now() - parsePubTime(notification.pubTime).getTime()) / 1000).toFixed(2)} s`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export class SubscribeWorker implements Worker {
@@ -128,7 +137,7 @@ export class SubscribeWorker implements Worker {
       logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.files.directory}`
         + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${mailActionWords(settings.mailAction)}`);
       const handling: Handling = {
-        context, tools: { settings, state, actions: new ActionBatcher(), decoders, debug }, pool, broker, queue: queue.name,
+        context, tools: { settings, state, actions: new ActionBatcher(), decoders, debug, events: context.events }, pool, broker, queue: queue.name,
         deadLetterBounds: deadLetterBounds(config),
       };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
@@ -179,7 +188,8 @@ export class SubscribeWorker implements Worker {
     if (this.stopSignal.stopped) return delivery.requeue();
     // The reject rules first, as in sr3: `reject .*sftp.*` drops what the user means to drop
     // before anything is said about it not being mail.
-    const mask = acceptingMaskLogged(config, `${notification.baseUrl}${notification.relPath}`, logger);
+    const url = `${notification.baseUrl}${notification.relPath}`;
+    const mask = acceptingMaskLogged(config, url, context.events);
     if (mask === undefined) {
       context.count('rejected');
       return delivery.ack();
@@ -194,6 +204,7 @@ export class SubscribeWorker implements Worker {
       context.count('deadLetters');
       return delivery.ack();
     }
+    context.events('after_accept', () => `accepted: (lag: ${lagOf(notification)}) ${url} ${ref.expected.messageId ?? '(no Message-ID)'}`);
     return this.oneAtATime(ref.serverKey, () => this.handleMessage(handling, notification, delivery, ref, mask));
   }
 
@@ -217,14 +228,15 @@ export class SubscribeWorker implements Worker {
     const { context, tools } = handling;
     const { logger } = context;
     if (tools.state.doneKey([ref.serverKey])) {
-      logger.info(`${ref.where}: ingested before, nothing to do`);
+      context.events('nodupe', () => `${ref.where}: ingested before, nothing to do`);
       context.count('duplicates');
       return delivery.ack();
     }
-    // sr3: an accept line takes the directory written above it.
+    // sr3: an accept line takes the directory, mirror, strip and flatten written above it.
     const { settings } = tools;
     const directory = mask !== 'unmatched' && mask.directory !== undefined ? mask.directory : settings.files.directory;
-    const messageTools = directory === settings.files.directory ? tools : { ...tools, settings: { ...settings, files: { ...settings.files, directory } } };
+    const layout = mask === 'unmatched' ? settings.files.layout : mask.layout;
+    const messageTools = directory === settings.files.directory && layout === settings.files.layout ? tools : { ...tools, settings: { ...settings, files: { ...settings.files, directory, layout } } };
     const started = Date.now();
     const took = () => `in ${Date.now() - started} ms`;
     for (;;) {
@@ -233,11 +245,11 @@ export class SubscribeWorker implements Worker {
         const outcome = await ingestMessage(messageTools, source, notification, ref, { redelivered: delivery.redelivered, at: started });
         this.working(context, ref);
         if (outcome.kind === 'ingested') {
-          logger.info(`${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''} ${took()}`);
+          context.events('after_work', () => `${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''} ${took()}`);
           context.count('messages');
           context.count('files', outcome.files);
         } else if (outcome.kind === 'duplicate') {
-          logger.info(`${ref.where}: the same mail (${outcome.of}) was ingested before; tidied, nothing written ${took()}`);
+          context.events('nodupe', () => `${ref.where}: the same mail (${outcome.of}) was ingested before; tidied, nothing written ${took()}`);
           context.count('duplicates');
         } else {
           logger.info(`${ref.where}: its files were written before a stop; the mail action is now done`);
@@ -272,7 +284,7 @@ export class SubscribeWorker implements Worker {
     if (error instanceof MessageGone) {
       if (tools.state.doneKey([ref.serverKey]) || tools.state.isPosted(ref.serverKey)) {
         // Another instance ingested it meanwhile (the poll announced it twice): nothing is missing.
-        logger.info(`${ref.where}: ingested by another instance meanwhile, nothing to do`);
+        context.events('nodupe', () => `${ref.where}: ingested by another instance meanwhile, nothing to do`);
         context.count('duplicates');
         return undefined;
       }

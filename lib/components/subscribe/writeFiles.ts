@@ -9,7 +9,9 @@ import { pipeline } from 'node:stream/promises';
 import { decodeMessageBuffer } from '../../decode/bufferWalk.js';
 import { type DecodeOptions, decodeMessage, type MessageHeaders, type PartSink } from '../../decode/mimeParts.js';
 import { safeFileName } from '../../decode/safeName.js';
-import { type TemplateFields, templateDirectory, templateRoot } from '../../decode/templates.js';
+import { level, type TemplateFields, templateDirectory, templateRoot } from '../../decode/templates.js';
+import type { PathLayout } from '../../config/pathLayout.js';
+import { placementOf, relPathWord } from '../../flow/placement.js';
 import type { Notification } from '../../message.js';
 import { makeDurable, type SyncMethod } from '../../output/durability.js';
 import { partTag, type PlacedFile, StagedFile, type Staging } from '../../output/stagedFile.js';
@@ -19,6 +21,8 @@ import { type PartPolicy, type Placer, PartWriter, placeInOrder, type WrittenPar
 
 export interface FileSettings {
   readonly directory: string;
+  /** mirror, strip and flatten: the relPath's folders below the directory, or before each name */
+  readonly layout: PathLayout;
   /** the instance's name (`subscribe_mail_01`): its writers' staging directories start with it */
   readonly writer: string;
   readonly rawDirectory: string | undefined;
@@ -62,7 +66,7 @@ function decodeRaw(raw: RawMessage, sink: PartSink, options: DecodeOptions): Pro
 /** `${FOLDER}` levels come from the relPath, where the poll wrote the folder's hierarchy. */
 function folderLevels(notification: Notification, ref: MailMessageRef): string[] {
   if (ref.at.protocol === 'pop3') return ['INBOX'];
-  return notification.relPath.split('/').slice(0, -1).map((word) => word.replaceAll('%2F', '/').replaceAll('%25', '%'));
+  return notification.relPath.split('/').slice(0, -1).map(relPathWord);
 }
 
 function templateFields(notification: Notification, ref: MailMessageRef, headers: MessageHeaders): TemplateFields {
@@ -86,7 +90,10 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState, wr
   const { settings, notification, ref, raw } = job;
   const now = new Date(job.now);
   const staging = (template: string): Staging => ({ root: templateRoot(template), writer: writerName });
-  const writer = new PartWriter(settings.policy, (headers) => templateDirectory(settings.directory, templateFields(notification, ref, headers), now), staging(settings.directory));
+  const placement = placementOf(notification.relPath, settings.layout);
+  const directoryOf = (headers: MessageHeaders) => templateDirectory(settings.directory, templateFields(notification, ref, headers), now, placement.levels);
+  const namePrefix = placement.nameLevels.map((folder) => `${level(folder)}${placement.flatten}`).join('');
+  const writer = new PartWriter(settings.policy, directoryOf, staging(settings.directory), namePrefix);
   let written: WrittenPart[];
   const extra: PlacedFile[] = [];
   try {
