@@ -5,7 +5,7 @@
 // logged once per change, not once per attempt.
 import crypto from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
-import { type Broker, type DeadLetterBounds, BrokerRefused, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription, Unroutable } from './broker.js';
+import { type Broker, type DeadLetterBounds, BrokerRefused, type SharedPollSupport, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription, Unroutable } from './broker.js';
 
 export interface AmqpTarget {
   readonly protocol: 'amqp' | 'amqps';
@@ -327,6 +327,13 @@ export class AmqpBroker implements Broker {
 
   private leaseChannel: Channel | undefined;
 
+  readonly shared: SharedPollSupport = {
+    lease: (queue) => this.lease(queue),
+    holdsLease: () => this.leaseChannel !== undefined && this.currentState === 'connected',
+    declareLog: (name, bindings, retentionSeconds) => this.declareLog(name, bindings, retentionSeconds),
+    readLog: (name, onRecord) => this.readLog(name, onRecord),
+  };
+
   /**
    * The lease is an exclusive consumer on a durable queue of that name: RabbitMQ refuses a
    * second one with 403 "in exclusive use", and drops the holder's the moment its connection
@@ -334,14 +341,19 @@ export class AmqpBroker implements Broker {
    * ever published to the queue. A single-active-consumer queue was the other candidate; it
    * tells no AMQP 0-9-1 client which consumer is the active one (docs/decisions.md).
    */
-  readonly lease = async (queue: string): Promise<boolean> => {
+  private async lease(queue: string): Promise<boolean> {
     if (this.leaseChannel) return true;
     await this.withChannel((channel) => this.refused({ what: `declare the queue ${queue}`, needs: `the "configure" permission on queue '${queue}'`, option: 'vip' }, channel.assertQueue(queue, DURABLE)));
     await this.connected;
     const channel = await this.model.createChannel();
     channel.on('error', () => undefined);
     try {
-      await channel.consume(queue, () => undefined, { exclusive: true, noAck: true });
+      // Nothing is published to it; a null delivery is the queue deleted under the holder (sr cleanup): the lease is gone.
+      await channel.consume(queue, (message) => {
+        if (message !== null || this.leaseChannel !== channel) return;
+        this.leaseChannel = undefined;
+        void channel.close().catch(() => undefined);
+      }, { exclusive: true, noAck: true });
     } catch (error) {
       const text = String((error as Error)?.message ?? error);
       if ((error as { code?: unknown })?.code === 403 && /in exclusive use/.test(text)) return false;
@@ -350,9 +362,38 @@ export class AmqpBroker implements Broker {
     channel.on('close', () => { if (this.leaseChannel === channel) this.leaseChannel = undefined; });
     this.leaseChannel = channel;
     return true;
-  };
+  }
 
-  readonly holdsLease = (): boolean => this.leaseChannel !== undefined && this.currentState === 'connected';
+  /** A stream: RabbitMQ keeps every message routed to it for the retention, and each reader reads it from where it asks. */
+  private async declareLog(name: string, bindings: QueueSpec['bindings'], retentionSeconds: number): Promise<void> {
+    await this.withChannel(async (channel) => {
+      await this.refused({ what: `declare the stream ${name}`, needs: `the "configure" permission on queue '${name}'`, option: 'vip' },
+        channel.assertQueue(name, { ...DURABLE, arguments: { 'x-queue-type': 'stream', 'x-max-age': `${Math.max(1, Math.round(retentionSeconds))}s` } }));
+      for (const binding of bindings) {
+        await this.refused({ what: `bind the stream ${name} to ${binding.exchange} ${binding.topic}`, needs: `the "write" permission on queue '${name}' and the "read" permission on exchange '${binding.exchange}'`, option: 'vip' },
+          channel.bindQueue(name, binding.exchange, binding.topic));
+      }
+    });
+  }
+
+  private async readLog(name: string, onRecord: (body: Buffer) => boolean): Promise<void> {
+    await this.connected;
+    const channel = await this.model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        channel.on('close', () => reject(new Error(`${this.label}: the connection dropped while reading ${name}`)));
+        // A stream is read with acknowledgements (they pace it) from the offset asked.
+        void channel.prefetch(500).then(() => channel.consume(name, (message) => {
+          if (!message) return reject(new Error(`${this.label}: ${name} was deleted while it was read`));
+          channel.ack(message);
+          if (onRecord(message.content)) resolve();
+        }, { noAck: false, arguments: { 'x-stream-offset': 'first' } })).catch(reject);
+      });
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
 
   async close(): Promise<void> {
     for (const consumer of this.consumers) consumer.cancelled = true;

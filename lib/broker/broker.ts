@@ -90,15 +90,20 @@ export interface Broker {
   /** Keeps a body that cannot be read where the user can inspect it, with why. */
   deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void>;
   deleteQueue(queue: string): Promise<void>;
-  /**
-   * `vip broker` (components/poll/vip.ts): takes, or keeps, the lease named by `queue`, one
-   * holder at a time across every host on the broker; false while another holds it. Only a
-   * broker that hosts reach from many hosts has it (not the local broker).
-   */
-  readonly lease?: (queue: string) => Promise<boolean>;
-  /** Whether the lease taken with `lease` is still held (its connection has not dropped). */
-  readonly holdsLease?: () => boolean;
+  /** What a poll on several hosts needs of its broker (components/poll/vip.ts); only a broker many hosts reach has it. */
+  readonly shared?: SharedPollSupport;
   close(): Promise<void>;
+}
+
+export interface SharedPollSupport {
+  /** Takes, or keeps, the lease named by `queue`, one holder at a time across every host; false while another holds it. */
+  lease(queue: string): Promise<boolean>;
+  /** Whether the lease taken is still held (its connection has not dropped). */
+  holdsLease(): boolean;
+  /** An append-only log kept by the broker (a RabbitMQ stream) of what the bindings route, for `retentionSeconds`. */
+  declareLog(name: string, bindings: QueueSpec['bindings'], retentionSeconds: number): Promise<void>;
+  /** Reads the log from its start, each record in order, until `onRecord` returns true or the subscription is cancelled. */
+  readLog(name: string, onRecord: (body: Buffer) => boolean): Promise<void>;
 }
 
 /** Does a topic match an AMQP binding key (`v03.*.INBOX.#`): `*` is one word, `#` zero or more. */

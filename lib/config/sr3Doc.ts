@@ -3,16 +3,12 @@
 import { findOption, knownWords, negatedOption } from './options.js';
 import { sr3KeywordsWithoutEffect } from './sr3Options.js';
 
-/** The reason given to what mailpump may implement later, kept apart in the counts. */
-const NOT_YET = 'mailpump does not implement it yet';
-
 export interface Sr3Status {
   readonly implemented: number;
   readonly withoutEffect: number;
-  readonly notYet: number;
 }
 
-function statusOf(keyword: string): { kind: 'implemented' | 'withoutEffect' | 'notYet'; text: string } {
+function statusOf(keyword: string): { kind: 'implemented' | 'withoutEffect'; text: string } {
   const spec = findOption(keyword, 'subscribe') ?? findOption(keyword, 'poll');
   if (spec) return { kind: 'implemented', text: spec.name === keyword ? `implemented (${spec.components?.join(', ') ?? 'all components'})` : `implemented, as \`${spec.name}\`` };
   const negated = negatedOption(keyword);
@@ -20,12 +16,12 @@ function statusOf(keyword: string): { kind: 'implemented' | 'withoutEffect' | 'n
   if (knownWords().includes(keyword)) return { kind: 'implemented', text: 'implemented (a directive of the config language)' };
   const why = sr3KeywordsWithoutEffect().get(keyword);
   if (why === undefined) throw new Error(`sr3 keyword "${keyword}" is not classified (lib/config/sr3Options.ts)`);
-  return why.startsWith(NOT_YET) ? { kind: 'notYet', text: 'not implemented yet: read with a warning' } : { kind: 'withoutEffect', text: `no effect, read with a warning: ${why}` };
+  return { kind: 'withoutEffect', text: `no effect, read with a warning: ${why}` };
 }
 
 export function sr3Counts(keywords: readonly string[]): Sr3Status {
   const kinds = keywords.map((keyword) => statusOf(keyword).kind);
-  return { implemented: kinds.filter((k) => k === 'implemented').length, withoutEffect: kinds.filter((k) => k === 'withoutEffect').length, notYet: kinds.filter((k) => k === 'notYet').length };
+  return { implemented: kinds.filter((k) => k === 'implemented').length, withoutEffect: kinds.filter((k) => k === 'withoutEffect').length };
 }
 
 export function renderSr3Doc(keywords: readonly string[]): string {
@@ -41,7 +37,7 @@ export function renderSr3Doc(keywords: readonly string[]): string {
     'warning naming the line and why it has no effect here. A word sr3 does not know either is refused, with a suggestion.',
     'An option of sr3 that mailpump takes in another component only (`directory` in a poll) is read with a warning too.',
     '',
-    `${keywords.length} keywords: ${counts.implemented} implemented, ${counts.withoutEffect} with no effect for mail, ${counts.notYet} not implemented yet.`,
+    `${keywords.length} keywords: ${counts.implemented} implemented, ${counts.withoutEffect} with no effect for mail, none refused.`,
     '',
     'A poll\'s `accept` and `reject` match the notification URL, as in sr3: `imaps://user@host:993/` followed by the',
     'folder and `<uid>.eml`. To choose mail by its subject, sender or date, use `mailSearch` (IMAP SEARCH keys, checked',

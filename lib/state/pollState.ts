@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS first_pass (
 );
 `;
 
+/** The whole cursor of a poll, as hosts sharing it (vip) pass it to each other. */
+export interface CursorSnapshot {
+  readonly imap: ReadonlyArray<{ readonly account: string; readonly folder: string; readonly uidValidity: number; readonly lastUid: number }>;
+  readonly pop: ReadonlyArray<{ readonly account: string; readonly uidls: readonly string[] }>;
+}
+
 export interface FolderCursor {
   readonly uidValidity: number;
   readonly lastUid: number;
@@ -165,6 +171,39 @@ export class PollState {
 
   recordPop(account: string, uidl: string): void {
     this.statements.get('INSERT OR IGNORE INTO pop_announced (account, uidl, announced) VALUES (?, ?, ?)').run(account, uidl, Date.now() / 1000);
+  }
+
+  /** vip: a message another host announced moves this folder's cursor too (a new UIDVALIDITY starts it again). */
+  follow(account: string, folder: string, uidValidity: number, uid: number, identity: string): void {
+    this.db.transaction(() => {
+      if (this.cursor(account, folder)?.uidValidity !== uidValidity) this.resetCursor(account, folder, uidValidity, 0);
+      this.advance(account, folder, uid, identity);
+    })();
+  }
+
+  snapshot(): CursorSnapshot {
+    const imap = this.statements.get('SELECT account, folder, uid_validity, last_uid FROM imap_cursor').all() as Array<{ account: string; folder: string; uid_validity: number; last_uid: number }>;
+    const pop = this.statements.get('SELECT account, uidl FROM pop_announced ORDER BY account').all() as Array<{ account: string; uidl: string }>;
+    const uidls = new Map<string, string[]>();
+    for (const { account, uidl } of pop) uidls.set(account, [...(uidls.get(account) ?? []), uidl]);
+    return {
+      imap: imap.map((row) => ({ account: row.account, folder: row.folder, uidValidity: row.uid_validity, lastUid: row.last_uid })),
+      pop: [...uidls].map(([account, list]) => ({ account, uidls: list })),
+    };
+  }
+
+  /** Another host's whole cursor: each folder moves to it, never back within one UIDVALIDITY. A malformed one is refused whole (the transaction rolls back). */
+  applySnapshot(snapshot: CursorSnapshot): void {
+    this.db.transaction(() => {
+      for (const { account, folder, uidValidity, lastUid } of snapshot.imap ?? []) {
+        if (typeof account !== 'string' || typeof folder !== 'string') continue;
+        if (this.cursor(account, folder)?.uidValidity !== uidValidity) this.resetCursor(account, folder, uidValidity, 0);
+        this.advance(account, folder, lastUid, undefined);
+      }
+      for (const { account, uidls } of snapshot.pop ?? []) {
+        for (const uidl of Array.isArray(uidls) ? uidls : []) if (typeof uidl === 'string') this.recordPop(account, uidl);
+      }
+    })();
   }
 
   /** nodupe_ttl: whether this message was announced from the account (any folder) in the last `seconds`. */

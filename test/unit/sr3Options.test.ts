@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { postTarget, subscribeExchange } from '../../lib/broker/topology.js';
@@ -16,7 +17,9 @@ import { mailpumpOwnWords, sr3KeywordsWithoutEffect } from '../../lib/config/sr3
 import { eventLog, loggedEvents } from '../../lib/flow/logEvents.js';
 import { acceptingMaskLogged, rejectionOf } from '../../lib/flow/masks.js';
 import { createConsoleLogger } from '../../lib/log/logger.js';
+import { holdsAddress } from '../../lib/components/poll/vip.js';
 import { tlsSettings } from '../../lib/mail/tls.js';
+import { PollState } from '../../lib/state/pollState.js';
 import { withHeaders } from '../../lib/message.js';
 import { ConfigTree } from '../helpers/configTree.js';
 import { REPO } from '../helpers/sandbox.js';
@@ -132,6 +135,39 @@ describe('sr3 options mailpump implements', () => {
     assert.equal(notification.team, 'compta');
     assert.equal(notification.baseUrl, 'imaps://u@h:993/');
     assert.throws(() => load('poll', ['header __proto__=x']), ConfigErrors);
+  });
+
+  it('vip takes addresses or the broker\'s lease, on a broker the hosts share; the address is looked for on this host\'s interfaces', () => {
+    const poll = (lines: string[]) => validationErrors(load('poll', ['pollUrl imaps://u@h/', ...lines]));
+    assert.deepEqual(poll(['post_broker amqp://u@rabbit/', 'vip 192.0.2.10', 'vip 2001:db8::1']), []);
+    assert.deepEqual(poll(['post_broker amqps://u@rabbit/', 'vip broker']), []);
+    assert.match(poll(['vip broker']).join('\n'), /post_broker must be an amqp:\/\/ or amqps:\/\/ broker they all reach/);
+    assert.match(poll(['post_broker amqp://u@rabbit/', 'vip rabbit.example.org']).join('\n'), /vip needs an IP address \(or "broker"/);
+    assert.match(poll(['post_broker amqp://u@rabbit/', 'vip broker', 'vip 192.0.2.10']).join('\n'), /write it alone/);
+    const interfaces = { lo: [{ address: '127.0.0.1' }], eth0: [{ address: '192.0.2.10' }] } as unknown as ReturnType<typeof os.networkInterfaces>;
+    assert.equal(holdsAddress(['198.51.100.1', '192.0.2.10'], interfaces), true);
+    assert.equal(holdsAddress(['198.51.100.1'], interfaces), false);
+  });
+
+  it('a poll\'s cursor snapshot moves another host\'s cursor forward, never back within one UIDVALIDITY, and a new UIDVALIDITY starts the folder again', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-cursor-'));
+    try {
+      const [active, standby] = ['a', 'b'].map((name) => PollState.open(path.join(dir, `${name}.sqlite`)));
+      active!.resetCursor('imaps://u@h/', 'INBOX', 7, 0);
+      active!.advance('imaps://u@h/', 'INBOX', 40, undefined);
+      active!.recordPop('pops://u@h/', 'uidl-1');
+      standby!.resetCursor('imaps://u@h/', 'INBOX', 7, 0);
+      standby!.advance('imaps://u@h/', 'INBOX', 50, undefined);
+      standby!.applySnapshot(active!.snapshot());
+      assert.equal(standby!.cursor('imaps://u@h/', 'INBOX')?.lastUid, 50, 'never back');
+      assert.deepEqual([...standby!.popAnnounced('pops://u@h/')], ['uidl-1']);
+      standby!.follow('imaps://u@h/', 'INBOX', 8, 3, 'id');
+      assert.deepEqual(standby!.cursor('imaps://u@h/', 'INBOX'), { uidValidity: 8, lastUid: 3, reconcileUntil: 0 });
+      assert.throws(() => standby!.applySnapshot({ imap: [{ account: 'x', folder: 'y', uidValidity: 1, lastUid: -5 }], pop: [] }), /is not a UID/);
+      assert.equal(standby!.cursor('x', 'y'), undefined, 'a snapshot with a UID that is not one changes nothing');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('logEvents chooses the steps said at info, as an sr3 set (+, -, all, None), logReject adding reject', () => {

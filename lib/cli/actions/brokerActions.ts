@@ -8,6 +8,7 @@ import type { Broker, QueueSpec } from '../../broker/broker.js';
 import { openBroker } from '../../broker/open.js';
 import { postTarget, queueNameFile, subscribeQueue } from '../../broker/topology.js';
 import { pairedTopics } from '../../components/subscribe/pairing.js';
+import { cursorLogQueue, leaseQueue } from '../../components/poll/vip.js';
 import type { CredentialsStore } from '../../config/credentials.js';
 import { UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
@@ -118,6 +119,14 @@ export async function cleanupConfig(context: CliContext, sessions: BrokerSession
     const broker = await sessions.get(config.str('broker'));
     await broker.deleteQueue(queue);
     context.out(`cleanup: ${config.label}: queue ${queue} deleted on ${broker.label}`);
+  }
+  // A poll on several hosts: its lease and cursor log are shared by them, and go with the config.
+  if (config.id.component === 'poll' && config.list('vip').length > 0) {
+    const broker = await sessions.get(config.str('post_broker'));
+    for (const queue of [leaseQueue(config), cursorLogQueue(config)]) {
+      await broker.deleteQueue(queue);
+      context.out(`cleanup: ${config.label}: vip queue ${queue} deleted on ${broker.label} (every host of this poll shared it)`);
+    }
   }
   const dir = stateDir(context.paths, config.id);
   for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {

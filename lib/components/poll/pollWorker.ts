@@ -22,7 +22,7 @@ import { type LongTimer, longTimeout } from '../../system/timers.js';
 import { ImapPoll } from './imapPoll.js';
 import type { MailboxPoll, PollContext } from './mailboxPoll.js';
 import { Pop3Poll } from './pop3Poll.js';
-import { type ActiveRole, activeRole, CursorFollower, followQueue } from './vip.js';
+import { type ActiveRole, activeRole, CursorLog, cursorLogQueue } from './vip.js';
 
 const FIRST_RETRY_MS = 10_000;
 /** How often a host standing by (vip) asks whether it is its turn. */
@@ -99,8 +99,8 @@ export class PollWorker implements Worker {
     const search = config.str('mailSearch') === undefined ? undefined : parseSearchKeys(config.str('mailSearch')!);
     const broker = await openBrokerLink(this.paths, this.credentials, context, post.url);
     const role = activeRole(config, broker);
-    let follower: CursorFollower | undefined;
     const state = PollState.open(path.join(stateDir(this.paths, config.id), 'poll.sqlite'));
+    const cursorLog = role && new CursorLog(broker, cursorLogQueue(config), state, logger);
     const mandatory = config.flag('post_mandatory');
     let gate: LoginGate | undefined;
     const loginGate = () => (gate ??= LoginGate.open(pop3LoginsFile(this.paths)));
@@ -127,22 +127,21 @@ export class PollWorker implements Worker {
       if (await this.stopSignal.until(broker.ready())) return;
       if (config.flag('exchangeDeclare') && await declareOnBroker(context, broker, this.stopSignal, () => broker.declareExchange(post.exchange))) return;
       logger.info(`polling ${mailboxes.map((m) => m.poll.account.label).join(', ')} ${schedule.description}, announcing on ${post.exchange} of ${broker.label}`);
-      if (role) {
-        follower = new CursorFollower(broker, followQueue(this.paths, config), state, logger);
-        const topics = [...new Set(mailboxes.map((m) => `${post.topicPrefix}.${mailboxTopic(m.poll.account)}`))];
-        if (await declareOnBroker(context, broker, this.stopSignal, () => follower!.start(post.exchange, topics))) return;
+      if (cursorLog) {
+        const topics = [...new Set(mailboxes.map((m) => `${post.topicPrefix}.${mailboxTopic(m.poll.account)}.#`))];
+        if (await declareOnBroker(context, broker, this.stopSignal, () => cursorLog.declare(post.exchange, topics))) return;
       }
       let ourTurn = false;
       const idle = config.flag('idle');
       const nodupeTtl = config.number('nodupe_ttl');
-      let forgotten = 0;
+      let housekept = 0;
       for (let next: Date | undefined = new Date(); next;) {
         const reason = await this.waitFor(next);
         if (reason === 'stop') return;
-        if (role) {
-          const turn = await this.turn(context, role, follower!, ourTurn);
-          if (turn !== ourTurn) context.standby = turn ? undefined : role.waitingFor;
+        if (role && cursorLog) {
+          const turn = await this.turn(context, role, cursorLog, ourTurn);
           ourTurn = turn;
+          context.standby = turn ? undefined : role.waitingFor;
           if (!turn) {
             context.notes = [role.waitingFor];
             next = new Date(Date.now() + VIP_CHECK_MS);
@@ -150,9 +149,11 @@ export class PollWorker implements Worker {
           }
         }
         // nodupe_ttl: once per housekeeping, what it no longer covers is forgotten.
-        if (nodupeTtl > 0 && Date.now() - forgotten > config.number('housekeeping') * 1000) {
-          state.forgetAnnouncedBefore(nodupeTtl);
-          forgotten = Date.now();
+        if (Date.now() - housekept > config.number('housekeeping') * 1000) {
+          // nodupe_ttl: what it no longer covers is forgotten; vip: the log gets the whole cursor.
+          if (nodupeTtl > 0) state.forgetAnnouncedBefore(nodupeTtl);
+          await cursorLog?.snapshot().catch((error: unknown) => logger.warning(`vip: the cursor snapshot was not sent (${(error as Error)?.message ?? String(error)}); the next housekeeping sends it`));
+          housekept = Date.now();
         }
         // Mail that arrives from here on may come after its folder's STATUS: it asks for another pass.
         this.wakePending = false;
@@ -174,7 +175,6 @@ export class PollWorker implements Worker {
       logger.warning(`the schedule (${schedule.description}) will not fire again; the instance waits to be stopped`);
       await this.stopSignal.promise;
     } finally {
-      await follower?.stop().catch(() => undefined);
       await Promise.all(mailboxes.map((m) => m.poll.close().catch(() => undefined)));
       state.close();
       gate?.close();
@@ -186,7 +186,7 @@ export class PollWorker implements Worker {
    * vip: whether this host polls now. Taking over, it first applies every announcement the
    * broker holds for it, so that it starts after the last one, whichever host made it.
    */
-  private async turn(context: InstanceContext, role: ActiveRole, follower: CursorFollower, wasOurs: boolean): Promise<boolean> {
+  private async turn(context: InstanceContext, role: ActiveRole, cursorLog: CursorLog, wasOurs: boolean): Promise<boolean> {
     let ours: boolean;
     try {
       ours = await role.mayPoll();
@@ -195,9 +195,14 @@ export class PollWorker implements Worker {
       return false;
     }
     if (ours && !wasOurs) {
-      await follower.catchUp();
-      context.logger.info(`vip: this host polls now; the cursor follows the ${follower.applied} announcements seen through the broker`);
-    } else if (!ours && (wasOurs || context.standby === undefined)) {
+      try {
+        await cursorLog.catchUp();
+      } catch (error) {
+        context.logger.warning(`vip: this host's turn, but the cursor could not be read from the broker (${(error as Error)?.message ?? String(error)}); not polling until it is`);
+        return false;
+      }
+      context.logger.info(`vip: this host polls now, its cursor moved by the ${cursorLog.applied} records the broker kept`);
+    } else if (!ours && (wasOurs || context.standby !== role.waitingFor)) {
       context.logger.info(`vip: standing by (${role.waitingFor}), following the cursor through the broker`);
     }
     return ours;

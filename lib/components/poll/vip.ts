@@ -1,22 +1,16 @@
 // sr3's vip for a poll on several hosts: only the host that holds the virtual address polls
 // (`vip 192.0.2.10`), or, a mailpump spelling, the one holding a lease on the post broker
-// (`vip broker`). Every host follows the cursor through the broker: each keeps a queue of
-// its own bound to the poll's announcements and moves its local cursor by them, so the host
-// that takes over starts exactly after the last message announced, whoever announced it,
-// and announces nothing twice. Before its first pass it catches up: a marker sent into its
-// queue comes back after every announcement made before it (a queue keeps order).
+// (`vip broker`). The cursor moves with the poll through the broker (CursorLog): the host
+// that takes over first reads what every host announced, and starts after the last message
+// announced, whoever announced it: nothing is announced twice or passed over.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import type { Broker, Subscription } from '../../broker/broker.js';
-import { consumeNotifications } from '../../broker/notifications.js';
+import type { Broker, SharedPollSupport } from '../../broker/broker.js';
 import { brokerUser } from '../../broker/open.js';
 import type { Config } from '../../config/load.js';
-import { type SrPaths, stateDir } from '../../config/paths.js';
 import type { Logger } from '../../log/logger.js';
-import { parsePubTime, type Notification } from '../../message.js';
-import { messageIdentity, type PollState } from '../../state/pollState.js';
+import { formatPubTime, parsePubTime, type Notification } from '../../message.js';
+import { type CursorSnapshot, messageIdentity, type PollState } from '../../state/pollState.js';
 
 /** The vip word for the broker's lease: an address never spells it. */
 export const BROKER_LEASE = 'broker';
@@ -61,32 +55,21 @@ class LeaseRole implements ActiveRole {
   }
 
   async mayPoll(): Promise<boolean> {
-    return this.broker.lease!(this.queue);
+    return this.broker.shared!.lease(this.queue);
   }
 
   holds(): boolean {
-    return this.broker.holdsLease!();
+    return this.broker.shared!.holdsLease();
   }
 }
 
-/** The queue name of the lease: one per poll config, shared by its hosts (sr3's q_<user>.* permissions allow it). */
+/** Queue names of the lease and the cursor log: one per poll config, shared by its hosts (sr3's q_<user>.* permissions allow them). */
 export function leaseQueue(config: Config): string {
   return `q_${brokerUser(config.str('post_broker'))}.poll.${config.id.name}.vip`;
 }
 
-/** This host's queue of the poll's announcements: chosen once, kept in the state directory as a subscribe's queue is. */
-export function followQueue(paths: SrPaths, config: Config): string {
-  const file = path.join(stateDir(paths, config.id), 'vip_queue_name');
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    // none kept yet
-  }
-  const share = `${os.userInfo().username}_${os.hostname()}_${String(crypto.randomInt(0, 1e8)).padStart(8, '0')}`;
-  const name = `q_${brokerUser(config.str('post_broker'))}.poll.${config.id.name}.${share}.cursor`;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, name);
-  return name;
+export function cursorLogQueue(config: Config): string {
+  return `q_${brokerUser(config.str('post_broker'))}.poll.${config.id.name}.cursor`;
 }
 
 export function activeRole(config: Config, broker: Broker): ActiveRole | undefined {
@@ -95,61 +78,94 @@ export function activeRole(config: Config, broker: Broker): ActiveRole | undefin
   return vip.includes(BROKER_LEASE) ? new LeaseRole(broker, leaseQueue(config)) : new AddressRole(vip);
 }
 
-/** A marker this host sends into its own queue to know it has applied everything before it. */
+/** How long the broker keeps the cursor log: a host taking over after all were down longer re-reads only what is left. */
+const LOG_RETENTION_SECONDS = 7 * 86400;
+
+/** Records of this poll's own, beside the announcements in the log. */
 const MARKER_FIELD = 'mailpumpCursorMarker';
+const SNAPSHOT_FIELD = 'mailpumpCursorSnapshot';
 
 /**
- * Moves the local cursor by the poll's announcements as the broker hands them over: an IMAP
- * message moves its folder's cursor past its UID (a new UIDVALIDITY starts the folder again),
- * a POP3 one records its UIDL. Moving a cursor is idempotent: a host's own announcements
- * coming back change nothing.
+ * The cursor shared by the hosts of a poll: a log the broker keeps (a RabbitMQ stream bound
+ * to the poll's announcements, so a confirmed announcement is in it), with a snapshot of the
+ * whole cursor added at each housekeeping. The host taking over reads it from the start and
+ * moves its local cursor by every record, in order: an IMAP message moves its folder's
+ * cursor past its UID (a new UIDVALIDITY starts the folder again), a POP3 one records its
+ * UIDL. Moving a cursor is idempotent, so reading a host's own announcements changes nothing.
  */
-export class CursorFollower {
-  private subscription: Subscription | undefined;
-  private readonly markers = new Map<string, () => void>();
+export class CursorLog {
   applied = 0;
 
-  constructor(private readonly broker: Broker, private readonly queue: string, private readonly state: PollState, private readonly logger: Logger) {}
+  constructor(private readonly broker: Broker, private readonly name: string, private readonly state: PollState, private readonly logger: Logger) {}
 
-  /** The queue never expires: a host down for long must still find every announcement made meanwhile (sr cleanup removes it). */
-  async start(exchange: string, topics: readonly string[]): Promise<void> {
-    await this.broker.declareQueue({ name: this.queue, bindings: topics.map((topic) => ({ exchange, topic })), expireSeconds: 0, messageAgeMaxSeconds: 0 });
-    this.subscription = await consumeNotifications(this.broker, this.queue, 100, this.logger, async (notification, delivery) => {
-      const marker = (notification as unknown as Record<string, unknown>)[MARKER_FIELD];
-      if (typeof marker === 'string') this.markers.get(marker)?.();
-      else this.apply(notification);
-      await delivery.ack();
+  private get shared(): SharedPollSupport {
+    if (!this.broker.shared) throw new Error(`${this.broker.label} cannot share a poll between hosts`);
+    return this.broker.shared;
+  }
+
+  async declare(exchange: string, topics: readonly string[]): Promise<void> {
+    await this.shared.declareLog(this.name, topics.map((topic) => ({ exchange, topic })), LOG_RETENTION_SECONDS);
+  }
+
+  /** Reads the log up to now: a marker sent into it comes back after every record made before it. */
+  async catchUp(): Promise<void> {
+    const id = crypto.randomUUID();
+    await this.send({ [MARKER_FIELD]: id });
+    this.applied = 0;
+    await this.shared.readLog(this.name, (body) => {
+      const record = parseRecord(body);
+      if (record === undefined) return false;
+      if (record[MARKER_FIELD] === id) return true;
+      try {
+        this.apply(record);
+      } catch (error) {
+        // A record no cursor can take (a UID that is not one): passed over, said.
+        this.logger.warning(`${this.name}: a record the cursor cannot take (${(error as Error)?.message ?? String(error)}); passed over`);
+      }
+      return false;
     });
   }
 
-  /** Resolves once every announcement the broker had before now is applied. */
-  async catchUp(): Promise<void> {
-    const id = crypto.randomUUID();
-    const seen = new Promise<void>((resolve) => this.markers.set(id, resolve));
-    const marker = { pubTime: '20000101T000000', baseUrl: 'mailpump:', relPath: 'cursor-marker', [MARKER_FIELD]: id };
-    await this.broker.sendToQueue(this.queue, Buffer.from(JSON.stringify(marker)), 'application/json');
-    await seen;
-    this.markers.delete(id);
+  /** The whole cursor, so that the log needs only what came after it. */
+  async snapshot(): Promise<void> {
+    await this.send({ [SNAPSHOT_FIELD]: this.state.snapshot() });
   }
 
-  private apply(notification: Notification): void {
-    const mail = notification.mail ?? {};
-    const account = notification.baseUrl;
-    if (typeof mail.uidl === 'string') {
-      this.state.recordPop(account, mail.uidl);
-    } else if (typeof mail.folder === 'string' && typeof mail.uid === 'number' && typeof mail.uidValidity === 'number') {
-      const cursor = this.state.cursor(account, mail.folder);
-      if (cursor === undefined || cursor.uidValidity !== mail.uidValidity) this.state.resetCursor(account, mail.folder, mail.uidValidity, 0);
-      const internalDate = notification.mtime ? parsePubTime(notification.mtime) : undefined;
-      this.state.advance(account, mail.folder, mail.uid, messageIdentity(typeof mail.messageId === 'string' ? mail.messageId : undefined, notification.size ?? 0, internalDate));
+  private async send(fields: Record<string, unknown>): Promise<void> {
+    const record = { pubTime: formatPubTime(new Date()), baseUrl: 'mailpump:', relPath: this.name, ...fields };
+    await this.broker.sendToQueue(this.name, Buffer.from(JSON.stringify(record)), 'application/json');
+  }
+
+  private apply(record: Record<string, unknown>): void {
+    const snapshot = record[SNAPSHOT_FIELD];
+    if (snapshot !== undefined) {
+      this.state.applySnapshot(snapshot as CursorSnapshot);
+    } else if (typeof record[MARKER_FIELD] === 'string') {
+      return; // another host's catching up
     } else {
-      this.logger.warning(`${this.queue}: ${account}${notification.relPath} is not a mail announcement of this poll; the cursor is not moved by it`);
-      return;
+      const notification = record as unknown as Notification;
+      const mail = notification.mail ?? {};
+      const account = notification.baseUrl;
+      if (typeof mail.uidl === 'string') {
+        this.state.recordPop(account, mail.uidl);
+      } else if (typeof mail.folder === 'string' && typeof mail.uid === 'number' && typeof mail.uidValidity === 'number') {
+        const internalDate = typeof notification.mtime === 'string' ? parsePubTime(notification.mtime) : undefined;
+        this.state.follow(account, mail.folder, mail.uidValidity, mail.uid, messageIdentity(typeof mail.messageId === 'string' ? mail.messageId : undefined, notification.size ?? 0, internalDate));
+      } else {
+        this.logger.warning(`${this.name}: a record that is not an announcement of this poll (${notification.baseUrl}${notification.relPath}); the cursor is not moved by it`);
+        return;
+      }
     }
     this.applied += 1;
   }
+}
 
-  async stop(): Promise<void> {
-    await this.subscription?.cancel();
+/** A record of the log as JSON, or undefined for one that is not (it is passed over). */
+function parseRecord(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
   }
 }
