@@ -6,6 +6,7 @@ import { checkBrokerPasswords } from '../broker/open.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import { ConfigError, ConfigErrors, UserError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
+import { MAIL_SCHEMES } from '../config/options.js';
 import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule.js';
 import { accountSignIn, mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
@@ -42,12 +43,12 @@ export function validateConfig(config: Config): void {
   if (config.str('tlsRigour') === 'strict' && config.settings.get('tlsVerify')?.value === false) {
     at('tlsVerify', '"tlsVerify off" contradicts "tlsRigour strict", which always verifies certificates: keep one');
   }
-  if (config.id.component === 'poll') validatePoll(config, at);
+  if (config.id.component === 'poll') validatePoll(config, at, (file, line, message) => errors.push(new ConfigError(file, line, message)));
   if (config.id.component === 'subscribe') checkSubscribe(config, at);
   if (errors.length > 0) throw new ConfigErrors(errors);
 }
 
-function validatePoll(config: Config, at: (option: string, message: string) => void): void {
+function validatePoll(config: Config, at: (option: string, message: string) => void, errorAt: (file: string, line: number, message: string) => void): void {
   const urls = config.list('pollUrl');
   try {
     const policy = firstPassOf(config);
@@ -84,6 +85,26 @@ function validatePoll(config: Config, at: (option: string, message: string) => v
     at(error.option, error.message);
   }
   checkVip(config, at);
+  checkPollMasks(config, errorAt);
+}
+
+/** The literal text a pattern starts with, up to its first special character. */
+function literalStart(pattern: string): string {
+  return /^[A-Za-z0-9 _,;:'"@%=<>~!-]*/.exec(pattern)?.[0] ?? '';
+}
+
+/**
+ * A poll's accept and reject match the notification URL from its start (sr3); a pattern
+ * whose first letters no mail URL starts with (`accept Facture.*`) never matches anything:
+ * most likely it means the subject, which mailSearch selects.
+ */
+function checkPollMasks(config: Config, errorAt: (file: string, line: number, message: string) => void): void {
+  for (const mask of config.masks) {
+    const start = literalStart(mask.pattern).toLowerCase();
+    if (start === '' || MAIL_SCHEMES.some((scheme) => `${scheme}://`.startsWith(start) || start.startsWith(`${scheme}://`))) continue;
+    const words = mask.pattern.replaceAll('\\s', ' ').replace(/[^\p{L}\p{N} ]+/gu, ' ').replace(/ +/g, ' ').trim();
+    errorAt(mask.where.file, mask.where.line, `${mask.action} ${mask.pattern} never matches: a poll's ${mask.action} is tried on the notification URL from its start (imaps://user@host:993/INBOX/42.eml), so write it as .*${mask.pattern}; to choose mail by its subject, write mailSearch SUBJECT "${words}"`);
+  }
 }
 
 /** vip names addresses, or the broker's lease; hosts share a cursor only through a broker they all reach. */

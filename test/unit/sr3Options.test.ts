@@ -137,6 +137,13 @@ describe('sr3 options mailpump implements', () => {
     assert.throws(() => load('poll', ['header __proto__=x']), ConfigErrors);
   });
 
+  it('a poll\'s accept or reject that no mail URL can start with is refused, offering mailSearch for the subject it likely means', () => {
+    const poll = (lines: string[]) => validationErrors(load('poll', ['pollUrl imaps://u@h/', ...lines]));
+    assert.deepEqual(poll(['accept .*Facture.*', 'reject imaps://u@h:993/Spam/.*', 'reject ^pops?://.*', 'accept pop.*']), []);
+    const [said] = poll(['accept Facture\\s2026.*']);
+    assert.match(said ?? '', /accept Facture\\s2026\.\* never matches: .* write it as \.\*Facture\\s2026\.\*; to choose mail by its subject, write mailSearch SUBJECT "Facture 2026"/);
+  });
+
   it('vip takes addresses or the broker\'s lease, on a broker the hosts share; the address is looked for on this host\'s interfaces', () => {
     const poll = (lines: string[]) => validationErrors(load('poll', ['pollUrl imaps://u@h/', ...lines]));
     assert.deepEqual(poll(['post_broker amqp://u@rabbit/', 'vip 192.0.2.10', 'vip 2001:db8::1']), []);
