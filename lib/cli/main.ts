@@ -17,6 +17,7 @@ import { restartAction, startAction, stopAction } from './actions/lifecycle.js';
 import { listAction } from './actions/list.js';
 import { logAction } from './actions/log.js';
 import { quarantineDropAction, quarantineListAction, quarantineRetryAction } from './actions/quarantine.js';
+import { reingestAction } from './actions/reingest.js';
 import { removeAction } from './actions/remove.js';
 import { sanityAction } from './actions/sanity.js';
 import { showAction } from './actions/show.js';
@@ -124,6 +125,13 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
         (a) => run(Promise.resolve(quarantineDropAction(context, a.config as string, a.ids as string[]))))
         .demandCommand(1, 'say list, retry or drop'),
       () => undefined)
+    .command('reingest <config> <message> [messageId]', 'send one message through a subscribe again on purpose: its files are written again, under new names where the old ones are taken',
+      (y) => y.positional('config', { type: 'string', demandOption: true, describe: 'the subscribe that ingests it' })
+        .positional('message', { type: 'string', demandOption: true, describe: 'the message\'s URL as the logs show it (imaps://user@host:993/INBOX/42.eml), or its mailbox\'s URL with a Message-ID after it' })
+        .positional('messageId', { type: 'string', describe: 'a Message-ID, searched in every folder of the mailbox' })
+        .example('$0 reingest subscribe/mail imaps://ingest@mail.example.com:993/INBOX/42.eml', 'the message with UID 42 of INBOX')
+        .example('$0 reingest subscribe/mail imaps://ingest@mail.example.com/ "<invoice-2026-118@example.com>"', 'every copy of that mail, in any folder'),
+      (a) => run(reingestAction(context, a.config as string, a.message as string, a.messageId as string | undefined)))
     .command('log <config>', 'show and follow the log of an instance',
       (y) => y.positional('config', { type: 'string', demandOption: true })
         // not --instance: that is sr3's alias of the instances option

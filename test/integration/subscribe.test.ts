@@ -233,6 +233,31 @@ describe('the subscribe, one message at a time', () => {
     assert.deepEqual(placed().map((file) => `${file} ${sha256Of(path.join(files, file))}`).sort(), expected, errorLines('mail').join('\n'));
   });
 
+  it('sends a message through again with sr reingest, by its URL or its Message-ID: its files written again under new names, said in the log', async () => {
+    const folder = unique();
+    const message = corpusMessage(4, folder);
+    await appendMessages(bench, 'ingest', folder, [message.raw]);
+    const files = path.join(box.home, 'files');
+    writePoll('mail', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+    writeSubscribe('mail', [`directory ${files}`]);
+    start();
+    const placed = () => walk(files).filter((file) => !file.split(path.sep).some((level) => level.startsWith('.')));
+    await waitFor(() => placed().length === message.files.length, 30000, 'the first ingest');
+    const byUrl = box.sr(['reingest', 'subscribe/mail', `${imaps()}${folder}/1.eml`]);
+    assert.equal(byUrl.code, 0, byUrl.stderr);
+    assert.match(byUrl.stdout, /sent to queue q_/);
+    await waitFor(() => placed().length === 2 * message.files.length, 30000, 'the files written again');
+    const byId = box.sr(['reingest', 'subscribe/mail', imaps(), message.messageId]);
+    assert.equal(byId.code, 0, byId.stderr);
+    await waitFor(() => placed().length === 3 * message.files.length, 30000, 'the files written a third time');
+    const shas = placed().map((file) => sha256Of(path.join(files, file))).sort();
+    assert.deepEqual(shas, message.files.flatMap((file) => [file.sha256, file.sha256, file.sha256]).sort(), 'each file three times, byte-exact, none overwritten');
+    assert.match(subscribeLog('mail'), /re-ingested as sr reingest asked at/);
+    const missing = box.sr(['reingest', 'subscribe/mail', `${imaps()}${folder}/99.eml`]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /has no UID 99/);
+  });
+
   it('keeps a message it cannot fetch (login refused) and ingests it once the password is fixed', async () => {
     const folder = unique();
     const message = corpusMessage(2, folder);

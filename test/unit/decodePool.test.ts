@@ -24,7 +24,7 @@ function job(directory: string, index: number, raw?: Buffer, rules: FileRule[] =
   const account = mailAccount('imaps://ingest@mail.example.com/');
   const ref: MailMessageRef = {
     account, at: { protocol: 'imap', folder: 'INBOX', uidValidity: 7, uid: index }, expected: { messageId: message.messageId },
-    mail: {}, where: `INBOX UID ${index}`, serverKey: `k|${index}`,
+    mail: {}, where: `INBOX UID ${index}`, serverKey: `k|${index}`, claimKey: `k|${index}`,
   };
   return {
     settings: { directory, layout: FLAT_LAYOUT, writer: 'subscribe_pool_01', rawDirectory: undefined, sidecar: false, decodeDepth: 3, policy: { attachmentsOnly: true, skipInline: false, rules, acceptUnmatched: true }, syncMethod: 'syncfs' },

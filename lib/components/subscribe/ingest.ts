@@ -170,7 +170,7 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
     // Message-ID and size, which any sender can copy from a mail yet to come.
     const contentKey = `sha256:${sha256}`;
     const messageKeys = [ref.serverKey, contentKey];
-    if (state.doneKey([contentKey])) return { outcome: { kind: 'duplicate', of: ref.expected.messageId ?? sha256 } as const, keys: messageKeys };
+    if (ref.reingest === undefined && state.doneKey([contentKey])) return { outcome: { kind: 'duplicate', of: ref.expected.messageId ?? sha256 } as const, keys: messageKeys };
     const written = await writeAndAnnounce(tools, notification, ref, raw);
     await state.markPostedSoon(ref.serverKey);
     return { outcome: written, keys: messageKeys };

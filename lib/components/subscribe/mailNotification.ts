@@ -16,6 +16,19 @@ export interface MailMessageRef {
   readonly where: string;
   /** the message on its server: UIDs mean nothing outside their folder's UIDVALIDITY */
   readonly serverKey: string;
+  /** sr reingest: when it was asked; the message is written again though done before */
+  readonly reingest?: string;
+  /** who claims the file names (writeFiles.ts): a re-ingest is another claimant, so its files take new names by the collision rules */
+  readonly claimKey: string;
+}
+
+/** The field `sr reingest` puts in the notification it sends: the time it was asked. */
+export const REINGEST_FIELD = 'mailpumpReingest';
+
+function withKeys(ref: Omit<MailMessageRef, 'claimKey' | 'reingest'>, notification: Notification): MailMessageRef {
+  const reingest = (notification as unknown as Record<string, unknown>)[REINGEST_FIELD];
+  if (typeof reingest !== 'string' || reingest === '') return { ...ref, claimKey: ref.serverKey };
+  return { ...ref, reingest, claimKey: `${ref.serverKey}|reingest ${reingest}` };
 }
 
 /** The notification names no mail message (not from a mail poll, or its `mail` fields are missing). */
@@ -57,10 +70,10 @@ export function mailMessageRef(notification: Notification): MailMessageRef {
     ].filter((problem) => problem !== undefined);
     if (wrong.length > 0) throw new NotMailNotification(`${notification.baseUrl}${notification.relPath}: ${wrong.join(', ')}`);
     const at: MessageCoordinates = { protocol: 'imap', folder: folder as string, uidValidity: uidValidity!, uid: uid! };
-    return { account, expected, mail, at, where: describeCoordinates(account, at), serverKey: `${account.label}|${folder}|${uidValidity}|${uid}` };
+    return withKeys({ account, expected, mail, at, where: describeCoordinates(account, at), serverKey: `${account.label}|${folder}|${uidValidity}|${uid}` }, notification);
   }
   const { uidl } = mail;
   if (typeof uidl !== 'string' || uidl === '') throw new NotMailNotification(`${notification.baseUrl}${notification.relPath}: ${fieldProblem('uidl', uidl, 'a UIDL')}`);
   const at: MessageCoordinates = { protocol: 'pop3', uidl };
-  return { account, expected, mail, at, where: describeCoordinates(account, at), serverKey: `${account.label}|uidl|${uidl}` };
+  return withKeys({ account, expected, mail, at, where: describeCoordinates(account, at), serverKey: `${account.label}|uidl|${uidl}` }, notification);
 }

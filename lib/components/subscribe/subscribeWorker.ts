@@ -227,7 +227,9 @@ export class SubscribeWorker implements Worker {
   private async handleMessage(handling: Handling, notification: Notification, delivery: RawDelivery, ref: MailMessageRef, mask: Mask | 'unmatched'): Promise<void> {
     const { context, tools } = handling;
     const { logger } = context;
-    if (tools.state.doneKey([ref.serverKey])) {
+    if (ref.reingest !== undefined) {
+      logger.info(`${ref.where}: re-ingested as sr reingest asked at ${ref.reingest}: its files are written again, under new names where the old ones are taken`);
+    } else if (tools.state.doneKey([ref.serverKey])) {
       context.events('nodupe', () => `${ref.where}: ingested before, nothing to do`);
       context.count('duplicates');
       return delivery.ack();

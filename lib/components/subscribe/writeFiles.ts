@@ -138,10 +138,10 @@ function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: Writ
  */
 function messagePlacer(state: SubscribeState, ref: MailMessageRef, syncMethod: SyncMethod): Placer {
   return async (files) => {
-    const ours = await state.claimNamesSoon(files.map(({ file, what }) => ({ path: path.join(file.directory, file.name), owner: `${ref.serverKey}|${what}` })));
+    const ours = await state.claimNamesSoon(files.map(({ file, what }) => ({ path: path.join(file.directory, file.name), owner: `${ref.claimKey}|${what}` })));
     // The bytes of all of them reach the disk in one flush, shared with the other messages of the moment, before any takes its name.
     await StagedFile.makeDurable(files.map(({ file }) => file), syncMethod);
-    return placeInOrder(files, (what) => partTag(ref.serverKey, what), (target) => ours.has(target));
+    return placeInOrder(files, (what) => partTag(ref.claimKey, what), (target) => ours.has(target));
   };
 }
 

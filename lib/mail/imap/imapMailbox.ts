@@ -159,6 +159,10 @@ export async function closeClient(client: ImapFlow): Promise<void> {
   client.close();
 }
 
+function watchedFolder(box: ListResponse): WatchedFolder {
+  return { path: box.path, levels: box.delimiter ? box.path.split(box.delimiter) : [box.path] };
+}
+
 export class ImapMailbox {
   private client: ImapFlow | undefined;
 
@@ -204,7 +208,13 @@ export class ImapMailbox {
         for (const box of listed) if (box.delimiter && box.path.startsWith(`${match.path}${box.delimiter}`)) chosen.set(box.path, box);
       }
     }
-    return [...chosen.values()].map((box) => ({ path: box.path, levels: box.delimiter ? box.path.split(box.delimiter) : [box.path] }));
+    return [...chosen.values()].map(watchedFolder);
+  }
+
+  /** Every folder of the account (sr reingest finds a message's folder by its levels). */
+  async allFolders(): Promise<WatchedFolder[]> {
+    const listed = await this.session.list();
+    return listed.map(watchedFolder);
   }
 
   /** One round trip whatever the folder's size. */
