@@ -103,7 +103,7 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
 const MAILPUMP_OWN = new Set([
   'deadLetterMax', 'deadLetterAge', 'post_mandatory', 'attachmentsOnly', 'fileSync', 'decodeBudget', 'decodeDepth', 'acceptFile',
   'rejectFile', 'acceptUnmatchedFile', 'sidecar', 'saveRaw', 'rawDirectory', 'maxMessageSize', 'mailAction', 'retry_expire',
-  'quarantineDirectory', 'quarantineFolder', 'folder', 'folderRecursive', 'mailSearch', 'idle', 'imapCompress', 'schedule', 'tls',
+  'quarantineDirectory', 'quarantineFolder', 'quarantineAgeMax', 'quarantineSizeMax', 'folder', 'folderRecursive', 'mailSearch', 'idle', 'imapCompress', 'schedule', 'tls',
   'tlsCa', 'tlsVerify', 'stop_timeout', 'firstPass', 'metricsDirectory',
 ]);
 

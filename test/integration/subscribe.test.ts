@@ -396,6 +396,20 @@ describe('the subscribe, one message at a time', () => {
     assert.match(pollLog(), /2 announced/);
   });
 
+  it('keeps the quarantine within quarantineSizeMax: the oldest entry goes, said in the log, the mail stays flagged on its server', async () => {
+    const folder = unique();
+    const bigs = [largeMessage(150_000, folder), largeMessage(160_000, folder)];
+    await appendMessages(bench, 'ingest', folder, bigs.map((message) => message.raw));
+    const quarantine = path.join(box.home, 'quarantine');
+    writePoll('mail', [`pollUrl ${imaps()}`, `folder ${folder}`]);
+    writeSubscribe('mail', [`directory ${path.join(box.home, 'files')}`, 'maxMessageSize 100k', 'attempts 1', `quarantineDirectory ${quarantine}`, 'quarantineSizeMax 1']);
+    start();
+    await eventually(async () => (await listMessages(bench, 'ingest', folder)).every((m) => m.flags.includes('$Quarantined')), 60000, 'both quarantined');
+    await waitFor(() => /quarantine: removed .*the quarantine is over quarantineSizeMax/.test(subscribeLog('mail')), 15000, 'the oldest entry removed');
+    assert.equal(walk(quarantine).filter((file) => file.endsWith('.reason.txt')).length, 1, 'the newest entry kept');
+    assert.match(box.sr(['quarantine', 'list']).stdout, /more than maxMessageSize 100000/);
+  });
+
   it('quarantines a message over maxMessageSize with its reason and flags it; the others go on', async () => {
     const folder = unique();
     const small = corpusMessage(2, folder, 500);

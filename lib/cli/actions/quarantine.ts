@@ -8,7 +8,7 @@ import path from 'node:path';
 import { openBroker } from '../../broker/open.js';
 import { queueNameFile } from '../../broker/topology.js';
 import { mailMessageRef } from '../../components/subscribe/mailNotification.js';
-import { NOTIFICATION_LINE } from '../../components/subscribe/quarantine.js';
+import { NOTIFICATION_LINE, REASON_SUFFIX } from '../../components/subscribe/quarantine.js';
 import { quarantineDirectory } from '../../components/subscribe/settings.js';
 import { UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
@@ -17,8 +17,6 @@ import { decodeNotification, MalformedMessage, type Notification, V03_CONTENT_TY
 import { SubscribeState } from '../../state/subscribeState.js';
 import { type CliContext, loadCredentials, loadSelectionStrict } from '../context.js';
 import { table } from '../format.js';
-
-const REASON_SUFFIX = '.reason.txt';
 
 interface Entry {
   readonly id: string;

@@ -2,6 +2,8 @@
 // cannot be decoded, it is over maxMessageSize): its raw form and the reason are kept in
 // quarantineDirectory for someone to look at, and on the server it is moved to
 // quarantineFolder or marked $Quarantined, so that it is neither lost nor tried forever.
+import fs from 'node:fs';
+import path from 'node:path';
 import { safeFileName } from '../../decode/safeName.js';
 import type { MailAction, MailSource } from '../../mail/mailSource.js';
 import { partTag, StagedFile, type Staging, syncDirectory } from '../../output/stagedFile.js';
@@ -12,6 +14,50 @@ const QUARANTINE_KEYWORD = '$Quarantined';
 
 /** The line of a reason file that holds the notification. */
 export const NOTIFICATION_LINE = 'notification: ';
+
+/** `<id>.reason.txt` says why; `<id>.eml` beside it is the message, when it could be downloaded. */
+export const REASON_SUFFIX = '.reason.txt';
+
+export interface QuarantineBounds {
+  /** seconds; 0 keeps entries whatever their age */
+  readonly maxAgeSeconds: number;
+  /** bytes of all entries together; 0: no bound */
+  readonly maxBytes: number;
+}
+
+/**
+ * quarantineAgeMax and quarantineSizeMax: entries older than the age go, then the oldest
+ * until what is left fits the size (the newest is kept even when it alone is over it). Only the local copy goes: the mail stays on its server,
+ * flagged $Quarantined or in quarantineFolder. Returns what was removed, and why.
+ */
+export function pruneQuarantine(directory: string, bounds: QuarantineBounds, now = Date.now()): string[] {
+  if (bounds.maxAgeSeconds <= 0 && bounds.maxBytes <= 0) return [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(directory);
+  } catch {
+    return [];
+  }
+  const size = (file: string) => { try { return fs.statSync(path.join(directory, file)).size; } catch { return 0; } };
+  const entries = names.filter((name) => name.endsWith(REASON_SUFFIX)).map((name) => {
+    const id = name.slice(0, -REASON_SUFFIX.length);
+    let when = now;
+    try { when = fs.statSync(path.join(directory, name)).mtimeMs; } catch { /* gone meanwhile */ }
+    return { id, when, bytes: size(name) + size(`${id}.eml`) };
+  }).sort((a, b) => a.when - b.when);
+  let total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+  const removed: string[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const tooOld = bounds.maxAgeSeconds > 0 && now - entry.when > bounds.maxAgeSeconds * 1000;
+    // The newest stays whatever its size: what was just set aside is there to be looked at.
+    const tooMuch = bounds.maxBytes > 0 && total > bounds.maxBytes && index < entries.length - 1;
+    if (!tooOld && !tooMuch) continue;
+    for (const suffix of [REASON_SUFFIX, '.eml']) fs.rmSync(path.join(directory, `${entry.id}${suffix}`), { force: true });
+    total -= entry.bytes;
+    removed.push(`${entry.id} (${tooOld ? 'older than quarantineAgeMax' : 'the quarantine is over quarantineSizeMax'})`);
+  }
+  return removed;
+}
 
 function quarantineAction(folder: string | undefined): MailAction {
   return folder ? { kind: 'move', folder } : { kind: 'flag', keyword: QUARANTINE_KEYWORD };

@@ -33,7 +33,7 @@ import { DecodeCrashed, DecodeOverBudget, DecodePool } from './decodePool.js';
 import { pairedTopics } from './pairing.js';
 import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
 import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
-import { quarantineFiles, quarantineOnServer } from './quarantine.js';
+import { pruneQuarantine, quarantineFiles, quarantineOnServer } from './quarantine.js';
 import { deadLetterBounds, decodeBudgetMs, ingestSettings, quarantineDirectory, stagingRoots } from './settings.js';
 import { SourcePool } from './sourcePool.js';
 
@@ -125,7 +125,11 @@ export class SubscribeWorker implements Worker {
     }, debug);
     // Left by a crash of this instance in the middle of a download: the message is downloaded again.
     fs.rmSync(settings.incomingDirectory, { recursive: true, force: true });
-    const housekeeping = setInterval(() => state.expire(config.number('nodupe_ttl')), config.number('housekeeping') * 1000);
+    this.boundQuarantine(context);
+    const housekeeping = setInterval(() => {
+      state.expire(config.number('nodupe_ttl'));
+      this.boundQuarantine(context);
+    }, config.number('housekeeping') * 1000);
     try {
       if (await this.stopSignal.until(broker.ready())) return;
       const queue = subscribeQueue(this.paths, config, pairedTopics(this.paths, config));
@@ -340,6 +344,14 @@ export class SubscribeWorker implements Worker {
     tools.state.markDone([ref.serverKey]);
     logger.error(`${ref.where}: ${reason}; quarantined after ${tries === 1 ? '1 try' : `${tries} tries`}, see ${file}`);
     context.count('quarantined');
+    this.boundQuarantine(context);
+  }
+
+  /** quarantineAgeMax and quarantineSizeMax, after each quarantine and at housekeeping. */
+  private boundQuarantine(context: InstanceContext): void {
+    const { config, logger } = context;
+    const bounds = { maxAgeSeconds: config.number('quarantineAgeMax'), maxBytes: config.number('quarantineSizeMax') };
+    for (const removed of pruneQuarantine(quarantineDirectory(config, this.paths), bounds)) logger.warning(`quarantine: removed ${removed}; the mail stays on its server`);
   }
 
   /** An account as error messages name it, with the credentials.conf line of its password. */
