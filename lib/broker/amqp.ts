@@ -5,7 +5,7 @@
 // logged once per change, not once per attempt.
 import crypto from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
-import { type Broker, type DeadLetterBounds, BrokerRefused, type SharedPollSupport, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription, Unroutable } from './broker.js';
+import { type Broker, type DeadLetter, deadLetterId, type DeadLetterBounds, BrokerRefused, type SharedPollSupport, type BrokerState, BrokerUnreachable, type QueueSpec, type RawDelivery, type Subscription, Unroutable } from './broker.js';
 
 export interface AmqpTarget {
   readonly protocol: 'amqp' | 'amqps';
@@ -315,7 +315,48 @@ export class AmqpBroker implements Broker {
       if ((error as { code?: unknown })?.code !== 406) throw error;
       await this.withChannel((channel) => channel.checkQueue(dead));
     });
-    await this.confirmed(`dead letter to ${dead}`, (channel, done) => channel.sendToQueue(dead, body, { persistent: true, headers: { reason } }, done));
+    await this.confirmed(`dead letter to ${dead}`, (channel, done) => channel.sendToQueue(dead, body, { persistent: true, headers: { reason }, timestamp: Math.floor(Date.now() / 1000) }, done));
+  }
+
+  /**
+   * Reads the dead-letter queue whole with basic.get, holding every message unacknowledged:
+   * RabbitMQ puts back what is not acknowledged, in its order, when the channel closes.
+   */
+  private async withDeadLetters<T>(queue: string, work: (letters: Array<{ letter: DeadLetter; ack: () => void }>) => Promise<T>): Promise<T> {
+    return this.withChannel(async (channel) => {
+      const dead = deadLetterQueue(queue);
+      const exists = await this.model.createChannel().then(async (probe) => {
+        probe.on('error', () => undefined);
+        const found = await probe.checkQueue(dead).then(() => true, () => false);
+        await probe.close().catch(() => undefined);
+        return found;
+      });
+      const letters: Array<{ letter: DeadLetter; ack: () => void }> = [];
+      for (let message = exists ? await channel.get(dead, { noAck: false }) : false; message; message = await channel.get(dead, { noAck: false })) {
+        const held = message;
+        const reason = String(held.properties.headers?.reason ?? '');
+        const at = typeof held.properties.timestamp === 'number' ? new Date(held.properties.timestamp * 1000).toISOString() : undefined;
+        letters.push({ letter: { id: deadLetterId(reason, held.content), reason, at, body: held.content }, ack: () => channel.ack(held) });
+      }
+      return work(letters);
+    });
+  }
+
+  async listDeadLetters(queue: string): Promise<DeadLetter[]> {
+    return this.withDeadLetters(queue, async (letters) => letters.map(({ letter }) => letter));
+  }
+
+  async settleDeadLetters(queue: string, ids: readonly string[] | 'all', each: (letter: DeadLetter) => Promise<void>): Promise<number> {
+    return this.withDeadLetters(queue, async (letters) => {
+      let settled = 0;
+      for (const { letter, ack } of letters) {
+        if (ids !== 'all' && !ids.includes(letter.id)) continue;
+        await each(letter);
+        ack();
+        settled += 1;
+      }
+      return settled;
+    });
   }
 
   async deleteQueue(queue: string): Promise<void> {

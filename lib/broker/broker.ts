@@ -1,6 +1,7 @@
 // One interface for both brokers: the embedded local one and RabbitMQ. Both deliver raw
 // bodies; decoding and quarantining malformed ones is done once, in notifications.ts.
 
+import crypto from 'node:crypto';
 import { UserError } from '../config/errors.js';
 
 /** The broker could not be reached by a command that does not keep retrying: the user's to fix. */
@@ -63,6 +64,20 @@ export interface RawDelivery {
   requeue(): Promise<void>;
 }
 
+/** A body a queue's consumer set aside, as `sr deadletter` shows it. */
+export interface DeadLetter {
+  /** from its reason and bytes: the same on every listing, whichever broker keeps it */
+  readonly id: string;
+  readonly reason: string;
+  /** when it was set aside, ISO; undefined where the broker did not keep it */
+  readonly at: string | undefined;
+  readonly body: Buffer;
+}
+
+export function deadLetterId(reason: string, body: Buffer): string {
+  return crypto.createHash('sha256').update(reason).update('\u0000').update(body).digest('hex').slice(0, 10);
+}
+
 export interface Subscription {
   cancel(): Promise<void>;
 }
@@ -89,6 +104,10 @@ export interface Broker {
   sendToQueue(queue: string, body: Buffer, contentType: string): Promise<void>;
   /** Keeps a body that cannot be read where the user can inspect it, with why. */
   deadLetter(queue: string, body: Buffer, reason: string, bounds: DeadLetterBounds): Promise<void>;
+  /** The queue's dead letters, oldest first; none when it never had any. */
+  listDeadLetters(queue: string): Promise<DeadLetter[]>;
+  /** For each dead letter named (every one with 'all'), runs `each`, then removes it; returns how many. A failing `each` leaves that one kept. */
+  settleDeadLetters(queue: string, ids: readonly string[] | 'all', each: (letter: DeadLetter) => Promise<void>): Promise<number>;
   deleteQueue(queue: string): Promise<void>;
   /** What a poll on several hosts needs of its broker (components/poll/vip.ts); only a broker many hosts reach has it. */
   readonly shared?: SharedPollSupport;

@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
 import { pidExists } from '../system/pids.js';
 import { openDatabase, Statements } from '../system/sqlite.js';
 import { PerTurn } from '../system/perTurn.js';
-import { type Broker, type BrokerState, type DeadLetterBounds, type QueueSpec, type RawDelivery, type Subscription, topicMatches, Unroutable } from './broker.js';
+import { type Broker, type BrokerState, type DeadLetter, deadLetterId, type DeadLetterBounds, type QueueSpec, type RawDelivery, type Subscription, topicMatches, Unroutable } from './broker.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS exchanges (name TEXT PRIMARY KEY);
@@ -193,9 +193,25 @@ export class LocalBroker implements Broker {
     }).immediate();
   }
 
-  /** What deadLetter kept, oldest first (sr3 users inspect dead letters; tests do too). */
-  deadLetters(queue: string): Array<{ body: Buffer; reason: string }> {
-    return this.statement('SELECT body, reason FROM dead_letters WHERE queue = ? ORDER BY id').all(queue) as Array<{ body: Buffer; reason: string }>;
+  /** What deadLetter kept, oldest first, with the row each is. */
+  deadLetters(queue: string): Array<DeadLetter & { readonly row: number }> {
+    const rows = this.statement('SELECT id, body, reason, at FROM dead_letters WHERE queue = ? ORDER BY id').all(queue) as Array<{ id: number; body: Buffer; reason: string; at: number }>;
+    return rows.map((row) => ({ row: row.id, id: deadLetterId(row.reason, row.body), reason: row.reason, at: new Date(row.at * 1000).toISOString(), body: row.body }));
+  }
+
+  async listDeadLetters(queue: string): Promise<DeadLetter[]> {
+    return this.deadLetters(queue);
+  }
+
+  async settleDeadLetters(queue: string, ids: readonly string[] | 'all', each: (letter: DeadLetter) => Promise<void>): Promise<number> {
+    let settled = 0;
+    for (const letter of this.deadLetters(queue)) {
+      if (ids !== 'all' && !ids.includes(letter.id)) continue;
+      await each(letter);
+      this.statement('DELETE FROM dead_letters WHERE id = ?').run(letter.row);
+      settled += 1;
+    }
+    return settled;
   }
 
   async deleteQueue(queue: string): Promise<void> {

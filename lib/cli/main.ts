@@ -18,6 +18,7 @@ import { listAction } from './actions/list.js';
 import { logAction } from './actions/log.js';
 import { quarantineDropAction, quarantineListAction, quarantineRetryAction } from './actions/quarantine.js';
 import { reingestAction } from './actions/reingest.js';
+import { deadLetterDropAction, deadLetterListAction, deadLetterRetryAction } from './actions/deadLetters.js';
 import { removeAction } from './actions/remove.js';
 import { sanityAction } from './actions/sanity.js';
 import { showAction } from './actions/show.js';
@@ -123,6 +124,18 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
         .command('drop <config> <ids..>', 'remove quarantined messages\' files (the mail stays on the server)', (z) => z.positional('config', { type: 'string', demandOption: true })
           .positional('ids', { type: 'string', array: true, demandOption: true }),
         (a) => run(Promise.resolve(quarantineDropAction(context, a.config as string, a.ids as string[]))))
+        .demandCommand(1, 'say list, retry or drop'),
+      () => undefined)
+    .command('deadletter', 'the notifications a subscribe could not take (not mail, unreadable), kept by its broker: list, retry, drop',
+      (y) => y
+        .command('list [configs..]', 'list the dead letters: id, when, why, the start of the body', (z) => z.positional('configs', SELECTORS),
+          (a) => run(deadLetterListAction(context, (a.configs as string[] | undefined) ?? [])))
+        .command('retry <config> <ids..>', 'send dead letters into the subscribe\'s queue again (ids from sr deadletter list, or all)', (z) => z.positional('config', { type: 'string', demandOption: true })
+          .positional('ids', { type: 'string', array: true, demandOption: true }).example('$0 deadletter retry subscribe/mail all', 'once the poll that sent them is fixed'),
+        (a) => run(deadLetterRetryAction(context, a.config as string, a.ids as string[])))
+        .command('drop <config> <ids..>', 'remove dead letters for good', (z) => z.positional('config', { type: 'string', demandOption: true })
+          .positional('ids', { type: 'string', array: true, demandOption: true }).example('$0 deadletter drop subscribe/mail 3f2a9c01de', 'one sr deadletter list showed'),
+        (a) => run(deadLetterDropAction(context, a.config as string, a.ids as string[])))
         .demandCommand(1, 'say list, retry or drop'),
       () => undefined)
     .command('reingest <config> <message> [messageId]', 'send one message through a subscribe again on purpose: its files are written again, under new names where the old ones are taken',

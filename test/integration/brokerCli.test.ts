@@ -228,3 +228,51 @@ describe('sr status and the broker', () => {
     assert.equal(box.sr(['cleanup', 'subscribe/rabbit']).code, 1, 'cleanup is refused while it runs');
   });
 });
+
+describe('sr deadletter', () => {
+  for (const kind of ['local', 'rabbitmq'] as const) {
+    it(`lists, drops and sends again the notifications a subscribe set aside, on the ${kind} broker`, async () => {
+      const lines = ['directory ${HOME}/files', 'metrics_writeInterval 1s'];
+      if (kind === 'rabbitmq') {
+        credentials();
+        await declareExchange('xs_mailpump');
+        lines.unshift(brokerLine());
+      }
+      box.writeConfig('subscribe/dl.conf', lines.join('\n'));
+      assert.equal(box.sr(['start', 'subscribe/dl']).code, 0);
+      await waitFor(() => status('subscribe/dl').broker?.depth === 0, 15000, 'the queue declared');
+      const queue = fs.readFileSync(box.stateFile('subscribe', 'dl', 'queue_name'), 'utf8');
+      const notMail = (relPath: string) => encodeNotification({ pubTime: formatPubTime(new Date()), baseUrl: 'sftp://feeder@files.example.org/', relPath, size: 1 });
+      if (kind === 'local') {
+        const local = LocalBroker.open(path.join(box.cacheDir, 'broker', 'local.sqlite'));
+        for (const name of ['a.grib', 'b.grib']) await local.sendToQueue(queue, notMail(name), 'application/json');
+        await local.close();
+      } else {
+        const connection = await amqp.connect(amqpUrl(bench.rabbit));
+        const channel = await connection.createConfirmChannel();
+        for (const name of ['a.grib', 'b.grib']) channel.sendToQueue(queue, notMail(name), { contentType: 'application/json', persistent: true });
+        await channel.waitForConfirms();
+        await connection.close();
+      }
+      await waitFor(() => status('subscribe/dl').counters?.deadLetters === 2, 15000, 'both set aside');
+      const listed = box.sr(['deadletter', 'list', 'subscribe/dl']);
+      assert.equal(listed.code, 0, listed.stderr);
+      const rows = listed.stdout.split('\n').filter((line) => line.startsWith('subscribe/dl '));
+      assert.equal(rows.length, 2, listed.stdout);
+      assert.match(rows[0]!, /a\.grib is not mail from a mailpump poll: its baseUrl is sftp:/);
+      const ids = rows.map((row) => row.split(/\s+/)[1]!);
+      const dropped = box.sr(['deadletter', 'drop', 'subscribe/dl', ids[0]!]);
+      assert.equal(dropped.code, 0, dropped.stderr);
+      assert.match(dropped.stdout, new RegExp(`${ids[0]} dropped`));
+      assert.equal(box.sr(['deadletter', 'drop', 'subscribe/dl', 'nosuchid']).code, 1);
+      const retried = box.sr(['deadletter', 'retry', 'subscribe/dl', 'all']);
+      assert.equal(retried.code, 0, retried.stderr);
+      assert.match(retried.stdout, new RegExp(`${ids[1]} sent into ${queue.replace(/\./g, '\\.')} again`));
+      // Still not mail: taken again and set aside again, once.
+      await waitFor(() => status('subscribe/dl').counters?.deadLetters === 3, 15000, 'set aside again');
+      const again = box.sr(['deadletter', 'list', 'subscribe/dl']).stdout.split('\n').filter((line) => line.startsWith('subscribe/dl '));
+      assert.deepEqual(again.map((row) => row.split(/\s+/)[1]), [ids[1]]);
+      assert.equal(box.sr(['stop', 'subscribe/dl']).code, 0);
+    });
+  }
+});
