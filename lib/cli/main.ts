@@ -76,31 +76,35 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
   const run = (action: Promise<number>) => action.then(done);
   return parser
     .command('add <configs..>', 'copy an example (sr list examples) or a file into your configs; never overwrites',
-      (y) => y.positional('configs', { describe: 'component/config[.conf] of an example, or a path', type: 'string', array: true, demandOption: true }),
+      (y) => y.positional('configs', { describe: 'component/config[.conf] of an example, or a path', type: 'string', array: true, demandOption: true })
+        .example('$0 add poll/mail.conf subscribe/mail.conf', 'a poll and its subscribe from the examples, to edit before sr start')
+        .example('$0 add ~/drafts/subscribe/invoices.conf', 'a file of your own: the directory it is in (poll/ or subscribe/) says its component'),
       (a) => run(addAction(context, a.configs as string[])))
     .command('remove <configs..>', 'delete configs and their run state (refused while running)',
-      (y) => y.positional('configs', SELECTORS).option('dangerWillRobinson', { type: 'number', describe: 'confirm removing several configs: their number' }),
+      (y) => y.positional('configs', SELECTORS).option('dangerWillRobinson', { type: 'number', describe: 'confirm removing several configs: their number' })
+        .example('$0 remove poll/old', 'a stopped config, its cursor and state with it'),
       (a) => run(removeAction(context, a.configs as string[], a.dangerWillRobinson)))
     .command('edit <config>', 'open a config in $EDITOR, then check it',
-      (y) => y.positional('config', { type: 'string', demandOption: true }),
+      (y) => y.positional('config', { type: 'string', demandOption: true }).example('$0 edit subscribe/mail', 'in $EDITOR (vi when unset); an error in it is shown with its line when you leave'),
       (a) => run(editAction(context, a.config)))
-    .command('enable <configs..>', 'allow disabled configs to start again', (y) => y.positional('configs', SELECTORS),
+    .command('enable <configs..>', 'allow disabled configs to start again', (y) => y.positional('configs', SELECTORS).example('$0 enable poll/mail', 'sr start starts it again'),
       (a) => run(enableAction(context, a.configs as string[])))
-    .command('disable <configs..>', 'keep configs from starting (refused while running)', (y) => y.positional('configs', SELECTORS),
+    .command('disable <configs..>', 'keep configs from starting (refused while running)', (y) => y.positional('configs', SELECTORS).example('$0 stop poll/mail && $0 disable poll/mail', 'kept, but not started by sr start or sr sanity'),
       (a) => run(disableAction(context, a.configs as string[])))
     .command('list [what]', 'list your configs, or the examples (sr list examples)',
-      (y) => y.positional('what', { type: 'string', describe: 'examples' }),
+      (y) => y.positional('what', { type: 'string', describe: 'examples' }).example('$0 list examples', 'the example configs sr add copies'),
       (a) => run(listAction(context, a.what)))
     .command('show [configs..]', 'print the effective config, passwords masked, each value with where it was set',
-      (y) => y.positional('configs', SELECTORS), (a) => run(showAction(context, (a.configs as string[] | undefined) ?? [])))
+      (y) => y.positional('configs', SELECTORS).example('$0 show subscribe/mail', 'each option\'s value and the file and line that set it'), (a) => run(showAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('start [configs..]', 'start the instances of configs (all when none named)',
-      (y) => y.positional('configs', SELECTORS), (a) => run(startAction(context, (a.configs as string[] | undefined) ?? [])))
+      (y) => y.positional('configs', SELECTORS).example('$0 start', 'every config that is not disabled').example('$0 --logLevel debug start subscribe/mail', 'one, logging every step of each message'), (a) => run(startAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('stop [configs..]', 'stop instances: SIGTERM, then SIGKILL after stop_timeout',
-      (y) => y.positional('configs', SELECTORS), (a) => run(stopAction(context, (a.configs as string[] | undefined) ?? [])))
+      (y) => y.positional('configs', SELECTORS).example('$0 stop \'poll/*\'', 'every poll: the work in hand is finished first'), (a) => run(stopAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('restart [configs..]', 'stop then start; nothing is stopped if a config has an error',
-      (y) => y.positional('configs', SELECTORS), (a) => run(restartAction(context, (a.configs as string[] | undefined) ?? [])))
+      (y) => y.positional('configs', SELECTORS).example('$0 restart subscribe/mail', 'after editing it'), (a) => run(restartAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('status [configs..]', 'state of each config: running, partial, stopped, disabled, hung, crashed',
-      (y) => y.positional('configs', SELECTORS).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      (y) => y.positional('configs', SELECTORS).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+        .example('$0 status', 'one row per config; exit 1 when one needs attention').example('$0 status --json poll/mail', 'the same, for scripts'),
       (a) => run(statusAction(context, (a.configs as string[] | undefined) ?? [], a.json)))
     .command('foreground <config>', 'run one instance attached to the terminal, logging to stderr; --dry_run: list what a poll would announce now, changing nothing',
       (y) => y.positional('config', { type: 'string', demandOption: true })
@@ -108,27 +112,28 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
         .example('$0 foreground --dry_run poll/mail', 'what the first pass of poll/mail would take, before sr start takes it'),
       (a) => run(foregroundAction(context, a.config, a.dry_run)))
     .command('sanity [configs..]', 'restart instances that died or hung; stopped and disabled configs are left alone',
-      (y) => y.positional('configs', SELECTORS), (a) => run(sanityAction(context, (a.configs as string[] | undefined) ?? [])))
+      (y) => y.positional('configs', SELECTORS).example('$0 sanity', 'from cron every 5 minutes (*/5 * * * *) where there is no systemd timer'), (a) => run(sanityAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('declare [configs..]', 'create on the broker the exchanges, queues and bindings configs use',
-      (y) => y.positional('configs', SELECTORS), (a) => run(declareAction(context, (a.configs as string[] | undefined) ?? [])))
+      (y) => y.positional('configs', SELECTORS).example('$0 declare subscribe/mail', 'its queue exists before its poll starts announcing'), (a) => run(declareAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('cleanup <configs..>', 'delete the broker queue and run state of stopped configs',
-      (y) => y.positional('configs', SELECTORS).option('dangerWillRobinson', { type: 'number', describe: 'confirm cleaning several configs: their number' }),
+      (y) => y.positional('configs', SELECTORS).option('dangerWillRobinson', { type: 'number', describe: 'confirm cleaning several configs: their number' })
+        .example('$0 cleanup subscribe/mail', 'its queue and state gone: the next start begins afresh'),
       (a) => run(cleanupAction(context, a.configs as string[], a.dangerWillRobinson)))
     .command('quarantine', 'the messages subscribes set aside: list, retry (send through again once the cause is fixed), drop',
       (y) => y
-        .command('list [configs..]', 'list the quarantined messages: id, when, why, Message-ID', (z) => z.positional('configs', SELECTORS),
+        .command('list [configs..]', 'list the quarantined messages: id, when, why, Message-ID', (z) => z.positional('configs', SELECTORS).example('$0 quarantine list', 'every subscribe\'s'),
           (a) => run(Promise.resolve(quarantineListAction(context, (a.configs as string[] | undefined) ?? []))))
         .command('retry <config> <ids..>', 'send quarantined messages through again (ids from sr quarantine list, or all)', (z) => z.positional('config', { type: 'string', demandOption: true })
           .positional('ids', { type: 'string', array: true, demandOption: true }).example('$0 quarantine retry subscribe/mail all', 'once the cause (a full disk, a wrong directory) is fixed'),
         (a) => run(quarantineRetryAction(context, a.config as string, a.ids as string[])))
         .command('drop <config> <ids..>', 'remove quarantined messages\' files (the mail stays on the server)', (z) => z.positional('config', { type: 'string', demandOption: true })
-          .positional('ids', { type: 'string', array: true, demandOption: true }),
+          .positional('ids', { type: 'string', array: true, demandOption: true }).example('$0 quarantine drop subscribe/mail all', 'the local copies only'),
         (a) => run(Promise.resolve(quarantineDropAction(context, a.config as string, a.ids as string[]))))
         .demandCommand(1, 'say list, retry or drop'),
       () => undefined)
     .command('deadletter', 'the notifications a subscribe could not take (not mail, unreadable), kept by its broker: list, retry, drop',
       (y) => y
-        .command('list [configs..]', 'list the dead letters: id, when, why, the start of the body', (z) => z.positional('configs', SELECTORS),
+        .command('list [configs..]', 'list the dead letters: id, when, why, the start of the body', (z) => z.positional('configs', SELECTORS).example('$0 deadletter list subscribe/mail', 'what it could not take, and why'),
           (a) => run(deadLetterListAction(context, (a.configs as string[] | undefined) ?? [])))
         .command('retry <config> <ids..>', 'send dead letters into the subscribe\'s queue again (ids from sr deadletter list, or all)', (z) => z.positional('config', { type: 'string', demandOption: true })
           .positional('ids', { type: 'string', array: true, demandOption: true }).example('$0 deadletter retry subscribe/mail all', 'once the poll that sent them is fixed'),
@@ -150,7 +155,8 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
         // not --instance: that is sr3's alias of the instances option
         .option('number', { alias: 'i', type: 'number', default: 1, describe: 'instance number (0: the foreground one)' })
         .option('lines', { alias: 'n', type: 'number', default: 20, describe: 'lines to show first' })
-        .option('follow', { type: 'boolean', default: true, describe: 'keep following (--no-follow to stop at the end)' }),
+        .option('follow', { type: 'boolean', default: true, describe: 'keep following (--no-follow to stop at the end)' })
+        .example('$0 log subscribe/mail -i 2 -n 100', 'the last 100 lines of instance 2, then what comes'),
       (a) => run(logAction(context, a.config, { instance: a.number, lines: a.lines, follow: a.follow })));
 }
 

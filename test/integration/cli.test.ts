@@ -13,14 +13,16 @@ afterEach(() => box.cleanup());
 const example = (relative: string) => fs.readFileSync(path.join(REPO, 'configs', relative), 'utf8');
 
 describe('sr usage', () => {
-  it('prints help for the command and for each action', () => {
+  it('prints help for the command and for each action, each with an example', () => {
     const help = box.sr(['--help']);
     assert.equal(help.code, 0);
-    for (const action of ['add', 'remove', 'edit', 'enable', 'disable', 'list', 'show', 'start', 'stop', 'restart', 'status', 'foreground', 'sanity', 'log']) {
-      assert.match(help.stdout, new RegExp(`sr ${action}`), action);
-      const own = box.sr([action, '--help']);
+    for (const action of ['add', 'remove', 'edit', 'enable', 'disable', 'list', 'show', 'start', 'stop', 'restart', 'status', 'foreground', 'sanity',
+      'declare', 'cleanup', 'reingest', 'log', 'quarantine list', 'quarantine retry', 'quarantine drop', 'deadletter list', 'deadletter retry', 'deadletter drop']) {
+      if (!action.includes(' ')) assert.match(help.stdout, new RegExp(`sr ${action}`), action);
+      const own = box.sr([...action.split(' '), '--help']);
       assert.equal(own.code, 0, `${action} --help`);
       assert.match(own.stdout, new RegExp(`^sr ${action}`, 'm'));
+      assert.match(own.stdout, /^Examples:\n {2}sr /m, `${action} --help shows an example`);
     }
   });
 
