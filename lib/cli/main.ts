@@ -34,7 +34,7 @@ const SELECTORS = { describe: 'configs as component/config, globs allowed (quote
  * forwarded to the instances that sr starts.
  */
 /** The options of the actions themselves, which yargs reads (see commands below). */
-const ACTION_OPTIONS = new Set(['help', 'version', 'json', 'dangerWillRobinson', 'number', 'lines', 'follow', 'dry_run']);
+const ACTION_OPTIONS = new Set(['help', 'version', 'json', 'full', 'dangerWillRobinson', 'number', 'lines', 'follow', 'dry_run']);
 
 export function splitConfigOptions(argv: readonly string[]): { options: CommandLineOption[]; rest: string[] } {
   const taken: string[] = [];
@@ -103,9 +103,10 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
     .command('restart [configs..]', 'stop then start; nothing is stopped if a config has an error',
       (y) => y.positional('configs', SELECTORS).example('$0 restart subscribe/mail', 'after editing it'), (a) => run(restartAction(context, (a.configs as string[] | undefined) ?? [])))
     .command('status [configs..]', 'state of each config: running, partial, stopped, disabled, hung, crashed',
-      (y) => y.positional('configs', SELECTORS).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
-        .example('$0 status', 'one row per config; exit 1 when one needs attention').example('$0 status --json poll/mail', 'the same, for scripts'),
-      (a) => run(statusAction(context, (a.configs as string[] | undefined) ?? [], a.json)))
+      (y) => y.positional('configs', SELECTORS).option('json', { type: 'boolean', default: false, describe: 'machine-readable output (shape 1, docs/operations.md), totals and rate included' })
+        .option('full', { type: 'boolean', default: false, describe: 'also each config\'s totals since its first start, its rate over the last minute, what remains and when it should be done (sr3\'s flag)' })
+        .example('$0 status', 'one row per config; exit 1 when one needs attention').example('$0 status --full poll/mail', 'with the backfill\'s totals, rate and end').example('$0 status --json poll/mail', 'the same, for scripts'),
+      (a) => run(statusAction(context, (a.configs as string[] | undefined) ?? [], a.json, a.full)))
     .command('foreground <config>', 'run one instance attached to the terminal, logging to stderr; --dry_run: list what a poll would announce now, changing nothing',
       (y) => y.positional('config', { type: 'string', demandOption: true })
         .option('dry_run', { type: 'boolean', default: false, describe: 'a poll: list what it would announce now (with counts per folder), publish and record nothing' })

@@ -42,6 +42,11 @@ export function heartbeatFile(paths: SrPaths, id: ConfigId, instance: number): s
   return path.join(stateDir(paths, id), `${instanceStem(id, instance)}.heartbeat.json`);
 }
 
+/** The config's totals since its first start (state/progressStore.ts), shared by its instances. */
+export function progressFile(paths: SrPaths, id: ConfigId): string {
+  return path.join(stateDir(paths, id), 'progress.sqlite');
+}
+
 export function disabledMarker(paths: SrPaths, id: ConfigId): string {
   return path.join(stateDir(paths, id), 'disabled');
 }

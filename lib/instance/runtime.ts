@@ -3,7 +3,7 @@
 // instance from a hung one), housekeeping, and a clean stop on SIGTERM or SIGINT that lets
 // the work in hand finish before connections are closed and the pid file is removed.
 import type { Config } from '../config/load.js';
-import { heartbeatFile, instanceStem, pidFile, type SrPaths } from '../config/paths.js';
+import { heartbeatFile, instanceStem, pidFile, progressFile, type SrPaths } from '../config/paths.js';
 import { formatDuration } from '../config/values.js';
 import { type EventLog, eventLog } from '../flow/logEvents.js';
 import type { Logger } from '../log/logger.js';
@@ -11,6 +11,7 @@ import { type LongTimer, longTimeout } from '../system/timers.js';
 import type { BrokerReport } from './brokerLink.js';
 import { MetricsFile } from './metrics.js';
 import { type MailboxReport, removeFile, writeHeartbeat, writePid } from '../supervisor/instanceFiles.js';
+import { ProgressStore } from '../state/progressStore.js';
 
 export type { MailboxReport };
 
@@ -75,6 +76,26 @@ export class InstanceContext {
   }
 
   private handledSoFar = 0;
+  /** counters as last added to the config's totals */
+  private recorded: Record<string, number> = {};
+  /** (time, handled so far) at each heartbeat of the last minute and a bit: the rate */
+  private samples: Array<{ at: number; handled: number }> = [];
+
+  /** What the counters grew by since the last call: the totals in the state store get it. */
+  takeDeltas(): Record<string, number> {
+    const deltas = Object.fromEntries(Object.entries(this.counters).map(([name, value]) => [name, value - (this.recorded[name] ?? 0)]));
+    this.recorded = { ...this.counters };
+    return deltas;
+  }
+
+  /** Notifications handled (a subscribe) or announced (a poll) per minute, over the last minute. */
+  ratePerMinute(now = Date.now()): number {
+    this.samples.push({ at: now, handled: this.handledSoFar });
+    this.samples = this.samples.filter((sample) => now - sample.at <= 65_000);
+    const first = this.samples[0]!;
+    const seconds = (now - first.at) / 1000;
+    return seconds < 1 ? 0 : Math.round(((this.handledSoFar - first.handled) / seconds) * 60);
+  }
   /** set by runInstance: a stop, as on SIGTERM */
   onMessageCountMax: (() => void) | undefined;
 
@@ -109,7 +130,18 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     if (!saidMetricsFailure) logger.warning(`metricsDirectory ${metricsDirectory}: cannot write the metrics: ${(error as Error)?.message ?? String(error)}`);
     saidMetricsFailure = true;
   });
+  // Totals since the config's first start: a failure to add them never stops the ingest.
+  let progress: ProgressStore | undefined;
+  const recordProgress = () => {
+    try {
+      progress ??= ProgressStore.open(progressFile(paths, config.id));
+      progress.add(context.takeDeltas());
+    } catch (error) {
+      logger.warning(`cannot add to the totals in ${progressFile(paths, config.id)}: ${(error as Error)?.message ?? String(error)}`);
+    }
+  };
   const beat = () => {
+    recordProgress();
     writeBeat();
     void writeMetrics();
   };
@@ -123,6 +155,7 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     notes: context.notes,
     ...(context.broker ? { broker: context.broker } : {}),
     mailboxes: context.mailboxes,
+    ratePerMinute: context.ratePerMinute(),
     ...(context.standby ? { standby: context.standby } : {}),
   });
   beat();
@@ -156,6 +189,8 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+  recordProgress();
+  progress?.close();
   metrics?.remove();
   removeFile(ownHeartbeat);
   removeFile(ownPidFile);

@@ -14,6 +14,8 @@ export interface MailboxReport {
   readonly nextTry?: string;
   /** the cause will not pass by itself (a refused login, an untrusted certificate): the operator's to fix */
   readonly lasting?: boolean;
+  /** a poll: messages found new on the server and not announced yet (batch) */
+  readonly remaining?: number;
 }
 
 /**
@@ -45,6 +47,8 @@ export interface Heartbeat {
   readonly broker?: { readonly label: string; readonly state: string; readonly queue?: string; readonly depth?: number };
   /** the mailboxes the instance serves, as far as it knows them */
   readonly mailboxes?: readonly MailboxReport[];
+  /** notifications handled (subscribe) or announced (poll) per minute, over the last minute */
+  readonly ratePerMinute?: number;
   /** vip: the instance stands by while another host polls, and why */
   readonly standby?: string;
 }

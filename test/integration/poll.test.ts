@@ -171,6 +171,25 @@ describe('the IMAP poll', () => {
     assert.deepEqual(received.map((n) => n.mail?.subject).sort(), ['invoice 100', 'invoice 102 seen']);
   });
 
+  it('keeps its totals across a restart, shown by sr status --full and --json with the rate', async () => {
+    const folder = unique();
+    await appendMessages(bench, 'ingest', folder, Array.from({ length: 6 }, (_, index) => plainMessage(`total ${index}`, 'x')));
+    pollConfig('totals', [`pollUrl ${imaps()}`, `folder ${folder}`, 'batch 2']);
+    assert.equal(box.sr(['start', 'poll/totals']).code, 0);
+    const json = () => (JSON.parse(box.sr(['status', '--json', 'poll/totals']).stdout) as Array<{ shape: number; totals: Record<string, number>; totalsSince: string | null; ratePerMinute: number; remaining: number | null }>)[0]!;
+    await waitFor(() => json().totals.announced === 6, 15000, 'the six counted in the totals');
+    assert.equal(json().shape, 1);
+    assert.ok(json().ratePerMinute > 0, 'announcing: a rate');
+    assert.equal(json().remaining, 0);
+    assert.equal(box.sr(['stop', 'poll/totals']).code, 0);
+    await appendMessages(bench, 'ingest', folder, [plainMessage('after the restart', 'x')]);
+    assert.equal(box.sr(['start', 'poll/totals']).code, 0);
+    await waitFor(() => json().totals.announced === 7, 15000, 'the totals going on from where they were');
+    const full = box.sr(['status', '--full', 'poll/totals']);
+    assert.match(full.stdout, /^poll\/totals: totals since \S+: announced=7/m);
+    assert.match(full.stdout, /^poll\/totals: \d+ per minute over the last minute; 0 remaining on the server/m);
+  });
+
   it('with nodupe_ttl, passes over a copy of mail announced from the account within it, in any folder; without, announces both', async () => {
     const [first, second] = [unique(), unique()];
     const copy = plainMessage('the same mail in two folders', 'x');

@@ -6,6 +6,8 @@
 import { type MailboxReport, mailboxState } from '../../supervisor/instanceFiles.js';
 import type { ConfigStatus } from '../../supervisor/status.js';
 import { brokenConfigStatus, configStatus } from '../../supervisor/status.js';
+import { progressFile } from '../../config/paths.js';
+import { type Progress, readProgress } from '../../state/progressStore.js';
 import { type CliContext, loadChecked, nothingConfigured } from '../context.js';
 import { formatAge, table } from '../format.js';
 
@@ -34,12 +36,47 @@ export function collectStatus(context: CliContext, selectors: readonly string[])
   return rows.sort((a, b) => a.label.localeCompare(b.label));
 }
 
-export async function statusAction(context: CliContext, selectors: readonly string[], json: boolean): Promise<number> {
+export async function statusAction(context: CliContext, selectors: readonly string[], json: boolean, full = false): Promise<number> {
   const rows = collectStatus(context, selectors);
   if (rows.length === 0 && !json) context.out(nothingConfigured(context));
-  if (json) context.out(JSON.stringify(rows.map(toJson), null, 2));
+  if (json) context.out(JSON.stringify(rows.map((row) => toJson(row, progressOf(context, row))), null, 2));
   else printTable(context, rows);
+  if (full && !json) for (const row of rows) printProgress(context, row, progressOf(context, row));
   return rows.some((row) => NEEDS_ATTENTION.has(row.state)) ? 1 : 0;
+}
+
+/** What sr status --full and --json say of a config's progress. */
+interface ProgressView extends Progress {
+  /** per minute, over the last minute, of the live instances together */
+  readonly ratePerMinute: number;
+  /** a poll: found on the server and not announced yet; a subscribe: waiting in its queue */
+  readonly remaining: number | undefined;
+  /** when what remains is done at the current rate, ISO; undefined when nothing remains or nothing moves */
+  readonly eta: string | undefined;
+}
+
+function progressOf(context: CliContext, row: ConfigStatus): ProgressView {
+  let kept: Progress = { totals: {}, since: undefined };
+  try {
+    kept = readProgress(progressFile(context.paths, row.id));
+  } catch {
+    // being written this very moment, or damaged: the live counters still show
+  }
+  const alive = row.instances.filter((i) => i.alive && i.instance > 0);
+  const ratePerMinute = alive.reduce((sum, i) => sum + (i.heartbeat?.ratePerMinute ?? 0), 0);
+  const remaining = row.id.component === 'poll'
+    ? (alive.length > 0 ? mailboxesOf(row, Date.now()).reduce((sum, m) => sum + (m.remaining ?? 0), 0) : undefined)
+    : brokerOf(row)?.depth;
+  const eta = remaining && ratePerMinute > 0 ? new Date(Date.now() + (remaining / ratePerMinute) * 60_000).toISOString() : undefined;
+  return { ...kept, ratePerMinute, remaining, eta };
+}
+
+function printProgress(context: CliContext, row: ConfigStatus, progress: ProgressView): void {
+  const totals = Object.entries(progress.totals).map(([name, value]) => `${name}=${value}`).join(' ') || 'none yet';
+  context.out(`${row.label}: totals${progress.since ? ` since ${progress.since}` : ''}: ${totals}`);
+  const remaining = progress.remaining === undefined ? '' : `; ${progress.remaining} ${row.id.component === 'poll' ? 'remaining on the server' : 'waiting in the queue'}`;
+  const eta = progress.eta ? `; done about ${progress.eta}` : progress.remaining ? '; no end in sight at this rate' : '';
+  context.out(`${row.label}: ${progress.ratePerMinute} per minute over the last minute${remaining}${eta}`);
 }
 
 function lastActivity(row: ConfigStatus): Date | undefined {
@@ -66,8 +103,10 @@ function brokerOf(row: ConfigStatus): { label: string; state: string; queue?: st
   return { ...worst, ...(depth !== undefined ? { depth } : {}) };
 }
 
-function toJson(row: ConfigStatus) {
+/** The shape of sr status --json, version 1 (docs/operations.md): an array of these. */
+function toJson(row: ConfigStatus, progress: ProgressView) {
   return {
+    shape: 1,
     config: row.label,
     state: row.state,
     running: row.running,
@@ -76,6 +115,11 @@ function toJson(row: ConfigStatus) {
     counters: counters(row),
     broker: brokerOf(row) ?? null,
     mailboxes: mailboxesOf(row, Date.now()),
+    totals: progress.totals,
+    totalsSince: progress.since ?? null,
+    ratePerMinute: progress.ratePerMinute,
+    remaining: progress.remaining ?? null,
+    eta: progress.eta ?? null,
     instances: row.instances.map((i) => ({
       instance: i.instance, pid: i.pid ?? null, alive: i.alive, hung: i.hung,
       heartbeat: i.heartbeat?.updatedAt ?? null, notes: i.heartbeat?.notes ?? [],

@@ -39,12 +39,14 @@ interface MailboxEntry {
   /** the last error will not pass by itself */
   lasting: boolean;
   summary: string;
+  /** found new by the last pass and left for the next ones (batch) */
+  remaining: number;
 }
 
 /** What sr status shows of a mailbox: failing since when, why, and the next try. */
 function mailboxReport(mailbox: MailboxEntry): MailboxReport {
   const account = mailbox.poll.account.label;
-  if (mailbox.failures === 0) return { account, state: 'ok' };
+  if (mailbox.failures === 0) return { account, state: 'ok', remaining: mailbox.remaining };
   return {
     account, state: 'failing', since: new Date(mailbox.failingSince).toISOString(),
     cause: mailbox.lastError ?? 'unknown', nextTry: new Date(mailbox.retryAt).toISOString(), lasting: mailbox.lasting,
@@ -121,7 +123,7 @@ export class PollWorker implements Worker {
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
       const poll = account.protocol === 'imap' ? new ImapPoll(account, signIn, own, pollContext) : new Pop3Poll(account, signIn, own, pollContext, loginGate());
-      return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, summary: `${account.label}: not polled yet` };
+      return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, summary: `${account.label}: not polled yet`, remaining: 0 };
     });
     try {
       if (await this.stopSignal.until(broker.ready())) return;
@@ -231,6 +233,7 @@ export class PollWorker implements Worker {
       mailbox.failures = 0;
       mailbox.lastError = undefined;
       mailbox.summary = `${label}: ${result.announced} announced, ${result.remaining} remaining`;
+      mailbox.remaining = result.remaining;
       context.lastActivity = new Date();
       return result.remaining > 0 && result.handled > 0;
     } catch (error) {
