@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import amqp from 'amqplib';
 import { findProgram, freePort, run, waitForExit, waitForPort } from './processes.js';
 
 export const RABBITMQ_PACKAGES = 'rabbitmq-server';
@@ -117,4 +118,16 @@ export async function restartRabbit(info: RabbitInfo): Promise<void> {
 export function amqpUrl(info: RabbitInfo, withPassword = true): string {
   const auth = withPassword ? `${info.user}:${info.password}` : info.user;
   return `amqp://${auth}@127.0.0.1:${info.port}/${encodeURIComponent(info.vhost)}`;
+}
+
+/** Whether the queue exists on the bench's RabbitMQ (a passive declare, on a connection of its own). */
+export async function queueExists(info: RabbitInfo, name: string): Promise<boolean> {
+  const connection = await amqp.connect(amqpUrl(info));
+  try {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    return await channel.checkQueue(name).then(() => true, () => false);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
 }

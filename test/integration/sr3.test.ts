@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
-import amqp from 'amqplib';
 import { type Bench, getBench } from '../bench/bench.js';
 import { appendMessages, listMessages } from '../bench/mailbox.js';
-import { amqpUrl } from '../bench/rabbitmq.js';
+import { amqpUrl, queueExists } from '../bench/rabbitmq.js';
 import { sha256Of, walk } from '../helpers/files.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
 import { Sandbox, waitFor } from '../helpers/sandbox.js';
@@ -31,17 +30,6 @@ afterEach(async () => {
   await sr3.cleanup();
   box.cleanup();
 });
-async function queueExists(name: string): Promise<boolean> {
-  const connection = await amqp.connect(amqpUrl(bench.rabbit));
-  try {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    return await channel.checkQueue(name).then(() => true, () => false);
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
-}
-
 async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !(await check());) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -90,7 +78,7 @@ describe('beside sr3 on one RabbitMQ', () => {
     const sr3Log = path.join(sr3.home, 'foreground.log');
     sr3.foreground('subscribe/copy', sr3Log);
     const sr3Said = () => (fs.existsSync(sr3Log) ? fs.readFileSync(sr3Log, 'utf8').split('\n').slice(-15).join('\n') : '');
-    await eventually(() => queueExists(sr3Queue), 60_000, `sr3 to declare its queue; sr3 said:\n${sr3Said()}`);
+    await eventually(() => queueExists(bench.rabbit, sr3Queue), 60_000, `sr3 to declare its queue; sr3 said:\n${sr3Said()}`);
     await new Promise((resolve) => setTimeout(resolve, 2000)); // its binding follows the queue
 
     assert.equal(box.sr(['start']).code, 0);
@@ -112,13 +100,13 @@ describe('beside sr3 on one RabbitMQ', () => {
     const first = mailpumpQueue();
     const cleaned = box.sr(['cleanup', 'subscribe/mail']);
     assert.equal(cleaned.code, 0, cleaned.stderr);
-    assert.equal(await queueExists(first), false, 'mailpump\'s queue is gone');
-    assert.equal(await queueExists(sr3Queue), true, 'sr3\'s queue is left to sr3');
+    assert.equal(await queueExists(bench.rabbit, first), false, 'mailpump\'s queue is gone');
+    assert.equal(await queueExists(bench.rabbit, sr3Queue), true, 'sr3\'s queue is left to sr3');
     assert.equal(box.sr(['declare', 'subscribe/mail']).code, 0);
     const sr3Cleaned = sr3.sr3(['cleanup', 'subscribe/copy']);
     assert.equal(sr3Cleaned.code, 0, sr3Cleaned.stdout + sr3Cleaned.stderr);
-    assert.equal(await queueExists(sr3Queue), false, `sr3 cleanup deleted its own queue: ${sr3Cleaned.stdout}${sr3Cleaned.stderr}`);
-    assert.equal(await queueExists(mailpumpQueue()), true, 'and left mailpump\'s');
+    assert.equal(await queueExists(bench.rabbit, sr3Queue), false, `sr3 cleanup deleted its own queue: ${sr3Cleaned.stdout}${sr3Cleaned.stderr}`);
+    assert.equal(await queueExists(bench.rabbit, mailpumpQueue()), true, 'and left mailpump\'s');
     assert.equal(box.sr(['cleanup', 'subscribe/mail']).code, 0);
   });
 });

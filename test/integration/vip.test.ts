@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { type Bench, getBench } from '../bench/bench.js';
 import { appendMessages, plainMessage } from '../bench/mailbox.js';
-import { amqpUrl } from '../bench/rabbitmq.js';
+import { amqpUrl, queueExists } from '../bench/rabbitmq.js';
 import { Sandbox, waitFor } from '../helpers/sandbox.js';
 
 let bench: Bench;
@@ -49,17 +49,6 @@ async function tap(exchange: string): Promise<{ relPaths: string[]; close: () =>
   return { relPaths, close: () => connection.close() };
 }
 
-async function queueExists(name: string): Promise<boolean> {
-  const connection = await amqp.connect(amqpUrl(bench.rabbit));
-  try {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    return await channel.checkQueue(name).then(() => true, () => false);
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
-}
-
 describe('vip: a poll on two hosts', () => {
   it('with vip broker, one host polls, the other stands by (waitVip) and takes over from the cursor when the first is killed: every message announced exactly once', async () => {
     const folder = unique();
@@ -84,7 +73,7 @@ describe('vip: a poll on two hosts', () => {
       assert.equal(second.sr(['stop']).code, 0);
       const cleaned = second.sr(['cleanup', 'poll/mail']);
       assert.equal(cleaned.code, 0, cleaned.stderr);
-      for (const suffix of ['vip', 'cursor']) assert.equal(await queueExists(`q_${bench.rabbit.user}.poll.mail.${suffix}`), false, `${suffix} queue deleted by sr cleanup`);
+      for (const suffix of ['vip', 'cursor']) assert.equal(await queueExists(bench.rabbit, `q_${bench.rabbit.user}.poll.mail.${suffix}`), false, `${suffix} queue deleted by sr cleanup`);
     } finally {
       await announced.close();
     }
