@@ -162,7 +162,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'pollUrl', kind: 'urlList', schemes: MAIL_SCHEMES, components: ['poll'], aliases: ['destination'],
     help: 'Mailbox to watch, imap[s]://user@host[:port]/ or pop[s]://user@host[:port]/; may be given several times. The password comes from credentials.conf.' },
   { name: 'vip', kind: 'list', components: ['poll'],
-    help: 'A poll on several hosts: only the host holding one of these addresses polls (sr3), or with vip broker the one holding a lease on the post broker (amqp only; the lease moves within a heartbeat when its host dies). Every host follows the cursor through the broker, so the one taking over starts after the last message announced.' },
+    help: 'A poll on several hosts: only the host holding one of these addresses polls (sr3), or with vip broker the one holding a lease on the post broker (amqp only; the lease moves within a heartbeat when its host dies). The broker keeps the cursor (a stream of the announcements and snapshots), so the host taking over starts after the last message announced.' },
   { name: 'folder', kind: 'list', components: ['poll'],
     help: 'IMAP folder to watch; may be given several times; special-use names such as \\Inbox or \\Junk work. Default INBOX.' },
   { name: 'firstPass', kind: 'str', default: 'all', components: ['poll'],

@@ -150,9 +150,8 @@ export class PollWorker implements Worker {
             continue;
           }
         }
-        // nodupe_ttl: once per housekeeping, what it no longer covers is forgotten.
         if (Date.now() - housekept > config.number('housekeeping') * 1000) {
-          // nodupe_ttl: what it no longer covers is forgotten; vip: the log gets the whole cursor.
+          // Once per housekeeping. nodupe_ttl: what it no longer covers is forgotten; vip: the log gets the whole cursor.
           if (nodupeTtl > 0) state.forgetAnnouncedBefore(nodupeTtl);
           await cursorLog?.snapshot().catch((error: unknown) => logger.warning(`vip: the cursor snapshot was not sent (${(error as Error)?.message ?? String(error)}); the next housekeeping sends it`));
           housekept = Date.now();
@@ -185,8 +184,8 @@ export class PollWorker implements Worker {
   }
 
   /**
-   * vip: whether this host polls now. Taking over, it first applies every announcement the
-   * broker holds for it, so that it starts after the last one, whichever host made it.
+   * vip: whether this host polls now. Taking over, it first reads the cursor log the broker
+   * keeps, so that it starts after the last announcement, whichever host made it.
    */
   private async turn(context: InstanceContext, role: ActiveRole, cursorLog: CursorLog, wasOurs: boolean): Promise<boolean> {
     let ours: boolean;
@@ -205,7 +204,7 @@ export class PollWorker implements Worker {
       }
       context.logger.info(`vip: this host polls now, its cursor moved by the ${cursorLog.applied} records the broker kept`);
     } else if (!ours && (wasOurs || context.standby !== role.waitingFor)) {
-      context.logger.info(`vip: standing by (${role.waitingFor}), following the cursor through the broker`);
+      context.logger.info(`vip: standing by (${role.waitingFor}); the cursor is read from the broker when this host takes over`);
     }
     return ours;
   }
