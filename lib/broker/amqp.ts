@@ -323,14 +323,10 @@ export class AmqpBroker implements Broker {
    * RabbitMQ puts back what is not acknowledged, in its order, when the channel closes.
    */
   private async withDeadLetters<T>(queue: string, work: (letters: Array<{ letter: DeadLetter; ack: () => void }>) => Promise<T>): Promise<T> {
+    const dead = deadLetterQueue(queue);
+    // Asked on a channel of its own: RabbitMQ closes the channel that asks for a missing queue.
+    const exists = await this.withChannel((channel) => channel.checkQueue(dead)).then(() => true, () => false);
     return this.withChannel(async (channel) => {
-      const dead = deadLetterQueue(queue);
-      const exists = await this.model.createChannel().then(async (probe) => {
-        probe.on('error', () => undefined);
-        const found = await probe.checkQueue(dead).then(() => true, () => false);
-        await probe.close().catch(() => undefined);
-        return found;
-      });
       const letters: Array<{ letter: DeadLetter; ack: () => void }> = [];
       for (let message = exists ? await channel.get(dead, { noAck: false }) : false; message; message = await channel.get(dead, { noAck: false })) {
         const held = message;

@@ -31,6 +31,16 @@ export function queueNameFile(paths: SrPaths, config: Config): string {
   return path.join(stateDir(paths, config.id), 'queue_name');
 }
 
+/** The queue name the config chose at its first start or declare; undefined while it has none. */
+export function keptQueueName(paths: SrPaths, config: Config): string | undefined {
+  try {
+    return fs.readFileSync(queueNameFile(paths, config), 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /**
  * The queue of a subscribe: `queueName` when the config sets it, else the name kept from
  * the first start, else a new `q_<user>.<component>.<config>.<share>`, kept at once. Several

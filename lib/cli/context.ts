@@ -78,6 +78,13 @@ export function loadSelectionStrict(context: CliContext, selectors: readonly str
   return configs;
 }
 
+/** The subscribe configs the selectors name (every subscribe without one); none is a UserError naming `action`. */
+export function selectedSubscribes(context: CliContext, selectors: readonly string[], action: string, why: string): Config[] {
+  const configs = loadSelectionStrict(context, selectors.length > 0 ? selectors : ['subscribe/*']).filter((config) => config.id.component === 'subscribe');
+  if (configs.length === 0) throw new UserError(`${action}: no subscribe config selected (${why})`);
+  return configs;
+}
+
 export function loadCredentials(context: CliContext): CredentialsStore {
   return CredentialsStore.load(credentialsFile(context.paths), 'credentials.conf');
 }

@@ -174,7 +174,7 @@ export class PollState {
   }
 
   /** vip: a message another host announced moves this folder's cursor too (a new UIDVALIDITY starts it again). */
-  follow(account: string, folder: string, uidValidity: number, uid: number, identity: string): void {
+  follow(account: string, folder: string, uidValidity: number, uid: number, identity: string | undefined): void {
     this.db.transaction(() => {
       if (this.cursor(account, folder)?.uidValidity !== uidValidity) this.resetCursor(account, folder, uidValidity, 0);
       this.advance(account, folder, uid, identity);
@@ -185,7 +185,11 @@ export class PollState {
     const imap = this.statements.get('SELECT account, folder, uid_validity, last_uid FROM imap_cursor').all() as Array<{ account: string; folder: string; uid_validity: number; last_uid: number }>;
     const pop = this.statements.get('SELECT account, uidl FROM pop_announced ORDER BY account').all() as Array<{ account: string; uidl: string }>;
     const uidls = new Map<string, string[]>();
-    for (const { account, uidl } of pop) uidls.set(account, [...(uidls.get(account) ?? []), uidl]);
+    for (const { account, uidl } of pop) {
+      const list = uidls.get(account);
+      if (list) list.push(uidl);
+      else uidls.set(account, [uidl]);
+    }
     return {
       imap: imap.map((row) => ({ account: row.account, folder: row.folder, uidValidity: row.uid_validity, lastUid: row.last_uid })),
       pop: [...uidls].map(([account, list]) => ({ account, uidls: list })),
@@ -196,9 +200,7 @@ export class PollState {
   applySnapshot(snapshot: CursorSnapshot): void {
     this.db.transaction(() => {
       for (const { account, folder, uidValidity, lastUid } of snapshot.imap ?? []) {
-        if (typeof account !== 'string' || typeof folder !== 'string') continue;
-        if (this.cursor(account, folder)?.uidValidity !== uidValidity) this.resetCursor(account, folder, uidValidity, 0);
-        this.advance(account, folder, lastUid, undefined);
+        if (typeof account === 'string' && typeof folder === 'string') this.follow(account, folder, uidValidity, lastUid, undefined);
       }
       for (const { account, uidls } of snapshot.pop ?? []) {
         for (const uidl of Array.isArray(uidls) ? uidls : []) if (typeof uidl === 'string') this.recordPop(account, uidl);

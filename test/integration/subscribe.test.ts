@@ -61,6 +61,11 @@ function writtenLines(dir: string): string[] {
   return walk(dir).filter((file) => !file.endsWith('.json')).map((file) => `${baseName(path.basename(file))} ${sha256Of(path.join(dir, file))}`).sort();
 }
 
+/** The files under their names, below `dir`: staging directories and their temporary files start with a dot. */
+function placedIn(dir: string): string[] {
+  return walk(dir).filter((file) => !file.split(path.sep).some((level) => level.startsWith('.')));
+}
+
 async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -227,8 +232,7 @@ describe('the subscribe, one message at a time', () => {
       ...messages[0]!.files.map((file) => `${mirrored}/${file.name} ${file.sha256}`),
       ...messages[1]!.files.map((file) => `${flattened}-${file.name} ${file.sha256}`),
     ].sort();
-    // Staging directories and their temporary files start with a dot.
-    const placed = () => walk(files).filter((file) => !file.split(path.sep).some((level) => level.startsWith('.')));
+    const placed = () => placedIn(files);
     await waitFor(() => placed().length === expected.length, 30000, 'every file');
     assert.deepEqual(placed().map((file) => `${file} ${sha256Of(path.join(files, file))}`).sort(), expected, errorLines('mail').join('\n'));
   });
@@ -241,7 +245,7 @@ describe('the subscribe, one message at a time', () => {
     writePoll('mail', [`pollUrl ${imaps()}`, `folder ${folder}`]);
     writeSubscribe('mail', [`directory ${files}`]);
     start();
-    const placed = () => walk(files).filter((file) => !file.split(path.sep).some((level) => level.startsWith('.')));
+    const placed = () => placedIn(files);
     await waitFor(() => placed().length === message.files.length, 30000, 'the first ingest');
     const byUrl = box.sr(['reingest', 'subscribe/mail', `${imaps()}${folder}/1.eml`]);
     assert.equal(byUrl.code, 0, byUrl.stderr);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Broker, QueueSpec } from '../../broker/broker.js';
 import { openBroker } from '../../broker/open.js';
-import { postTarget, queueNameFile, subscribeQueue } from '../../broker/topology.js';
+import { keptQueueName, postTarget, subscribeQueue } from '../../broker/topology.js';
 import { pairedTopics } from '../../components/subscribe/pairing.js';
 import { cursorLogQueue, leaseQueue } from '../../components/poll/vip.js';
 import type { CredentialsStore } from '../../config/credentials.js';
@@ -113,9 +113,8 @@ export async function declareBeforeStart(context: CliContext, configs: readonly 
 
 /** Deletes the config's queue (if it ever had one) and its state files, keeping the disabled marker. */
 export async function cleanupConfig(context: CliContext, sessions: BrokerSessions, config: Config): Promise<void> {
-  const kept = queueNameFile(context.paths, config);
-  if (config.id.component === 'subscribe' && fs.existsSync(kept)) {
-    const queue = fs.readFileSync(kept, 'utf8').trim();
+  const queue = config.id.component === 'subscribe' ? keptQueueName(context.paths, config) : undefined;
+  if (queue !== undefined) {
     const broker = await sessions.get(config.str('broker'));
     await broker.deleteQueue(queue);
     context.out(`cleanup: ${config.label}: queue ${queue} deleted on ${broker.label}`);

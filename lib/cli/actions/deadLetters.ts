@@ -2,27 +2,23 @@
 // not mail (kept by its broker beside its queue, bounded by deadLetterMax / deadLetterAge),
 // as sr quarantine does for messages: listed with why, sent into the subscribe's own queue
 // again once the cause is fixed (a reject line, a poll fixed upstream), or dropped.
-import fs from 'node:fs';
 import type { Broker } from '../../broker/broker.js';
 import { openBroker } from '../../broker/open.js';
-import { queueNameFile } from '../../broker/topology.js';
+import { keptQueueName } from '../../broker/topology.js';
 import { UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
 import { excerpt, V03_CONTENT_TYPE } from '../../message.js';
-import { type CliContext, loadCredentials, loadSelectionStrict } from '../context.js';
+import { type CliContext, loadCredentials, selectedSubscribes } from '../context.js';
 import { table } from '../format.js';
 
 function subscribes(context: CliContext, selectors: readonly string[]): Config[] {
-  const configs = loadSelectionStrict(context, selectors.length > 0 ? selectors : ['subscribe/*']).filter((config) => config.id.component === 'subscribe');
-  if (configs.length === 0) throw new UserError('sr deadletter: no subscribe config selected (dead letters are a subscribe queue\'s)');
-  return configs;
+  return selectedSubscribes(context, selectors, 'sr deadletter', 'dead letters are a subscribe queue\'s');
 }
 
 /** Runs `work` with the config's queue and broker; a config that never declared its queue has none. */
 async function withQueue<T>(context: CliContext, config: Config, work: (broker: Broker, queue: string) => Promise<T>): Promise<T | undefined> {
-  const file = queueNameFile(context.paths, config);
-  if (!fs.existsSync(file)) return undefined;
-  const queue = fs.readFileSync(file, 'utf8').trim();
+  const queue = keptQueueName(context.paths, config);
+  if (queue === undefined) return undefined;
   const broker = await openBroker(config.str('broker'), { paths: context.paths, credentials: loadCredentials(context), persistent: false });
   try {
     await broker.ready();

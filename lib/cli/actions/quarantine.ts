@@ -6,16 +6,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openBroker } from '../../broker/open.js';
-import { queueNameFile } from '../../broker/topology.js';
+import { keptQueueName } from '../../broker/topology.js';
 import { mailMessageRef } from '../../components/subscribe/mailNotification.js';
-import { NOTIFICATION_LINE, REASON_SUFFIX } from '../../components/subscribe/quarantine.js';
+import { NOTIFICATION_LINE, REASON_SUFFIX, removeQuarantined } from '../../components/subscribe/quarantine.js';
 import { quarantineDirectory } from '../../components/subscribe/settings.js';
 import { UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
 import { stateDir } from '../../config/paths.js';
 import { decodeNotification, MalformedMessage, type Notification, V03_CONTENT_TYPE, encodeNotification } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
-import { type CliContext, loadCredentials, loadSelectionStrict } from '../context.js';
+import { type CliContext, loadCredentials, selectedSubscribes } from '../context.js';
 import { table } from '../format.js';
 
 interface Entry {
@@ -52,9 +52,7 @@ function entriesOf(context: CliContext, config: Config): Entry[] {
 }
 
 function subscribes(context: CliContext, selectors: readonly string[]): Config[] {
-  const configs = loadSelectionStrict(context, selectors.length > 0 ? selectors : ['subscribe/*']).filter((config) => config.id.component === 'subscribe');
-  if (configs.length === 0) throw new UserError('sr quarantine: no subscribe config selected (quarantine is a subscribe\'s)');
-  return configs;
+  return selectedSubscribes(context, selectors, 'sr quarantine', 'quarantine is a subscribe\'s');
 }
 
 /** The entries named (or all of them), each id checked. */
@@ -69,7 +67,7 @@ function chosen(context: CliContext, config: Config, ids: readonly string[]): En
 }
 
 function removeFiles(entry: Entry): void {
-  for (const suffix of [REASON_SUFFIX, '.eml']) fs.rmSync(path.join(entry.directory, `${entry.id}${suffix}`), { force: true });
+  removeQuarantined(entry.directory, entry.id);
 }
 
 export function quarantineListAction(context: CliContext, selectors: readonly string[]): number {
@@ -105,9 +103,8 @@ export async function quarantineRetryAction(context: CliContext, selector: strin
       throw new UserError(`sr quarantine retry: ${config.label} moved its quarantined mail to the folder ${folder}, so its notifications name UIDs that are no longer there: `
         + `move the messages back on the server and the poll announces them again`);
     }
-    const queueFile = queueNameFile(context.paths, config);
-    if (!fs.existsSync(queueFile)) throw new UserError(`sr quarantine retry: ${config.label} has no queue yet (sr declare ${config.label})`);
-    const queue = fs.readFileSync(queueFile, 'utf8').trim();
+    const queue = keptQueueName(context.paths, config);
+    if (queue === undefined) throw new UserError(`sr quarantine retry: ${config.label} has no queue yet (sr declare ${config.label})`);
     const state = SubscribeState.open(path.join(stateDir(context.paths, config.id), 'subscribe.sqlite'));
     const broker = await openBroker(config.str('broker'), { paths: context.paths, credentials, persistent: false });
     try {

@@ -4,10 +4,9 @@
 // folder of the mailbox), announced straight into the subscribe's own queue as its poll
 // would, marked as a re-ingest: the subscribe writes its files again, under new names where
 // the old ones are taken (the collision rules), and says so in its log.
-import fs from 'node:fs';
 import path from 'node:path';
 import { openBroker } from '../../broker/open.js';
-import { queueNameFile } from '../../broker/topology.js';
+import { keptQueueName } from '../../broker/topology.js';
 import { imapNotification } from '../../components/poll/notification.js';
 import { mailMessageRef, REINGEST_FIELD } from '../../components/subscribe/mailNotification.js';
 import { UserError } from '../../config/errors.js';
@@ -74,9 +73,8 @@ export async function reingestAction(context: CliContext, selector: string, what
   const config = subscribeConfig(context, selector);
   const target = parseTarget(what, messageId);
   const credentials = loadCredentials(context);
-  const queueFile = queueNameFile(context.paths, config);
-  if (!fs.existsSync(queueFile)) throw new UserError(`sr reingest: ${config.label} has no queue yet (sr declare ${config.label}, or start it once)`);
-  const queue = fs.readFileSync(queueFile, 'utf8').trim();
+  const queue = keptQueueName(context.paths, config);
+  if (queue === undefined) throw new UserError(`sr reingest: ${config.label} has no queue yet (sr declare ${config.label}, or start it once)`);
   const mailbox = new ImapMailbox({
     account: target.account, ...accountSignIn(target.account, credentials), tls: accountTls(config, tlsSettings(config), credentials.lookup(target.account.url)),
     timeoutMs: config.number('timeout') * 1000,

@@ -6,10 +6,14 @@ import { acceptingMaskLogged } from '../../flow/masks.js';
 import type { Notification } from '../../message.js';
 import type { PollContext } from './mailboxPoll.js';
 
-/** What nodupe_ttl knows a message by: its Message-ID and size; mail without a Message-ID is never taken for another. */
-function nodupeKey(notification: Notification): string | undefined {
+/**
+ * What nodupe_ttl knows a message by: its Message-ID and size; undefined without nodupe_ttl,
+ * and for mail without a Message-ID, which is never taken for another.
+ */
+function nodupeKey(poll: PollContext, notification: Notification): string | undefined {
   const messageId = notification.mail?.messageId;
-  return typeof messageId === 'string' && messageId !== '' ? `${messageId}\u0000${notification.size ?? ''}` : undefined;
+  if (poll.config.number('nodupe_ttl') <= 0 || typeof messageId !== 'string' || messageId === '') return undefined;
+  return `${messageId}\u0000${notification.size ?? ''}`;
 }
 
 /**
@@ -20,10 +24,9 @@ function nodupeKey(notification: Notification): string | undefined {
 export function acceptedNotification(poll: PollContext, notification: Notification, pending: Set<string>): Notification | undefined {
   const url = `${notification.baseUrl}${notification.relPath}`;
   if (!acceptingMaskLogged(poll.config, url, poll.events)) return undefined;
-  const ttl = poll.config.number('nodupe_ttl');
-  const key = ttl > 0 ? nodupeKey(notification) : undefined;
+  const key = nodupeKey(poll, notification);
   if (key !== undefined) {
-    if (pending.has(key) || poll.state.announcedWithin(notification.baseUrl, key, ttl)) {
+    if (pending.has(key) || poll.state.announcedWithin(notification.baseUrl, key, poll.config.number('nodupe_ttl'))) {
       poll.events('nodupe', () => `${url}: ${notification.mail?.messageId} was announced from this account within nodupe_ttl: passed over`);
       poll.count('duplicates');
       return undefined;
@@ -49,7 +52,7 @@ export async function announceInOrder<Step extends { readonly notification: Noti
     if (step.notification) {
       announced += 1;
       const { notification } = step;
-      const key = poll.config.number('nodupe_ttl') > 0 ? nodupeKey(notification) : undefined;
+      const key = nodupeKey(poll, notification);
       if (key !== undefined) poll.state.rememberAnnounced(notification.baseUrl, key);
       poll.events('after_post', () => `announced ${notification.baseUrl}${notification.relPath} ${notification.mail?.messageId ?? '(no Message-ID)'}, ${notification.size ?? '?'} bytes`);
     } else {

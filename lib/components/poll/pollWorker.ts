@@ -100,9 +100,10 @@ export class PollWorker implements Worker {
     if (!tls.verify) logger.warning(`${config.str('tlsRigour') === 'lax' ? 'tlsRigour is lax' : 'tlsVerify is off'}: mail server certificates are not checked, so a server in the middle can read the mail and passwords`);
     const search = config.str('mailSearch') === undefined ? undefined : parseSearchKeys(config.str('mailSearch')!);
     const broker = await openBrokerLink(this.paths, this.credentials, context, post.url);
-    const role = activeRole(config, broker);
     const state = PollState.open(path.join(stateDir(this.paths, config.id), 'poll.sqlite'));
-    const cursorLog = role && new CursorLog(broker, cursorLogQueue(config), state, logger);
+    const role = activeRole(config, broker);
+    // vip: who polls, and the cursor the hosts share through the broker.
+    const vip = role && { role, cursorLog: new CursorLog(broker, cursorLogQueue(config), state, logger) };
     const mandatory = config.flag('post_mandatory');
     let gate: LoginGate | undefined;
     const loginGate = () => (gate ??= LoginGate.open(pop3LoginsFile(this.paths)));
@@ -112,7 +113,7 @@ export class PollWorker implements Worker {
         config, state, logger, search, events: context.events,
         // The topic carries the mailbox: subscribes select a mailbox by topic (pairing.ts).
         announce: async (notification) => {
-          this.checkTurn(role);
+          this.checkTurn(vip?.role);
           await publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, withHeaders(notification, config.headers), mandatory);
         },
         stopping: () => this.stopSignal.stopped,
@@ -129,9 +130,9 @@ export class PollWorker implements Worker {
       if (await this.stopSignal.until(broker.ready())) return;
       if (config.flag('exchangeDeclare') && await declareOnBroker(context, broker, this.stopSignal, () => broker.declareExchange(post.exchange))) return;
       logger.info(`polling ${mailboxes.map((m) => m.poll.account.label).join(', ')} ${schedule.description}, announcing on ${post.exchange} of ${broker.label}`);
-      if (cursorLog) {
+      if (vip) {
         const topics = [...new Set(mailboxes.map((m) => `${post.topicPrefix}.${mailboxTopic(m.poll.account)}.#`))];
-        if (await declareOnBroker(context, broker, this.stopSignal, () => cursorLog.declare(post.exchange, topics))) return;
+        if (await declareOnBroker(context, broker, this.stopSignal, () => vip.cursorLog.declare(post.exchange, topics))) return;
       }
       let ourTurn = false;
       const idle = config.flag('idle');
@@ -140,12 +141,11 @@ export class PollWorker implements Worker {
       for (let next: Date | undefined = new Date(); next;) {
         const reason = await this.waitFor(next);
         if (reason === 'stop') return;
-        if (role && cursorLog) {
-          const turn = await this.turn(context, role, cursorLog, ourTurn);
-          ourTurn = turn;
-          context.standby = turn ? undefined : role.waitingFor;
-          if (!turn) {
-            context.notes = [role.waitingFor];
+        if (vip) {
+          ourTurn = await this.turn(context, vip.role, vip.cursorLog, ourTurn);
+          context.standby = ourTurn ? undefined : vip.role.waitingFor;
+          if (!ourTurn) {
+            context.notes = [vip.role.waitingFor];
             next = new Date(Date.now() + VIP_CHECK_MS);
             continue;
           }
@@ -153,7 +153,7 @@ export class PollWorker implements Worker {
         if (Date.now() - housekept > config.number('housekeeping') * 1000) {
           // Once per housekeeping. nodupe_ttl: what it no longer covers is forgotten; vip: the log gets the whole cursor.
           if (nodupeTtl > 0) state.forgetAnnouncedBefore(nodupeTtl);
-          await cursorLog?.snapshot().catch((error: unknown) => logger.warning(`vip: the cursor snapshot was not sent (${(error as Error)?.message ?? String(error)}); the next housekeeping sends it`));
+          await vip?.cursorLog.snapshot().catch((error: unknown) => logger.warning(`vip: the cursor snapshot was not sent (${(error as Error)?.message ?? String(error)}); the next housekeeping sends it`));
           housekept = Date.now();
         }
         // Mail that arrives from here on may come after its folder's STATUS: it asks for another pass.

@@ -18,6 +18,11 @@ export const NOTIFICATION_LINE = 'notification: ';
 /** `<id>.reason.txt` says why; `<id>.eml` beside it is the message, when it could be downloaded. */
 export const REASON_SUFFIX = '.reason.txt';
 
+/** Removes a quarantined message's files, its reason and its copy (sr quarantine drop, the bounds). */
+export function removeQuarantined(directory: string, id: string): void {
+  for (const suffix of [REASON_SUFFIX, '.eml']) fs.rmSync(path.join(directory, `${id}${suffix}`), { force: true });
+}
+
 export interface QuarantineBounds {
   /** seconds; 0 keeps entries whatever their age */
   readonly maxAgeSeconds: number;
@@ -52,7 +57,7 @@ export function pruneQuarantine(directory: string, bounds: QuarantineBounds, now
     // The newest stays whatever its size: what was just set aside is there to be looked at.
     const tooMuch = bounds.maxBytes > 0 && total > bounds.maxBytes && index < entries.length - 1;
     if (!tooOld && !tooMuch) continue;
-    for (const suffix of [REASON_SUFFIX, '.eml']) fs.rmSync(path.join(directory, `${entry.id}${suffix}`), { force: true });
+    removeQuarantined(directory, entry.id);
     total -= entry.bytes;
     removed.push(`${entry.id} (${tooOld ? 'older than quarantineAgeMax' : 'the quarantine is over quarantineSizeMax'})`);
   }
