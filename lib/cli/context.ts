@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../config/load.js';
 import { credentialsFile, type SrPaths } from '../config/paths.js';
 import { userConfigs } from '../config/catalog.js';
 import { validateConfig } from '../components/validate.js';
+import type { Terminal } from './progress.js';
 import { selectConfigs } from './selectors.js';
 
 export interface CliContext {
@@ -15,6 +16,8 @@ export interface CliContext {
   readonly commandLine: readonly CommandLineOption[];
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
+  /** stderr when it is a terminal: long actions draw their progress there (progress.ts) */
+  readonly terminal?: Terminal;
 }
 
 export interface BrokenConfig {

@@ -172,6 +172,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       commandLine: options,
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
+      ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
     };
     const parser = yargs(rest)
       .scriptName('sr')

@@ -13,6 +13,8 @@ export interface BrokerReport {
   readonly queue?: string;
   /** notifications waiting in the queue at the last heartbeat */
   readonly depth?: number;
+  /** seconds the oldest notification waiting for the instance has waited (notificationLag.ts) */
+  readonly oldestAgeSeconds?: number;
 }
 
 export function reportBroker(context: InstanceContext, broker: Broker, extra: Partial<BrokerReport> = {}): void {

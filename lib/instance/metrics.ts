@@ -16,7 +16,8 @@ export class MetricsFile {
   /** what each counter of the context was at the last write, for the counter's increment */
   private readonly written = new Map<string, number>();
 
-  constructor(directory: string, stem: string, context: InstanceContext, startedAt: Date) {
+  /** `totals`: the config's totals since its first start (progressStore.ts), the same in each of its instances' files */
+  constructor(directory: string, stem: string, context: InstanceContext, startedAt: Date, totals: () => Readonly<Record<string, number>>) {
     this.file = path.join(directory, `mailpump_${stem}.prom`);
     const { config, instance } = context;
     this.registry.setDefaultLabels({ component: config.id.component, config: config.id.name, instance: String(instance) });
@@ -41,6 +42,55 @@ export class MetricsFile {
           const state = mailboxState(report, now);
           for (const each of MAILBOX_STATES) this.set({ mailbox: report.account, state: each }, each === state ? 1 : 0);
         }
+      },
+    });
+    new Counter({
+      name: 'mailpump_config_events_total', help: 'What the config did since it was first started, kept across restarts: the same in each of its instances (take max by config).',
+      labelNames: ['event'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [event, value] of Object.entries(totals())) this.inc({ event }, value);
+      },
+    });
+    new Gauge({
+      name: 'mailpump_rate_per_minute', help: 'Notifications handled (a subscribe) or announced (a poll) per minute over the last minute.',
+      registers: [this.registry],
+      collect() {
+        this.set(context.ratePerMinute);
+      },
+    });
+    new Gauge({
+      name: 'mailpump_mailbox_remaining_messages', help: 'A poll: messages found new on the server and not announced yet (a backfill in batches).',
+      labelNames: ['mailbox'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const report of context.mailboxes) if (report.remaining !== undefined) this.set({ mailbox: report.account }, report.remaining);
+      },
+    });
+    new Gauge({
+      name: 'mailpump_backfill_end_time_seconds', help: 'A poll: when what remains on the servers will be announced at the rate of the last minute (Unix time); absent when nothing remains or nothing moves.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const remaining = context.mailboxes.reduce((sum, report) => sum + (report.remaining ?? 0), 0);
+        if (remaining > 0 && context.ratePerMinute > 0) this.set(Date.now() / 1000 + (remaining / context.ratePerMinute) * 60);
+      },
+    });
+    new Gauge({
+      name: 'mailpump_mailbox_last_success_time_seconds', help: 'When the instance last worked with the mailbox: a pass (a poll), a message (a subscribe) (Unix time).',
+      labelNames: ['mailbox'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const report of context.mailboxes) if (report.lastSuccess) this.set({ mailbox: report.account }, Date.parse(report.lastSuccess) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'mailpump_queue_oldest_age_seconds', help: 'Seconds the oldest notification waiting for the instance has waited (in hand, or the last taken while more wait); 0 when none waits.',
+      labelNames: ['queue'], registers: [this.registry],
+      collect() {
+        this.reset();
+        const broker = context.broker;
+        if (broker?.queue !== undefined && broker.oldestAgeSeconds !== undefined) this.set({ queue: broker.queue }, broker.oldestAgeSeconds);
       },
     });
     new Gauge({

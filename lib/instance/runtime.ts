@@ -88,13 +88,16 @@ export class InstanceContext {
     return deltas;
   }
 
-  /** Notifications handled (a subscribe) or announced (a poll) per minute, over the last minute. */
-  ratePerMinute(now = Date.now()): number {
+  /** Notifications handled (a subscribe) or announced (a poll) per minute over the last minute, as of the last heartbeat. */
+  ratePerMinute = 0;
+
+  /** Takes a sample for the rate, once per heartbeat (the samples are the rate's window). */
+  sampleRate(now = Date.now()): void {
     this.samples.push({ at: now, handled: this.handledSoFar });
     this.samples = this.samples.filter((sample) => now - sample.at <= 65_000);
     const first = this.samples[0]!;
     const seconds = (now - first.at) / 1000;
-    return seconds < 1 ? 0 : Math.round(((this.handledSoFar - first.handled) / seconds) * 60);
+    this.ratePerMinute = seconds < 1 ? 0 : Math.round(((this.handledSoFar - first.handled) / seconds) * 60);
   }
   /** set by runInstance: a stop, as on SIGTERM */
   onMessageCountMax: (() => void) | undefined;
@@ -123,15 +126,17 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
   writePid(ownPidFile, process.pid);
 
   const metricsDirectory = config.str('metricsDirectory');
-  const metrics = metricsDirectory ? new MetricsFile(metricsDirectory, instanceStem(config.id, instance), context, startedAt) : undefined;
+  // Totals since the config's first start: a failure to add them never stops the ingest.
+  let progress: ProgressStore | undefined;
+  const metrics = metricsDirectory
+    ? new MetricsFile(metricsDirectory, instanceStem(config.id, instance), context, startedAt, () => progress?.totals() ?? {})
+    : undefined;
   let saidMetricsFailure = false;
   const writeMetrics = () => metrics?.write().catch((error: unknown) => {
     // Monitoring must not stop the ingest: said once, tried again at the next beat.
     if (!saidMetricsFailure) logger.warning(`metricsDirectory ${metricsDirectory}: cannot write the metrics: ${(error as Error)?.message ?? String(error)}`);
     saidMetricsFailure = true;
   });
-  // Totals since the config's first start: a failure to add them never stops the ingest.
-  let progress: ProgressStore | undefined;
   const recordProgress = () => {
     try {
       progress ??= ProgressStore.open(progressFile(paths, config.id));
@@ -141,6 +146,7 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     }
   };
   const beat = () => {
+    context.sampleRate();
     recordProgress();
     writeBeat();
     void writeMetrics();
@@ -155,7 +161,7 @@ export async function runInstance(paths: SrPaths, context: InstanceContext, work
     notes: context.notes,
     ...(context.broker ? { broker: context.broker } : {}),
     mailboxes: context.mailboxes,
-    ratePerMinute: context.ratePerMinute(),
+    ratePerMinute: context.ratePerMinute,
     ...(context.standby ? { standby: context.standby } : {}),
   });
   beat();

@@ -39,9 +39,19 @@ export class ProgressStore {
     }).immediate();
   }
 
+  /** The totals as they stand (the metrics show them). */
+  totals(): Record<string, number> {
+    return totalsOf(this.db);
+  }
+
   close(): void {
     this.db.close();
   }
+}
+
+function totalsOf(db: Database.Database): Record<string, number> {
+  const rows = db.prepare('SELECT name, value FROM totals ORDER BY name').all() as Array<{ name: string; value: number }>;
+  return Object.fromEntries(rows.map((row) => [row.name, row.value]));
 }
 
 /** The progress as kept, read without writing (sr status); nothing when the config never counted. */
@@ -50,9 +60,8 @@ export function readProgress(file: string): Progress {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    const rows = db.prepare('SELECT name, value FROM totals ORDER BY name').all() as Array<{ name: string; value: number }>;
     const since = db.prepare('SELECT at FROM since').get() as { at: string } | undefined;
-    return { totals: Object.fromEntries(rows.map((row) => [row.name, row.value])), since: since?.at };
+    return { totals: totalsOf(db), since: since?.at };
   } finally {
     db.close();
   }

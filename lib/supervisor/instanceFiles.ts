@@ -16,6 +16,8 @@ export interface MailboxReport {
   readonly lasting?: boolean;
   /** a poll: messages found new on the server and not announced yet (batch) */
   readonly remaining?: number;
+  /** ISO time of the last pass (a poll) or message (a subscribe) that worked with this mailbox */
+  readonly lastSuccess?: string;
 }
 
 /**

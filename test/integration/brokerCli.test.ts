@@ -173,6 +173,7 @@ describe('sr status and the broker', () => {
     const text = fs.readFileSync(prom(1), 'utf8') + fs.readFileSync(prom(2), 'utf8');
     assert.match(text, /^mailpump_queue_depth\{queue="q_anonymous\.subscribe\.mail\.[^"]+",component="subscribe",config="mail",instance="1"\} 0$/m);
     assert.match(text, /^mailpump_broker_connected\{broker="local:",component="subscribe",config="mail",instance="2"\} 1$/m);
+    assert.match(text, /^mailpump_queue_oldest_age_seconds\{queue="q_anonymous\.subscribe\.mail\.[^"]+",component="subscribe",config="mail",instance="1"\} 0$/m, 'nothing waits');
     assert.match(text, /^# TYPE mailpump_events_total counter$/m);
     const events = [...text.matchAll(/^mailpump_events_total\{event="deadLetters",[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
     assert.equal(events, 4, 'the dead letters, counted over both instances');

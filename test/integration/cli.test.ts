@@ -1,6 +1,7 @@
 // The sr actions that manage configs, run as a user runs them: the real command in a
 // temporary HOME.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -36,6 +37,28 @@ describe('sr usage', () => {
     // Not "say what to do": `start` is not the value of an option nobody knows.
     assert.match(box.sr(['--foo', 'start']).stderr, /^sr: unknown option --foo\n/);
     assert.match(box.sr(['--logLevl', 'debug', 'status']).stderr, /^sr: unknown option --logLevl \(did you mean --logLevel\?\)/);
+  });
+});
+
+describe('progress of a long action', () => {
+  it('is drawn in place on a terminal and absent otherwise, the result lines the same', () => {
+    for (const name of ['a', 'b', 'c']) {
+      box.writeConfig(`poll/${name}.conf`, 'pollUrl imaps://ingest@mail.example.com/\n');
+      box.writeState('poll', name, 'poll.sqlite', 'x');
+    }
+    const args = ['cleanup', 'poll/a', 'poll/b', 'poll/c', '--dangerWillRobinson=3'];
+    // script(1) gives sr a terminal, as a user typing the command has.
+    const command = [process.execPath, path.join(REPO, 'bin', 'sr.js'), ...args].map((word) => `'${word}'`).join(' ');
+    const onTerminal = spawnSync('script', ['-qec', command, '/dev/null'], { env: box.env(), encoding: 'utf8', timeout: 60000 });
+    assert.equal(onTerminal.status, 0, onTerminal.stdout + onTerminal.stderr);
+    for (const [step, name] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) assert.ok(onTerminal.stdout.includes(`\r\x1b[Kcleanup: ${step}/3 poll/${name}`), `step ${step} drawn: ${JSON.stringify(onTerminal.stdout)}`);
+    assert.match(onTerminal.stdout, /\r\x1b\[Kcleanup: removing state file: .*poll\/c\/poll\.sqlite\r?\n/, 'a result line, the progress line cleared before it');
+    assert.ok(onTerminal.stdout.endsWith('cleanup: 3/3 poll/c\r\x1b[K'), 'the line taken away at the end');
+    for (const name of ['a', 'b', 'c']) box.writeState('poll', name, 'poll.sqlite', 'x');
+    const plain = box.sr(args);
+    assert.equal(plain.code, 0);
+    assert.doesNotMatch(plain.stdout + plain.stderr, /\x1b/, 'no terminal, nothing drawn');
+    assert.equal(plain.stdout.split('\n').filter((line) => /^cleanup: removing state file: .*poll\.sqlite$/.test(line)).length, 3);
   });
 });
 

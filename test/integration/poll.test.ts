@@ -174,7 +174,7 @@ describe('the IMAP poll', () => {
   it('keeps its totals across a restart, shown by sr status --full and --json with the rate', async () => {
     const folder = unique();
     await appendMessages(bench, 'ingest', folder, Array.from({ length: 6 }, (_, index) => plainMessage(`total ${index}`, 'x')));
-    pollConfig('totals', [`pollUrl ${imaps()}`, `folder ${folder}`, 'batch 2']);
+    pollConfig('totals', [`pollUrl ${imaps()}`, `folder ${folder}`, 'batch 2', 'metricsDirectory ${HOME}/metrics']);
     assert.equal(box.sr(['start', 'poll/totals']).code, 0);
     const json = () => (JSON.parse(box.sr(['status', '--json', 'poll/totals']).stdout) as Array<{ shape: number; totals: Record<string, number>; totalsSince: string | null; ratePerMinute: number; remaining: number | null }>)[0]!;
     await waitFor(() => json().totals.announced === 6, 15000, 'the six counted in the totals');
@@ -188,6 +188,16 @@ describe('the IMAP poll', () => {
     const full = box.sr(['status', '--full', 'poll/totals']);
     assert.match(full.stdout, /^poll\/totals: totals since \S+: announced=7/m);
     assert.match(full.stdout, /^poll\/totals: \d+ per minute over the last minute; 0 remaining on the server/m);
+    // The same for monitoring: the totals across the restart, the mailbox's last good pass, what remains.
+    const prom = path.join(box.home, 'metrics', 'mailpump_poll_totals_01.prom');
+    await waitFor(() => fs.existsSync(prom) && /^mailpump_config_events_total\{event="announced",[^}]*\} 7$/m.test(fs.readFileSync(prom, 'utf8')), 10000, 'the totals in the metrics');
+    const text = fs.readFileSync(prom, 'utf8');
+    const mailbox = `mailbox="${imaps().replace(/\/$/, '')}`;
+    const lastSuccess = new RegExp(`^mailpump_mailbox_last_success_time_seconds\\{${mailbox}[^"]*",[^}]*\\} (\\S+)$`, 'm').exec(text);
+    assert.ok(lastSuccess && Math.abs(Number(lastSuccess[1]) - Date.now() / 1000) < 60, `a recent last success in ${text}`);
+    assert.match(text, new RegExp(`^mailpump_mailbox_remaining_messages\\{${mailbox}[^"]*",[^}]*\\} 0$`, 'm'));
+    assert.match(text, /^mailpump_rate_per_minute\{[^}]*\} \d+$/m);
+    assert.doesNotMatch(text, /^mailpump_backfill_end_time_seconds\{/m, 'nothing remains: no end time');
   });
 
   it('with nodupe_ttl, passes over a copy of mail announced from the account within it, in any folder; without, announces both', async () => {

@@ -14,6 +14,7 @@ import { UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
 import { type SrPaths, stateDir } from '../../config/paths.js';
 import { isRunning } from '../../supervisor/status.js';
+import { withProgress } from '../progress.js';
 import { type CliContext, loadCredentials, loadSelectionStrict } from '../context.js';
 
 /** Brokers opened by one command, one per URL, closed at its end. */
@@ -90,12 +91,19 @@ async function declareAll(context: CliContext, sessions: BrokerSessions, configs
 export async function declareAction(context: CliContext, selectors: readonly string[]): Promise<number> {
   const configs = loadSelectionStrict(context, selectors);
   let failures = 0;
-  await withBrokers(context, (sessions) => declareAll(context, sessions, configs,
-    (config, line) => context.out(`declare: ${config.label}: ${line}`),
+  // One step per exchange a config declares and per subscribe's queue, as declareAll goes.
+  const steps = configs.filter((config) => postTarget(config) && config.flag('exchangeDeclare')).length
+    + configs.filter((config) => config.id.component === 'subscribe').length;
+  await withProgress(context, 'declare', steps, (progress) => withBrokers(context, (sessions) => declareAll(context, sessions, configs,
+    (config, line) => {
+      progress.step(config.label);
+      progress.say(`declare: ${config.label}: ${line}`);
+    },
     (config, error) => {
       failures += 1;
-      context.err(`declare: ${config.label}: ${error.message}`);
-    }));
+      progress.step(config.label);
+      progress.say(`declare: ${config.label}: ${error.message}`, true);
+    })));
   return failures > 0 ? 1 : 0;
 }
 
@@ -147,9 +155,12 @@ export function guardDestructive(context: CliContext, action: string, configs: r
 export async function cleanupAction(context: CliContext, selectors: readonly string[], danger: number | undefined): Promise<number> {
   const configs = loadSelectionStrict(context, selectors);
   guardDestructive(context, 'cleanup', configs, danger);
-  await withBrokers(context, async (sessions) => {
-    for (const config of configs) await cleanupConfig(context, sessions, config);
-  });
+  await withProgress(context, 'cleanup', configs.length, (progress) => withBrokers(context, async (sessions) => {
+    for (const config of configs) {
+      progress.step(config.label);
+      await cleanupConfig({ ...context, out: (line) => progress.say(line) }, sessions, config);
+    }
+  }));
   return 0;
 }
 

@@ -15,6 +15,7 @@ import type { Config } from '../../config/load.js';
 import { stateDir } from '../../config/paths.js';
 import { decodeNotification, MalformedMessage, type Notification, V03_CONTENT_TYPE, encodeNotification } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
+import { withProgress } from '../progress.js';
 import { type CliContext, loadCredentials, selectedSubscribes } from '../context.js';
 import { table } from '../format.js';
 
@@ -109,18 +110,21 @@ export async function quarantineRetryAction(context: CliContext, selector: strin
     const broker = await openBroker(config.str('broker'), { paths: context.paths, credentials, persistent: false });
     try {
       await broker.ready();
-      for (const entry of entries) {
-        if (!entry.notification) {
-          failed += 1;
-          context.err(`quarantine: ${config.label}: ${entry.id} keeps no notification (quarantined by an older mailpump): the poll announces it again if it is moved back into its folder`);
-          continue;
+      await withProgress(context, `quarantine retry ${config.label}`, entries.length, async (progress) => {
+        for (const entry of entries) {
+          progress.step(entry.id);
+          if (!entry.notification) {
+            failed += 1;
+            progress.say(`quarantine: ${config.label}: ${entry.id} keeps no notification (quarantined by an older mailpump): the poll announces it again if it is moved back into its folder`, true);
+            continue;
+          }
+          // Forgotten first: sent again while still marked done, it would be "ingested before".
+          state.forget(mailMessageRef(entry.notification).serverKey);
+          await broker.sendToQueue(queue, encodeNotification(entry.notification), V03_CONTENT_TYPE);
+          removeFiles(entry);
+          progress.say(`quarantine: ${config.label}: ${entry.id} sent through again (queue ${queue}); it is quarantined again if it still fails`);
         }
-        // Forgotten first: sent again while still marked done, it would be "ingested before".
-        state.forget(mailMessageRef(entry.notification).serverKey);
-        await broker.sendToQueue(queue, encodeNotification(entry.notification), V03_CONTENT_TYPE);
-        removeFiles(entry);
-        context.out(`quarantine: ${config.label}: ${entry.id} sent through again (queue ${queue}); it is quarantined again if it still fails`);
-      }
+      });
     } finally {
       await broker.close();
       state.close();

@@ -41,14 +41,17 @@ interface MailboxEntry {
   summary: string;
   /** found new by the last pass and left for the next ones (batch) */
   remaining: number;
+  /** when a pass last worked; 0 before the first */
+  lastSuccess: number;
 }
 
 /** What sr status shows of a mailbox: failing since when, why, and the next try. */
 function mailboxReport(mailbox: MailboxEntry): MailboxReport {
   const account = mailbox.poll.account.label;
-  if (mailbox.failures === 0) return { account, state: 'ok', remaining: mailbox.remaining };
+  const lastSuccess = mailbox.lastSuccess > 0 ? { lastSuccess: new Date(mailbox.lastSuccess).toISOString() } : {};
+  if (mailbox.failures === 0) return { account, state: 'ok', remaining: mailbox.remaining, ...lastSuccess };
   return {
-    account, state: 'failing', since: new Date(mailbox.failingSince).toISOString(),
+    account, state: 'failing', ...lastSuccess, since: new Date(mailbox.failingSince).toISOString(),
     cause: mailbox.lastError ?? 'unknown', nextTry: new Date(mailbox.retryAt).toISOString(), lasting: mailbox.lasting,
   };
 }
@@ -124,7 +127,7 @@ export class PollWorker implements Worker {
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
       const poll = account.protocol === 'imap' ? new ImapPoll(account, signIn, own, pollContext) : new Pop3Poll(account, signIn, own, pollContext, loginGate());
-      return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, summary: `${account.label}: not polled yet`, remaining: 0 };
+      return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, summary: `${account.label}: not polled yet`, remaining: 0, lastSuccess: 0 };
     });
     try {
       if (await this.stopSignal.until(broker.ready())) return;
@@ -233,6 +236,7 @@ export class PollWorker implements Worker {
       mailbox.lastError = undefined;
       mailbox.summary = `${label}: ${result.announced} announced, ${result.remaining} remaining`;
       mailbox.remaining = result.remaining;
+      mailbox.lastSuccess = Date.now();
       context.lastActivity = new Date();
       return result.remaining > 0 && result.handled > 0;
     } catch (error) {

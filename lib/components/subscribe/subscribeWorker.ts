@@ -19,7 +19,7 @@ import { templateRoot } from '../../decode/templates.js';
 import { chooseSyncMethod } from '../../output/durability.js';
 import { removeStaging } from '../../output/stagedFile.js';
 import { declareOnBroker, openBrokerLink, openPostBroker, reportBroker } from '../../instance/brokerLink.js';
-import { type InstanceContext, StopSignal, type Worker } from '../../instance/runtime.js';
+import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
 import { debugLines } from '../../log/logger.js';
 import type { MailAccount } from '../../mail/account.js';
 import { describeMailError, isLastingMailError, type MailErrorPlace, mailErrorPlace } from '../../mail/mailErrors.js';
@@ -30,6 +30,7 @@ import { type Notification, parsePubTime, withHeaders } from '../../message.js';
 import { SubscribeState } from '../../state/subscribeState.js';
 import { ActionBatcher } from './actionBatcher.js';
 import { DecodeCrashed, DecodeOverBudget, DecodePool } from './decodePool.js';
+import { NotificationLag } from './notificationLag.js';
 import { pairedTopics } from './pairing.js';
 import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
 import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
@@ -81,6 +82,9 @@ export class SubscribeWorker implements Worker {
   /** the handling of each message in hand, by server identity (see oneAtATime) */
   private readonly byServerKey = new Map<string, Promise<void>>();
   /** per account in trouble: the last error logged (each distinct one is logged once), since when, the next try */
+  private readonly lag = new NotificationLag();
+  /** when a message of each account was last handled with its mailbox */
+  private readonly lastSuccess = new Map<string, number>();
   private readonly accountTrouble = new Map<string, { reason: string; since: number; nextTry: number; lasting: boolean }>();
 
   constructor(private readonly paths: SrPaths, private readonly credentials: CredentialsStore) {}
@@ -145,20 +149,23 @@ export class SubscribeWorker implements Worker {
         deadLetterBounds: deadLetterBounds(config),
       };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
+        const taken = this.lag.took(notification);
         const work = this.handle(handling, notification, delivery).then(() => context.handled());
         this.inFlight.add(work);
-        return work.finally(() => this.inFlight.delete(work));
+        return work.finally(() => {
+          this.inFlight.delete(work);
+          this.lag.done(taken);
+        });
       }, { bounds: handling.deadLetterBounds, onDeadLetter: () => context.count('deadLetters') });
       const interval = config.number('metrics_writeInterval') * 1000;
       do {
         try {
-          reportBroker(context, broker, { queue: queue.name, depth: await broker.queueDepth(queue.name) });
+          const depth = await broker.queueDepth(queue.name);
+          reportBroker(context, broker, { queue: queue.name, depth, oldestAgeSeconds: this.lag.ageSeconds(depth) });
         } catch {
           reportBroker(context, broker, { queue: queue.name }); // disconnected: the state says so
         }
-        context.mailboxes = [...this.accountTrouble.entries()].map(([account, trouble]) => ({
-          account, state: 'failing' as const, since: new Date(trouble.since).toISOString(), cause: trouble.reason, nextTry: new Date(trouble.nextTry).toISOString(), lasting: trouble.lasting,
-        }));
+        context.mailboxes = this.mailboxReports();
         context.notes = [...this.accountTrouble.entries()].map(([account, trouble]) => `${account}: ${trouble.reason}`)
           .concat(tls.verify ? [] : ['tlsVerify off']);
       } while (!(await this.stopSignal.sleep(interval)));
@@ -359,7 +366,22 @@ export class SubscribeWorker implements Worker {
     return mailErrorPlace(account, this.credentials);
   }
 
+  /** The mailboxes this instance worked with or failed on, for sr status and the metrics. */
+  private mailboxReports(): MailboxReport[] {
+    const accounts = new Set([...this.lastSuccess.keys(), ...this.accountTrouble.keys()]);
+    return [...accounts].map((account) => {
+      const success = this.lastSuccess.get(account);
+      const lastSuccess = success === undefined ? {} : { lastSuccess: new Date(success).toISOString() };
+      const trouble = this.accountTrouble.get(account);
+      if (!trouble) return { account, state: 'ok' as const, ...lastSuccess };
+      return {
+        account, state: 'failing' as const, ...lastSuccess, since: new Date(trouble.since).toISOString(), cause: trouble.reason, nextTry: new Date(trouble.nextTry).toISOString(), lasting: trouble.lasting,
+      };
+    });
+  }
+
   private working(context: InstanceContext, ref: MailMessageRef): void {
+    this.lastSuccess.set(ref.account.label, Date.now());
     if (!this.accountTrouble.delete(ref.account.label)) return;
     context.logger.info(`${ref.account.label}: working again`);
   }
