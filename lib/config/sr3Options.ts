@@ -5,9 +5,10 @@
 // test fails on any other, and docs/sr3.md lists them all (npm run docs:sr3).
 
 /** Why a group of sr3 keywords has no effect in mailpump. */
-const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: readonly string[] }> = [
+const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly whyFr: string; readonly keywords: readonly string[] }> = [
   {
     why: 'it tunes how sr3 transfers and places files; mailpump writes the parts of mail, named and made durable its own way',
+    whyFr: 'il règle la façon dont sr3 transfère et place les fichiers ; mailpump écrit les parties du courrier, nommées et rendues durables à sa façon',
     keywords: [
       'accelCpCommand', 'accelFtpgetCommand', 'accelFtpputCommand', 'accelScpCommand', 'accelThreshold', 'accelWgetCommand',
       'accel_cp_command', 'accel_cp_threshold', 'accel_scp_command', 'accel_scp_threshold', 'accel_threshold', 'accel_wget_command',
@@ -24,6 +25,7 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
   },
   {
     why: 'it is about watching, posting or polling files and directories; mailpump polls mailboxes (pollUrl, folder)',
+    whyFr: 'il sert à surveiller, publier ou interroger des fichiers et des répertoires ; mailpump interroge des boîtes aux lettres (pollUrl, folder)',
     keywords: [
       'path', 'p', 'recursive', 'fileEvents', 'e', 'events', 'follow_symlinks', 'fs', 'force_polling', 'fp', 'realpath', 'realpathFilter',
       'realpath_filter', 'realpathPost', 'realpath_post', 'fileAgeMax', 'fileAgeMin', 'file_time_limit', 'nodupe_fileAgeMax',
@@ -34,6 +36,7 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
   },
   {
     why: 'it sets an option of one of sr3\'s own plugins (flowcb), which mailpump does not run',
+    whyFr: 'il règle une option d\'un des plugins de sr3 (flowcb), que mailpump ne fait pas tourner',
     keywords: [
       'AWS_regionName', 'AWS_sessionToken', 'AllowIPs', 'MaxBulLen', 'MissingAMHeaders', 'apiTokenUrl', 'clientId', 'collectionConceptId',
       'collectionId', 'dap_fileType', 'dap_urlExtension', 'dataCollection', 'dataSource', 'distbydir_offset', 'earthdataUrl',
@@ -55,6 +58,7 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
   },
   {
     why: 'it is a Sarracenia v2 option or plugin that sr3 converts or drops; mailpump does the same work built in',
+    whyFr: 'c\'est une option ou un plugin de Sarracenia v2 que sr3 convertit ou abandonne ; mailpump fait le même travail de lui-même',
     keywords: [
       'do_data', 'do_download', 'do_get', 'do_poll', 'do_put', 'do_send', 'do_task', 'on_file', 'on_heartbeat', 'on_html_page', 'on_line',
       'on_message', 'on_msg', 'on_part', 'on_post', 'on_report', 'on_start', 'on_stop', 'on_watch', 'plugin', 'continue', 'cache_stat',
@@ -66,6 +70,7 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
   },
   {
     why: 'it concerns sr3\'s reports, clusters and message sources, which mailpump neither sends nor reads',
+    whyFr: 'il concerne les rapports, grappes et sources de messages de sr3, que mailpump n\'envoie ni ne lit',
     keywords: [
       'report', 'report_back', 'report_broker', 'report_exchange', 'report_exchangeSplit', 'report_topic', 'report_topicPrefix',
       'cluster', 'statehost', 'source', 'sourceFromExchange', 'source_from_exchange', 'sourceFromMessage', 'hostname',
@@ -73,10 +78,12 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
   },
   {
     why: 'it belongs to sr3\'s administration of a pump (users, feeders, admin broker); mailpump declares only what its configs use',
+    whyFr: 'il relève de l\'administration d\'une pompe par sr3 (utilisateurs, feeders, broker d\'administration) ; mailpump ne déclare que ce que ses configs utilisent',
     keywords: ['admin', 'feeder', 'manager', 'users', 'amqp_consumer', 'durable', 'persistent', 'exchangeSplit', 'exchange_split', 'post_exchangeSplit', 'post_exchange_split'],
   },
   {
     why: 'it tunes sr3\'s own logging, state or run-state thresholds; mailpump has its own (logLevel, sr status, runStateThreshold_hung)',
+    whyFr: 'il règle la journalisation, l\'état ou les seuils d\'état de marche propres à sr3 ; mailpump a les siens (logLevel, sr status, runStateThreshold_hung)',
     keywords: [
       'runStateThreshold_cpuSlow', 'runStateThreshold_idle', 'runStateThreshold_lag', 'runStateThreshold_reject', 'runStateThreshold_retry',
       'runStateThreshold_slow', 'MemoryBaseLineFile', 'MemoryMax', 'MemoryMultiplier', 'hb_memory_baseline_file', 'hb_memory_max',
@@ -87,10 +94,12 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly keywords: r
   },
   {
     why: 'it limits sr3\'s message rate or format; mailpump announces v03 notifications, as fast as the mailbox gives them',
+    whyFr: 'il limite le débit ou le format des messages de sr3 ; mailpump annonce des notifications v03, aussi vite que la boîte les donne',
     keywords: ['messageRateMax', 'messageRateMin', 'post_rate_limit', 'post_format', 'post_messageAgeMax', 'message-ttl', 'message_ttl'],
   },
   {
     why: 'it is a word of sr3\'s command line, not of a config file',
+    whyFr: 'c\'est un mot de la ligne de commande de sr3, pas d\'un fichier de config',
     keywords: ['a', 'action', 'help', 'h', 'dry_run', 'simulate', 'simulation', 'c', 'n'],
   },
 ];
@@ -124,7 +133,9 @@ export function sr3WithoutEffect(keyword: string): string | undefined {
   return WHY.get(keyword);
 }
 
-/** Every keyword listed, with why, for docs/sr3.md and its test. */
-export function sr3KeywordsWithoutEffect(): ReadonlyMap<string, string> {
-  return WHY;
+const WHY_FR = new Map(WITHOUT_EFFECT.flatMap(({ whyFr, keywords }) => keywords.map((keyword) => [keyword, whyFr] as const)));
+
+/** Every keyword listed, with why (in French for docs/fr/sr3.md), for docs/sr3.md and its test. */
+export function sr3KeywordsWithoutEffect(language: 'en' | 'fr' = 'en'): ReadonlyMap<string, string> {
+  return language === 'fr' ? WHY_FR : WHY;
 }

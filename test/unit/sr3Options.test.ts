@@ -47,6 +47,7 @@ describe('sr3 options', () => {
 
   it('are listed in docs/sr3.md as the tables say (run npm run docs:sr3 after changing them)', () => {
     assert.equal(fs.readFileSync(path.join(REPO, 'docs', 'sr3.md'), 'utf8'), renderSr3Doc(sr3Keywords()));
+    assert.equal(fs.readFileSync(path.join(REPO, 'docs', 'fr', 'sr3.md'), 'utf8'), renderSr3Doc(sr3Keywords(), 'fr'));
   });
 
   it('without effect are read with a warning naming the line and why, a typo still refused with a suggestion', () => {
