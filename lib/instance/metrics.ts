@@ -68,7 +68,7 @@ export class MetricsFile {
       },
     });
     new Gauge({
-      name: 'mailpump_backfill_end_time_seconds', help: 'A poll: when what remains on the servers will be announced at the rate of the last minute (Unix time); absent when nothing remains or nothing moves.',
+      name: 'mailpump_backfill_end_time_seconds', help: 'A poll: when what remains on the servers will be announced at the rate of the last minute (Unix time); 0 when nothing remains or nothing moves.',
       registers: [this.registry],
       collect() {
         this.reset();
