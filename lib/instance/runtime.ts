@@ -11,7 +11,7 @@ import { type LongTimer, longTimeout } from '../system/timers.js';
 import type { BrokerReport } from './brokerLink.js';
 import { MetricsFile } from './metrics.js';
 import { type MailboxReport, removeFile, writeHeartbeat, writePid } from '../supervisor/instanceFiles.js';
-import { ProgressStore } from '../state/progressStore.js';
+import { type ProgressDeltas, ProgressStore } from '../state/progressStore.js';
 
 export type { MailboxReport };
 
@@ -70,10 +70,18 @@ export class InstanceContext {
     this.events = eventLog(config, logger);
   }
 
-  count(counter: string, amount = 1): void {
+  /** `mailbox`: the account the count is about, for the per-mailbox totals. */
+  count(counter: string, amount = 1, mailbox?: string): void {
     this.counters[counter] = (this.counters[counter] ?? 0) + amount;
+    if (mailbox !== undefined) {
+      const counters = (this.mailboxCounters[mailbox] ??= {});
+      counters[counter] = (counters[counter] ?? 0) + amount;
+    }
     this.lastActivity = new Date();
   }
+
+  /** the counters per mailbox (account label), as `counters` is for the whole instance */
+  private readonly mailboxCounters: Record<string, Record<string, number>> = {};
 
   private handledSoFar = 0;
   /** counters as last added to the config's totals */
@@ -81,10 +89,19 @@ export class InstanceContext {
   /** (time, handled so far) at each heartbeat of the last minute and a bit: the rate */
   private samples: Array<{ at: number; handled: number }> = [];
 
-  /** What the counters grew by since the last call: the totals in the state store get it. */
-  takeDeltas(): Record<string, number> {
-    const deltas = Object.fromEntries(Object.entries(this.counters).map(([name, value]) => [name, value - (this.recorded[name] ?? 0)]));
+  /** counters per mailbox as last added to the totals */
+  private recordedPerMailbox: Record<string, Record<string, number>> = {};
+
+  /** What the counters grew by since the last call, in all and per mailbox: the totals in the state store get it. */
+  takeDeltas(): ProgressDeltas {
+    const grown = (now: Readonly<Record<string, number>>, before: Readonly<Record<string, number>> = {}) =>
+      Object.fromEntries(Object.entries(now).map(([name, value]) => [name, value - (before[name] ?? 0)]));
+    const deltas: ProgressDeltas = {
+      all: grown(this.counters, this.recorded),
+      perMailbox: Object.fromEntries(Object.entries(this.mailboxCounters).map(([mailbox, counters]) => [mailbox, grown(counters, this.recordedPerMailbox[mailbox])])),
+    };
     this.recorded = { ...this.counters };
+    this.recordedPerMailbox = Object.fromEntries(Object.entries(this.mailboxCounters).map(([mailbox, counters]) => [mailbox, { ...counters }]));
     return deltas;
   }
 

@@ -187,6 +187,8 @@ describe('the IMAP poll', () => {
     await waitFor(() => json().totals.announced === 7, 15000, 'the totals going on from where they were');
     const full = box.sr(['status', '--full', 'poll/totals']);
     assert.match(full.stdout, /^poll\/totals: totals since \S+: announced=7/m);
+    assert.match(full.stdout, /^poll\/totals: imaps:\/\/ingest@127\.0\.0\.1:\d+\/: announced=7$/m, 'the same per mailbox');
+    assert.deepEqual(Object.values((JSON.parse(box.sr(['status', '--json', 'poll/totals']).stdout) as Array<{ mailboxTotals: Record<string, Record<string, number>> }>)[0]!.mailboxTotals), [{ announced: 7 }]);
     assert.match(full.stdout, /^poll\/totals: \d+ per minute over the last minute; 0 remaining on the server/m);
     // The same for monitoring: the totals across the restart, the mailbox's last good pass, what remains.
     const prom = path.join(box.home, 'metrics', 'mailpump_poll_totals_01.prom');

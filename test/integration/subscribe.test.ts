@@ -288,6 +288,11 @@ describe('the subscribe, one message at a time', () => {
     start('subscribe/mail');
     await eventually(async () => (await listMessages(bench, 'ingest', folder)).length === 0, 60000, 'the message moved');
     assert.deepEqual(writtenLines(files), expectedLines([message]));
+    // The mailbox's totals keep the failures of the first run beside the success of the second.
+    const account = `imaps://ingest@127.0.0.1:${bench.dovecot.ports.imaps}/`;
+    const totals = () => (JSON.parse(box.sr(['status', '--json', 'subscribe/mail']).stdout) as Array<{ mailboxTotals: Record<string, Record<string, number>> }>)[0]?.mailboxTotals[account];
+    await waitFor(() => totals()?.messages === 1, 15000, `the mailbox's totals: ${JSON.stringify(totals())}`);
+    assert.ok((totals()?.errors ?? 0) >= 2, 'the refused logins of the first run, counted across the restart');
   });
 
   it('ingests a message announced twice at once (two polls on one folder) once, without an error', async () => {

@@ -56,7 +56,7 @@ interface ProgressView extends Progress {
 }
 
 function progressOf(context: CliContext, row: ConfigStatus): ProgressView {
-  let kept: Progress = { totals: {}, since: undefined };
+  let kept: Progress = { totals: {}, perMailbox: {}, since: undefined };
   try {
     kept = readProgress(progressFile(context.paths, row.id));
   } catch {
@@ -74,6 +74,9 @@ function progressOf(context: CliContext, row: ConfigStatus): ProgressView {
 function printProgress(context: CliContext, row: ConfigStatus, progress: ProgressView): void {
   const totals = Object.entries(progress.totals).map(([name, value]) => `${name}=${value}`).join(' ') || 'none yet';
   context.out(`${row.label}: totals${progress.since ? ` since ${progress.since}` : ''}: ${totals}`);
+  for (const [mailbox, counters] of Object.entries(progress.perMailbox)) {
+    context.out(`${row.label}: ${mailbox}: ${Object.entries(counters).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+  }
   const remaining = progress.remaining === undefined ? '' : `; ${progress.remaining} ${row.id.component === 'poll' ? 'remaining on the server' : 'waiting in the queue'}`;
   const eta = progress.eta ? `; done about ${progress.eta}` : progress.remaining ? '; no end in sight at this rate' : '';
   context.out(`${row.label}: ${progress.ratePerMinute} per minute over the last minute${remaining}${eta}`);
@@ -116,6 +119,7 @@ function toJson(row: ConfigStatus, progress: ProgressView) {
     broker: brokerOf(row) ?? null,
     mailboxes: mailboxesOf(row, Date.now()),
     totals: progress.totals,
+    mailboxTotals: progress.perMailbox,
     totalsSince: progress.since ?? null,
     ratePerMinute: progress.ratePerMinute,
     remaining: progress.remaining ?? null,

@@ -120,7 +120,7 @@ export class PollWorker implements Worker {
           await publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, withHeaders(notification, config.headers), mandatory);
         },
         stopping: () => this.stopSignal.stopped,
-        count: (counter, amount) => context.count(counter, amount),
+        count: (counter, amount) => context.count(counter, amount, account.label),
         handled: (amount) => context.handled(amount),
       };
       const signIn = accountSignIn(account, this.credentials);
@@ -257,7 +257,7 @@ export class PollWorker implements Worker {
       mailbox.lastError = reason;
       mailbox.lasting = !unrouted && isLastingMailError(error);
       mailbox.summary = `${label}: ${reason}`;
-      context.count('errors');
+      context.count('errors', 1, mailbox.poll.account.label);
       return false;
     }
   }

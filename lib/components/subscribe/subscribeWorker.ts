@@ -242,7 +242,7 @@ export class SubscribeWorker implements Worker {
       logger.info(`${ref.where}: re-ingested as sr reingest asked at ${ref.reingest}: its files are written again, under new names where the old ones are taken`);
     } else if (tools.state.doneKey([ref.serverKey])) {
       context.events('nodupe', () => `${ref.where}: ingested before, nothing to do`);
-      context.count('duplicates');
+      context.count('duplicates', 1, ref.account.label);
       return delivery.ack();
     }
     // sr3: an accept line takes the directory, mirror, strip and flatten written above it.
@@ -259,14 +259,14 @@ export class SubscribeWorker implements Worker {
         this.working(context, ref);
         if (outcome.kind === 'ingested') {
           context.events('after_work', () => `${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''} ${took()}`);
-          context.count('messages');
-          context.count('files', outcome.files);
+          context.count('messages', 1, ref.account.label);
+          context.count('files', outcome.files, ref.account.label);
         } else if (outcome.kind === 'duplicate') {
           context.events('nodupe', () => `${ref.where}: the same mail (${outcome.of}) was ingested before; tidied, nothing written ${took()}`);
-          context.count('duplicates');
+          context.count('duplicates', 1, ref.account.label);
         } else {
           logger.info(`${ref.where}: its files were written before a stop; the mail action is now done`);
-          context.count('messages');
+          context.count('messages', 1, ref.account.label);
         }
         await delivery.ack();
         tools.debug?.(`${ref.where}: notification acknowledged`);
@@ -298,13 +298,13 @@ export class SubscribeWorker implements Worker {
       if (tools.state.doneKey([ref.serverKey]) || tools.state.isPosted(ref.serverKey)) {
         // Another instance ingested it meanwhile (the poll announced it twice): nothing is missing.
         context.events('nodupe', () => `${ref.where}: ingested by another instance meanwhile, nothing to do`);
-        context.count('duplicates');
+        context.count('duplicates', 1, ref.account.label);
         return undefined;
       }
       // Gone by the server's current state (fresh SELECT, NOOP) is still not a reason to drop
       // the notification: it is tried again (a server in the middle of a restore, a folder
       // being recreated), and after `attempts` quarantined with the reason, never lost silently.
-      context.count('gone');
+      context.count('gone', 1, ref.account.label);
     }
     if (!isTransient(error)) {
       const record = tools.state.recordFailure(ref.serverKey, reason, true);
@@ -322,7 +322,7 @@ export class SubscribeWorker implements Worker {
     trouble.reason = reason;
     trouble.lasting = isLastingMailError(error);
     this.accountTrouble.set(ref.account.label, trouble);
-    context.count('errors');
+    context.count('errors', 1, ref.account.label);
     const ttl = config.number('retry_ttl') * 1000;
     if (ttl > 0 && Date.now() - record.firstAt > ttl) {
       logger.error(`${ref.where}: still failing after retry_ttl (${reason}); given up, the message stays on the server`);
@@ -350,7 +350,7 @@ export class SubscribeWorker implements Worker {
     if (ours) await quarantineOnServer(source, ref, config.str('quarantineFolder'));
     tools.state.markDone([ref.serverKey]);
     logger.error(`${ref.where}: ${reason}; quarantined after ${tries === 1 ? '1 try' : `${tries} tries`}, see ${file}`);
-    context.count('quarantined');
+    context.count('quarantined', 1, ref.account.label);
     this.boundQuarantine(context);
   }
 
