@@ -59,6 +59,9 @@ class SyncfsHelper {
         if (ok === true) resolve();
         else reject(ok instanceof Error ? ok : new Error(`sync --file-system ${this.path} failed`));
       });
+      // While an answer is awaited the helper keeps the process up: a process with nothing
+      // else to do (a one-off decode) would otherwise end with its files not durable.
+      (child.stdout as unknown as Socket).ref();
       child.stdin.write('\n');
     });
   }
@@ -73,7 +76,8 @@ class SyncfsHelper {
     const script = 'exec 3<"$1" || exit 1; while read -r _; do if sync --file-system /dev/fd/3; then echo ok; else echo failed; fi; done';
     const child = spawn('sh', ['-c', script, 'mailpump-syncfs', this.path], { stdio: ['pipe', 'pipe', 'ignore'] }) as unknown as ChildProcessWithoutNullStreams;
     this.child = child;
-    // It never keeps a process up that is done: its pipes are sockets, let go like it.
+    // It never keeps a process up that is done: its pipes are sockets, let go like it
+    // (but for the time an answer is awaited, see once).
     child.unref();
     (child.stdin as unknown as Socket).unref();
     (child.stdout as unknown as Socket).unref();
@@ -86,6 +90,7 @@ class SyncfsHelper {
         this.buffered = this.buffered.slice(end + 1);
         this.answers.shift()?.(line === 'ok');
       }
+      if (this.answers.length === 0) (child.stdout as unknown as Socket).unref();
     });
     const gone = (error: Error) => {
       if (this.child !== child) return;
