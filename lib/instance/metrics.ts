@@ -59,23 +59,26 @@ export class MetricsFile {
         this.set(context.ratePerMinute);
       },
     });
-    new Gauge({
-      name: 'mailpump_mailbox_remaining_messages', help: 'A poll: messages found new on the server and not announced yet (a backfill in batches).',
-      labelNames: ['mailbox'], registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const report of context.mailboxes) if (report.remaining !== undefined) this.set({ mailbox: report.account }, report.remaining);
-      },
-    });
-    new Gauge({
-      name: 'mailpump_backfill_end_time_seconds', help: 'A poll: when what remains on the servers will be announced at the rate of the last minute (Unix time); 0 when nothing remains or nothing moves.',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        const remaining = context.mailboxes.reduce((sum, report) => sum + (report.remaining ?? 0), 0);
-        if (remaining > 0 && context.ratePerMinute > 0) this.set(Date.now() / 1000 + (remaining / context.ratePerMinute) * 60);
-      },
-    });
+    // What remains on the server and the end of a backfill are a poll's to know.
+    if (config.id.component === 'poll') {
+      new Gauge({
+        name: 'mailpump_mailbox_remaining_messages', help: 'A poll: messages found new on the server and not announced yet (a backfill in batches).',
+        labelNames: ['mailbox'], registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const report of context.mailboxes) if (report.remaining !== undefined) this.set({ mailbox: report.account }, report.remaining);
+        },
+      });
+      new Gauge({
+        name: 'mailpump_backfill_end_time_seconds', help: 'A poll: when what remains on the servers will be announced at the rate of the last minute (Unix time); 0 when nothing remains or nothing moves.',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          const remaining = context.mailboxes.reduce((sum, report) => sum + (report.remaining ?? 0), 0);
+          if (remaining > 0 && context.ratePerMinute > 0) this.set(Date.now() / 1000 + (remaining / context.ratePerMinute) * 60);
+        },
+      });
+    }
     new Gauge({
       name: 'mailpump_mailbox_last_success_time_seconds', help: 'When the instance last worked with the mailbox: a pass (a poll), a message (a subscribe) (Unix time).',
       labelNames: ['mailbox'], registers: [this.registry],

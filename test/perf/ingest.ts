@@ -7,6 +7,8 @@
 //   - the CPU each process used meanwhile, and the CPU of the work no ingest can do
 //     without (the raw fetch, decoding and writing the files alone, the poll): on a 2-core
 //     machine that sum, halved, is the fastest any ingest could be;
+//   - single-message latency: on an idle mailbox watched with IDLE, from a message's APPEND
+//     to its file in place, for 100 messages one at a time (median, p99, max);
 //   - peak RSS of a process decoding and writing a message with a 1 GB attachment.
 // Run as root, it then runs again on a journaled ext4 (a 4 GB image it makes and mounts on a
 // loop device: this machine's own disk has no journal) and on /dev/shm, each as a child
@@ -32,6 +34,8 @@ const COUNTS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [10
 const ATTACHMENT_SCALE = 22_000; // bytes: corpus messages then average about 60 KB
 const USER = { name: 'bench', password: 'bench-secret' };
 const LARGE_BYTES = 1024 ** 3;
+/** messages sent one at a time for the single-message latency */
+const LATENCY_SAMPLES = 100;
 /** FILE_SYNC=syncfs measures the other durability method (the subscribe's option fileSync) */
 const SYNC = (process.env.FILE_SYNC ?? 'auto') as 'auto' | SyncMethod;
 
@@ -112,6 +116,52 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
   } finally {
     box.cleanup();
   }
+}
+
+/**
+ * Single-message latency: on an idle mailbox the poll watches with IDLE, one message at a
+ * time is appended, and the clock runs from the APPEND's answer to its first file in place
+ * (files are linked into place once durable), looked for every 5 ms. Returns the seconds of
+ * each, in order.
+ */
+async function latencies(dovecot: DovecotInfo, samples: number): Promise<number[]> {
+  const folder = 'latency';
+  const box = new Sandbox();
+  const files = path.join(box.home, 'files');
+  const client = await imapSession({ dovecot } as Bench, USER.name);
+  try {
+    await client.mailboxCreate(folder);
+    box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
+    const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
+    box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'idle on', 'sleep 1h'].join('\n'));
+    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `fileSync ${SYNC}`].join('\n'));
+    const result = box.sr(['start']);
+    if (result.code !== 0) throw new Error(`sr start failed: ${result.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // the first pass done, IDLE on
+    const seconds: number[] = [];
+    // Corpus messages with at least one attachment: one without would write no file to wait for.
+    const messages = Array.from({ length: samples * 3 }, (_, n) => corpusMessage(n, folder, ATTACHMENT_SCALE)).filter((m) => m.files.length > 0).slice(0, samples);
+    for (const [n, message] of messages.entries()) {
+      const before = countFiles(files);
+      const started = performance.now();
+      await client.append(folder, message.raw);
+      while (countFiles(files) <= before) {
+        if (performance.now() - started > 60_000) throw new Error(`message ${n}: no file after 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      seconds.push((performance.now() - started) / 1000);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // idle again between messages
+    }
+    return seconds;
+  } finally {
+    await client.logout();
+    box.cleanup();
+  }
+}
+
+function percentile(values: readonly number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
 /** `work` for 0 to count - 1, eight at a time, as a subscribe has several messages in hand. */
@@ -229,6 +279,9 @@ try {
     process.stdout.write(`  CPU no ingest can do without: the raw fetch's ${(fetched.serverCpu + fetched.clientCpu).toFixed(1)} s + decoding and writing the files alone ${decoding.toFixed(1)} s`
       + ` + the poll's ${pollCpu.toFixed(1)} s = ${least.toFixed(1)} s; on ${CORES} cores at least ${(least / CORES).toFixed(2)} s = ${(least / CORES / raw).toFixed(2)} x the raw fetch\n`);
   }
+  const latency = await latencies(dovecot, LATENCY_SAMPLES);
+  process.stdout.write(`single message on an idle, IDLE-watched mailbox, APPEND to its file in place (${LATENCY_SAMPLES} messages): `
+    + `median ${percentile(latency, 0.5).toFixed(3)} s, p99 ${percentile(latency, 0.99).toFixed(3)} s, max ${Math.max(...latency).toFixed(3)} s\n`);
   const large = decodePeakRss();
   process.stdout.write(`1 GiB attachment: decoded and written in ${large.seconds.toFixed(1)} s, peak RSS ${large.mib.toFixed(0)} MiB\n`);
 } finally {
