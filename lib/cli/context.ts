@@ -8,8 +8,13 @@ import { type Config, loadConfig } from '../config/load.js';
 import { credentialsFile, type SrPaths } from '../config/paths.js';
 import { userConfigs } from '../config/catalog.js';
 import { validateConfig } from '../components/validate.js';
-import type { Terminal } from './progress.js';
 import { selectConfigs } from './selectors.js';
+
+/** Where a long action draws its progress line (progress.ts): process.stderr when it is a terminal. */
+export interface Terminal {
+  write(text: string): unknown;
+  readonly columns?: number;
+}
 
 export interface CliContext {
   readonly paths: SrPaths;

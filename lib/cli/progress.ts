@@ -1,19 +1,16 @@
-// A long sr action's progress (declare, cleanup, quarantine and dead-letter retries): on a
+// A long sr action's progress (declare, cleanup, quarantine retry): on a
 // terminal, one line on stderr redrawn in place ("cleanup: 3/12 poll/x"), cleared before
 // each result line so the two never mix; without a terminal (cron, a pipe, a log) nothing
 // is drawn and the action's plain result lines, one per step, say the same.
 import type { CliContext } from './context.js';
 
-/** Where the progress line is drawn: process.stderr when it is a terminal. */
-export interface Terminal {
-  write(text: string): unknown;
-  readonly columns?: number;
-}
-
 const CLEAR = '\r\x1b[K';
 
 export class ActionProgress {
-  private done = 0;
+  /** steps begun so far: the one in hand is the last */
+  private begun = 0;
+  /** the name of the step in hand */
+  private last = '';
   private drawn = false;
 
   constructor(private readonly context: CliContext, private readonly action: string, private readonly total: number) {
@@ -27,11 +24,9 @@ export class ActionProgress {
     this.draw(this.last);
   }
 
-  private last = '';
-
-  /** One step of the total done; `what` names it on the progress line. */
+  /** The next step begins; `what` names it on the progress line ("cleanup: 2/3 poll/b"). */
   step(what: string): void {
-    this.done += 1;
+    this.begun += 1;
     this.last = what;
     this.draw(what);
   }
@@ -44,7 +39,7 @@ export class ActionProgress {
   private draw(what: string): void {
     const terminal = this.context.terminal;
     if (!terminal || this.total < 2) return;
-    const text = `${this.action}: ${this.done}/${this.total}${what ? ` ${what}` : ''}`;
+    const text = `${this.action}: ${this.begun}/${this.total}${what ? ` ${what}` : ''}`;
     terminal.write(`${CLEAR}${text.slice(0, Math.max(20, (terminal.columns ?? 80) - 1))}`);
     this.drawn = true;
   }
