@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { mailboxState } from '../supervisor/instanceFiles.js';
+import { backlogEnd, mailboxState } from '../supervisor/instanceFiles.js';
+import type { BrokerReport } from './brokerLink.js';
 import type { InstanceContext } from './runtime.js';
 
 const MAILBOX_STATES = ['ok', 'retrying', 'failing'] as const;
@@ -74,8 +75,8 @@ export class MetricsFile {
         registers: [this.registry],
         collect() {
           this.reset();
-          const remaining = context.mailboxes.reduce((sum, report) => sum + (report.remaining ?? 0), 0);
-          if (remaining > 0 && context.ratePerMinute > 0) this.set(Date.now() / 1000 + (remaining / context.ratePerMinute) * 60);
+          const end = backlogEnd(context.mailboxes.reduce((sum, report) => sum + (report.remaining ?? 0), 0), context.ratePerMinute);
+          if (end !== undefined) this.set(end / 1000);
         },
       });
     }
@@ -87,24 +88,19 @@ export class MetricsFile {
         for (const report of context.mailboxes) if (report.lastSuccess) this.set({ mailbox: report.account }, Date.parse(report.lastSuccess) / 1000);
       },
     });
-    new Gauge({
-      name: 'mailpump_queue_oldest_age_seconds', help: 'Seconds the oldest notification waiting for the instance has waited (in hand, or the last taken while more wait); 0 when none waits.',
-      labelNames: ['queue'], registers: [this.registry],
+    // The queue the instance reads, one figure of its broker report each.
+    const queueGauge = (name: string, help: string, figure: (broker: BrokerReport) => number | undefined) => new Gauge({
+      name, help, labelNames: ['queue'], registers: [this.registry],
       collect() {
         this.reset();
         const broker = context.broker;
-        if (broker?.queue !== undefined && broker.oldestAgeSeconds !== undefined) this.set({ queue: broker.queue }, broker.oldestAgeSeconds);
+        const value = broker ? figure(broker) : undefined;
+        if (broker?.queue !== undefined && value !== undefined) this.set({ queue: broker.queue }, value);
       },
     });
-    new Gauge({
-      name: 'mailpump_queue_depth', help: 'Notifications waiting in the queue the instance reads, at its last look.',
-      labelNames: ['queue'], registers: [this.registry],
-      collect() {
-        this.reset();
-        const broker = context.broker;
-        if (broker?.queue !== undefined && broker.depth !== undefined) this.set({ queue: broker.queue }, broker.depth);
-      },
-    });
+    queueGauge('mailpump_queue_oldest_age_seconds', 'Seconds the oldest notification waiting for the instance has waited (in hand, or the last taken while more wait); 0 when none waits.',
+      (broker) => broker.oldestAgeSeconds);
+    queueGauge('mailpump_queue_depth', 'Notifications waiting in the queue the instance reads, at its last look.', (broker) => broker.depth);
     new Gauge({
       name: 'mailpump_broker_connected', help: '1 while the instance is connected to its broker.',
       labelNames: ['broker'], registers: [this.registry],

@@ -27,6 +27,11 @@ export interface MailboxReport {
  */
 export const RETRYING_FOR_MS = 2 * 60_000;
 
+/** When `remaining` is done at `ratePerMinute` (ms since the epoch); undefined when nothing remains or nothing moves. */
+export function backlogEnd(remaining: number | undefined, ratePerMinute: number, now = Date.now()): number | undefined {
+  return remaining && remaining > 0 && ratePerMinute > 0 ? now + (remaining / ratePerMinute) * 60_000 : undefined;
+}
+
 /** What sr status says of a mailbox: ok, retrying (trouble that may pass, for now) or failing. */
 export function mailboxState(report: MailboxReport, now: number): 'ok' | 'retrying' | 'failing' {
   if (report.state === 'ok') return 'ok';

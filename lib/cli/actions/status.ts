@@ -3,7 +3,7 @@
 // needs attention (error, crashed, hung, partial, failing), so monitoring can use the exit
 // code (sr3 always exits 0: issue #315). A mailbox whose trouble may pass by itself is
 // `retrying` for its first two minutes: shown, with the next try, but not yet a failure.
-import { type MailboxReport, mailboxState } from '../../supervisor/instanceFiles.js';
+import { backlogEnd, type MailboxReport, mailboxState } from '../../supervisor/instanceFiles.js';
 import type { ConfigStatus } from '../../supervisor/status.js';
 import { brokenConfigStatus, configStatus } from '../../supervisor/status.js';
 import { progressFile } from '../../config/paths.js';
@@ -67,8 +67,8 @@ function progressOf(context: CliContext, row: ConfigStatus): ProgressView {
   const remaining = row.id.component === 'poll'
     ? (alive.length > 0 ? mailboxesOf(row, Date.now()).reduce((sum, m) => sum + (m.remaining ?? 0), 0) : undefined)
     : brokerOf(row)?.depth;
-  const eta = remaining && ratePerMinute > 0 ? new Date(Date.now() + (remaining / ratePerMinute) * 60_000).toISOString() : undefined;
-  return { ...kept, ratePerMinute, remaining, eta };
+  const end = backlogEnd(remaining, ratePerMinute);
+  return { ...kept, ratePerMinute, remaining, eta: end === undefined ? undefined : new Date(end).toISOString() };
 }
 
 function printProgress(context: CliContext, row: ConfigStatus, progress: ProgressView): void {
