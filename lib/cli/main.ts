@@ -16,6 +16,7 @@ import { foregroundAction } from './actions/foreground.js';
 import { restartAction, startAction, stopAction } from './actions/lifecycle.js';
 import { listAction } from './actions/list.js';
 import { logAction } from './actions/log.js';
+import { oauthLoginAction, oauthLogoutAction, oauthStatusAction, oauthTestAction } from './actions/oauth.js';
 import { quarantineDropAction, quarantineListAction, quarantineRetryAction } from './actions/quarantine.js';
 import { reingestAction } from './actions/reingest.js';
 import { deadLetterDropAction, deadLetterListAction, deadLetterRetryAction } from './actions/deadLetters.js';
@@ -34,7 +35,7 @@ const SELECTORS = { describe: 'configs as component/config, globs allowed (quote
  * forwarded to the instances that sr starts.
  */
 /** The options of the actions themselves, which yargs reads (see commands below). */
-const ACTION_OPTIONS = new Set(['help', 'version', 'json', 'full', 'dangerWillRobinson', 'number', 'lines', 'follow', 'dry_run']);
+const ACTION_OPTIONS = new Set(['help', 'version', 'json', 'full', 'dangerWillRobinson', 'number', 'lines', 'follow', 'dry_run', 'flow']);
 
 export function splitConfigOptions(argv: readonly string[]): { options: CommandLineOption[]; rest: string[] } {
   const taken: string[] = [];
@@ -131,6 +132,24 @@ function commands(parser: Argv, context: CliContext, done: (code: number) => voi
           .positional('ids', { type: 'string', array: true, demandOption: true }).example('$0 quarantine drop subscribe/mail all', 'the local copies only'),
         (a) => run(Promise.resolve(quarantineDropAction(context, a.config as string, a.ids as string[]))))
         .demandCommand(1, 'say list, retry or drop'),
+      () => undefined)
+    .command('oauth', 'OAuth2 sign-in of the mailboxes with oauth2= in credentials.conf: login, status, test, logout',
+      (y) => {
+        const account = { type: 'string', demandOption: true, describe: 'a mailbox URL as credentials.conf writes it, or a poll config' } as const;
+        return y
+          .command('login <account>', 'sign in once (device code, or --flow browser) and keep the grant; then sign in to the mail server with it', (z) => z.positional('account', account)
+            .option('flow', { choices: ['device', 'browser'] as const, describe: 'how to sign in (default: the provider\'s; Google: browser)' })
+            .example('$0 oauth login imaps://ingest%40contoso.com@outlook.office365.com/', 'prints a code to enter at microsoft.com/devicelogin')
+            .example('$0 oauth login poll/mail --flow browser', 'every OAuth2 mailbox of the config, through a browser'),
+          (a) => run(oauthLoginAction(context, a.account as string, a.flow as 'device' | 'browser' | undefined)))
+          .command('status', 'each OAuth2 account and its grant; exit 1 when one needs a person', (z) => z.option('json', { type: 'boolean', default: false }),
+            (a) => run(oauthStatusAction(context, a.json as boolean)))
+          .command('test <account>', 'get a token and sign in to the mail server once', (z) => z.positional('account', account),
+            (a) => run(oauthTestAction(context, a.account as string)))
+          .command('logout <account>', 'revoke the grant where the provider offers it, and forget it', (z) => z.positional('account', account),
+            (a) => run(oauthLogoutAction(context, a.account as string)))
+          .demandCommand(1, 'say login, status, test or logout');
+      },
       () => undefined)
     .command('deadletter', 'the notifications a subscribe could not take (not mail, unreadable), kept by its broker: list, retry, drop',
       (y) => y

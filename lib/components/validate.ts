@@ -2,6 +2,7 @@
 // and search, sr3 callback names. Run by sr start before anything starts, and by each
 // instance, so a mistake is reported as file:line once, not as a crash loop.
 import net from 'node:net';
+import { checkGrantReady } from '../auth/tokenSource.js';
 import { checkBrokerPasswords } from '../broker/open.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import { ConfigError, ConfigErrors, UserError } from '../config/errors.js';
@@ -21,7 +22,10 @@ export function checkCredentials(config: Config, credentials: CredentialsStore):
   if (config.id.component !== 'poll') return;
   const tls = tlsSettings(config);
   for (const url of config.list('pollUrl')) {
-    accountSignIn(mailAccount(url), credentials);
+    const account = mailAccount(url);
+    accountSignIn(account, credentials);
+    const signIn = credentials.signInFor(account.url, account.label);
+    if (signIn.kind === 'oauth2' && signIn.provider !== 'command') checkGrantReady(signIn.settings, credentials.file, account.label);
     accountTls(config, tls, credentials.lookup(url)); // a tlsCa detail naming no file
   }
 }

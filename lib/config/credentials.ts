@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { ConfigError, ConfigErrors, UserError } from './errors.js';
 import { readTextFile, TextFileError } from './textFile.js';
 import { MAIL_SCHEMES } from './options.js';
+import { OAUTH_DETAILS, OAUTH_PROVIDERS, type OAuthProviderName, type OAuthSettings, oauthSettings, OAuthSettingsError } from './oauthProviders.js';
 import { closestWord } from './suggest.js';
 import { DEFAULT_PORTS, maskUrlText, parseServiceUrl, type ServiceUrl, UrlError } from './urls.js';
 
@@ -20,17 +21,11 @@ export interface Credential {
   readonly line: number;
 }
 
-/** How an account signs in with OAuth2 (`oauth2=<provider>`), and the details that go with it. */
-const OAUTH_PROVIDERS = ['command', 'microsoft', 'microsoft-app', 'google', 'google-service-account', 'generic'];
-/** Providers that need the OAuth engine, which this version does not have yet. */
-const OAUTH_NOT_YET = new Set(['microsoft', 'microsoft-app', 'google', 'google-service-account', 'generic']);
-const OAUTH_DETAILS = ['oauth2', 'tenant', 'client_id', 'client_secret', 'client_certificate', 'key_file', 'issuer', 'token_url', 'device_url',
-  'auth_url', 'scope', 'authority', 'sasl', 'login_port', 'command'];
-
-/** How an account signs in: its password, or an OAuth2 provider with its details. */
+/** How an account signs in: its password, a token command, or an OAuth2 provider understood (oauthProviders.ts). */
 export type SignIn =
   | { readonly kind: 'password'; readonly password: string }
-  | { readonly kind: 'oauth2'; readonly provider: 'command'; readonly command: string };
+  | { readonly kind: 'oauth2'; readonly provider: 'command'; readonly command: string; readonly line: number }
+  | { readonly kind: 'oauth2'; readonly provider: Exclude<OAuthProviderName, 'command'>; readonly settings: OAuthSettings; readonly line: number };
 
 /** Details sr3 knows (sr3.md 4); anything else is a warning, not an error, as in sr3. */
 const KNOWN_DETAILS = new Set([
@@ -150,9 +145,16 @@ export class CredentialsStore {
     const entry = parseServiceUrl(urlText).password === undefined ? this.lookup(urlText) : undefined;
     const oauth2 = entry?.details.oauth2;
     if (entry && typeof oauth2 === 'string' && entry.url.password === undefined) {
-      return { kind: 'oauth2', provider: 'command', command: String(entry.details.command) };
+      const provider = oauth2 as OAuthProviderName;
+      if (provider === 'command') return { kind: 'oauth2', provider, command: String(entry.details.command), line: entry.line };
+      return { kind: 'oauth2', provider, settings: oauthSettings(provider, entry.url.user, entry.details), line: entry.line };
     }
     return { kind: 'password', password: this.passwordFor(urlText, label) };
+  }
+
+  /** The mailbox lines that sign in with OAuth2, in file order: sr oauth status lists them. */
+  oauthLines(): Credential[] {
+    return this.entries.filter((entry) => entry.details.oauth2 !== undefined);
   }
 
   /** Every password of the file, so that loggers can blank them wherever they appear. */
@@ -188,14 +190,36 @@ function checkOauth(url: ServiceUrl, details: Readonly<Record<string, string | t
   const provider = details.oauth2;
   if (!(MAIL_SCHEMES as readonly string[]).includes(url.scheme)) throw new UrlError(`has oauth2=, which is for mailboxes (imap, imaps, pop, pops), not ${url.scheme}:`);
   if (url.password !== undefined) throw new UrlError('has both a password and oauth2=: keep one (an OAuth2 account signs in with tokens, not its password)');
-  if (typeof provider !== 'string' || !OAUTH_PROVIDERS.includes(provider)) {
+  if (typeof provider !== 'string' || !(OAUTH_PROVIDERS as readonly string[]).includes(provider)) {
     const suggestion = typeof provider === 'string' ? closestWord(provider, OAUTH_PROVIDERS) : undefined;
     throw new UrlError(`has oauth2=${provider === true ? '' : provider}, which is not a provider (${OAUTH_PROVIDERS.join(', ')})${suggestion ? `; did you mean oauth2=${suggestion}?` : ''}`);
   }
-  if (OAUTH_NOT_YET.has(provider)) {
-    throw new UrlError(`has oauth2=${provider}, which this version of mailpump cannot do yet: get tokens with a helper program and write oauth2=command, command=<program and its arguments> (docs/oauth.md)`);
+  for (const key of Object.keys(details)) {
+    if ((OAUTH_DETAILS as readonly string[]).includes(key)) continue;
+    const suggestion = closestWord(key, OAUTH_DETAILS);
+    throw new UrlError(`has the detail ${key}, which an oauth2= line does not take${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
   }
-  if (typeof details.command !== 'string' || details.command === '') throw new UrlError('has oauth2=command but no command=<program and its arguments> to print the access token');
+  if (details.client_certificate !== undefined) {
+    throw new UrlError('has client_certificate=, which this version of mailpump cannot sign with yet: use client_secret= (docs/oauth.md)');
+  }
+  if (provider === 'command') {
+    if (typeof details.command !== 'string' || details.command === '') throw new UrlError('has oauth2=command but no command=<program and its arguments> to print the access token');
+    return;
+  }
+  try {
+    oauthSettings(provider as Exclude<OAuthProviderName, 'command'>, url.user, details);
+  } catch (error) {
+    if (error instanceof OAuthSettingsError) throw new UrlError(error.message);
+    throw error;
+  }
+}
+
+function decodeDetail(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new UrlError(`has a client_secret that is not percent-encoded properly (${ENCODE_HINT})`);
+  }
 }
 
 const ENCODE_HINT = 'percent-encode / ? # @ : % and spaces in a password (a space is %20)';
@@ -222,6 +246,8 @@ function parseLine(line: string, lineNumber: number): Credential {
     else details[detail.slice(0, equals).trim()] = detail.slice(equals + 1).trim();
   }
   if (details.oauth2 !== undefined) {
+    // A client secret is percent-encoded like a password (it may hold a comma), and decoded once, here.
+    if (typeof details.client_secret === 'string') details.client_secret = decodeDetail(details.client_secret);
     checkOauth(url, details);
     return { url, details, line: lineNumber };
   }

@@ -1,6 +1,7 @@
 // A mailbox account from a pollUrl: scheme, server, user, how TLS starts, and the label
 // used in logs and notifications (the URL without password, with its port).
 import { commandTokenSource } from '../auth/tokenCommand.js';
+import { oauthTokenSource } from '../auth/tokenSource.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import { UserError } from '../config/errors.js';
 import { MAIL_SCHEMES } from '../config/options.js';
@@ -45,15 +46,19 @@ export function mailAccount(url: string): MailAccount {
 export interface AccountSignIn {
   /** empty with OAuth2 */
   readonly password: string;
-  /** a fresh access token for each connection (SASL XOAUTH2 / OAUTHBEARER) */
-  readonly accessToken?: () => Promise<string>;
+  /** an access token for each connection (SASL XOAUTH2 / OAUTHBEARER); `refused`: the one the server just refused */
+  readonly accessToken?: (refused?: string) => Promise<string>;
+  /** when the last token given expires: a long connection (IDLE) is renewed before */
+  readonly tokenExpiresAt?: () => number | undefined;
 }
 
 /** From the URL if a password is written there, else the account's credentials.conf line. */
 export function accountSignIn(account: MailAccount, credentials: CredentialsStore): AccountSignIn {
   const signIn = credentials.signInFor(account.url, account.label);
   if (signIn.kind === 'password') return { password: signIn.password };
-  return { password: '', accessToken: commandTokenSource(signIn.command, account.label) };
+  if (signIn.provider === 'command') return { password: '', accessToken: commandTokenSource(signIn.command, account.label) };
+  const source = oauthTokenSource(signIn.settings, credentials.file, account.label);
+  return { password: '', accessToken: (refused) => source.accessToken(refused), tokenExpiresAt: () => source.expiresAt() };
 }
 
 /**

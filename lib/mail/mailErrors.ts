@@ -1,6 +1,7 @@
 // Mail server errors in words for a log line and sr status, alike for the poll and the
 // subscribe: what happened and, for the common causes, what to do, on one line, with the
 // account and never a password. OpenSSL's own text comes over several lines: it is folded.
+import { OAuthGrantError } from '../auth/refusals.js';
 import { TokenCommandError } from '../auth/tokenCommand.js';
 import type { CredentialsStore } from '../config/credentials.js';
 import { Pop3Error } from './pop3/pop3Client.js';
@@ -36,7 +37,7 @@ export function isLastingMailError(error: unknown): boolean {
   const message = details?.message ?? String(error);
   const code = details?.code ?? '';
   if (UNTRUSTED.test(code) || UNTRUSTED.test(message) || details?.authenticationFailed || details?.tlsFailed) return true;
-  if (error instanceof TokenCommandError) return true;
+  if (error instanceof TokenCommandError || error instanceof OAuthGrantError) return true;
   if (error instanceof Pop3Error && (error.kind === 'auth' || error.kind === 'tls' || /which is not POP3/.test(message))) return true;
   return code === 'ENOTFOUND' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(message);
 }
@@ -55,6 +56,10 @@ export function describeMailError(error: unknown, place: MailErrorPlace): string
   if (loginRefused) {
     const answer = details.responseText ? `: ${oneLine(details.responseText)}` : error instanceof Pop3Error ? `: ${message.replace(/^login failed for [^:]*: /, '')}` : '';
     const line = place.credentialsLine ? ` line ${place.credentialsLine}` : '';
+    if ((error as { freshTokenRefused?: boolean }).freshTokenRefused) {
+      return `login refused for ${account.user}@${account.host}${answer}, with an OAuth2 token just issued (credentials.conf${line}): the grant is good, the mail server refuses it. `
+        + 'Likely: IMAP or POP not enabled for the mailbox, the app lacks the mailbox permission (Exchange: New-ServicePrincipal, Add-MailboxPermission), or the user in the URL is not the mailbox the token is for';
+    }
     return `login refused for ${account.user}@${account.host}${answer} (the ${place.oauth2 ? 'OAuth2 token' : 'password'} of credentials.conf${line})`;
   }
   if (error instanceof Pop3Error && error.kind === 'busy') return `${message} (not the password: tried again later)`;

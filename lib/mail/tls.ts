@@ -44,9 +44,9 @@ export function tlsSettings(config: Config): TlsSettings {
  * `tlsVerify=off`), which both the poll and the subscribe read: the subscribe of the quick
  * start needed its own tlsCa line, which nobody said, and retried "self-signed" for ever.
  */
-export function accountTls(config: Config, base: TlsSettings, credential: Credential | undefined): TlsSettings {
+export function accountTls(config: Config | undefined, base: TlsSettings, credential: Credential | undefined): TlsSettings {
   if (!credential) return base;
-  const written = (option: string) => config.settings.get(option)?.where !== undefined;
+  const written = (option: string) => config?.settings.get(option)?.where !== undefined;
   const place = `credentials.conf:${credential.line}: `;
   const caDetail = credential.details.tlsCa;
   const verifyDetail = credential.details.tlsVerify;
@@ -57,11 +57,14 @@ export function accountTls(config: Config, base: TlsSettings, credential: Creden
     } catch (error) {
       throw new UserError(`${place}"tlsVerify" ${(error as Error).message}`);
     }
-    if (!verify && config.str('tlsRigour') === 'strict') throw new UserError(`${place}"tlsVerify=off" contradicts "tlsRigour strict" of ${config.label}, which always verifies certificates: keep one`);
+    if (!verify && config?.str('tlsRigour') === 'strict') throw new UserError(`${place}"tlsVerify=off" contradicts "tlsRigour strict" of ${config.label}, which always verifies certificates: keep one`);
   }
   const ca = !written('tlsCa') && typeof caDetail === 'string' && caDetail !== '' ? readCa(caDetail, place) : base.ca;
   return { ...base, verify, ca };
 }
+
+/** TLS for an account no config names (sr oauth login <URL>): required and verified, with its credentials.conf details. */
+export const DEFAULT_TLS: TlsSettings = { required: true, verify: true, ca: undefined };
 
 /** Options for Node's tls.connect: SNI only for names (an IP address is not allowed there). */
 export function tlsConnectOptions(settings: TlsSettings, host: string): { rejectUnauthorized: boolean; ca?: Buffer[]; servername?: string; minVersion?: 'TLSv1.2' } {

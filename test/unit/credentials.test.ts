@@ -76,7 +76,7 @@ describe('credentials.conf', () => {
 
   it('reads an OAuth2 line without password, and refuses what cannot sign in, naming the line', () => {
     const credentials = store(['imaps://ingest%40contoso.com@outlook.office365.com/ oauth2=command, command=/usr/local/bin/mail-token ingest@contoso.com']);
-    assert.deepEqual(credentials.signInFor('imaps://ingest%40contoso.com@outlook.office365.com/', 'x'), { kind: 'oauth2', provider: 'command', command: '/usr/local/bin/mail-token ingest@contoso.com' });
+    assert.deepEqual(credentials.signInFor('imaps://ingest%40contoso.com@outlook.office365.com/', 'x'), { kind: 'oauth2', provider: 'command', command: '/usr/local/bin/mail-token ingest@contoso.com', line: 1 });
     const refused = (line: string) => {
       try {
         store([line]);
@@ -89,7 +89,28 @@ describe('credentials.conf', () => {
     assert.match(refused('imaps://u:pw@h/ oauth2=command, command=/bin/tok'), /^credentials\.conf:1: .*has both a password and oauth2=: keep one/);
     assert.match(refused('imaps://u@h/ oauth2=comand, command=/bin/tok'), /not a provider .*did you mean oauth2=command\?/);
     assert.match(refused('imaps://u@h/ oauth2=command'), /has oauth2=command but no command=/);
-    assert.match(refused('imaps://u@h/ oauth2=microsoft, tenant=contoso, client_id=x'), /oauth2=microsoft, which this version of mailpump cannot do yet: .*oauth2=command/);
+    assert.match(refused('imaps://u@h/ oauth2=microsoft, tenant=contoso'), /^credentials\.conf:1: .*has oauth2=microsoft but no client_id= \(the Application \(client\) ID/);
+    assert.match(refused('imaps://u@h/ oauth2=microsoft, client_id=x, tennant=contoso'), /has the detail tennant, which an oauth2= line does not take \(did you mean tenant\?\)/);
+    assert.match(refused('imaps://u@h/ oauth2=microsoft-app, client_id=x, client_secret=s'), /app-only sign-in needs the tenant's ID or domain/);
+    assert.match(refused('imaps://u@h/ oauth2=microsoft-app, tenant=common, client_id=x, client_secret=s'), /oauth2=microsoft-app but tenant=common/);
+    assert.match(refused('imaps://u@h/ oauth2=microsoft-app, tenant=contoso.onmicrosoft.com, client_id=x'), /no client_secret= \(Entra/);
+    assert.match(refused('imaps://u@h/ oauth2=google, client_id=x'), /oauth2=google but no client_secret=/);
+    assert.match(refused('imaps://u@h/ oauth2=google-service-account'), /no key_file=/);
+    assert.match(refused('imaps://u@h/ oauth2=generic, client_id=x'), /neither issuer= \(discovered\) nor token_url=/);
+    assert.match(refused('imaps://u@h/ oauth2=generic, client_id=x, token_url=http://idp.example.org/token, device_url=https://idp.example.org/device'),
+      /token_url=http:\/\/idp\.example\.org\/token: a token endpoint must be https:\/\/ \(plain http only on this host's loopback address\)/);
+    assert.equal(refused('imaps://u@h/ oauth2=generic, client_id=x, token_url=http://127.0.0.1:8080/token, device_url=http://[::1]:8080/device'), '');
+    const microsoft = store(['imaps://ingest%40contoso.com@outlook.office365.com/ oauth2=microsoft, tenant=contoso.onmicrosoft.com, client_id=2f1c'])
+      .signInFor('imaps://ingest%40contoso.com@outlook.office365.com/', 'x');
+    assert.ok(microsoft.kind === 'oauth2' && microsoft.provider === 'microsoft');
+    assert.deepEqual(microsoft.settings.flows, ['device', 'browser']);
+    assert.equal(microsoft.settings.endpoints && 'token' in microsoft.settings.endpoints ? microsoft.settings.endpoints.token : '', 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token');
+    assert.match(microsoft.settings.scope, /^https:\/\/outlook\.office\.com\/IMAP\.AccessAsUser\.All https:\/\/outlook\.office\.com\/POP\.AccessAsUser\.All offline_access$/);
+    // imaps:// and pops:// of one mailbox share one grant
+    const both = store(['imaps://a%40c.com@outlook.office365.com/ oauth2=microsoft, client_id=9', 'pops://a%40c.com@outlook.office365.com/ oauth2=microsoft, client_id=9']);
+    const keys = ['imaps', 'pops'].map((scheme) => { const signIn = both.signInFor(`${scheme}://a%40c.com@outlook.office365.com/`, 'x'); return signIn.kind === 'oauth2' && signIn.provider !== 'command' ? signIn.settings.grantKey : ''; });
+    assert.equal(keys[0], keys[1]);
+    assert.deepEqual(store(['imaps://u@h/ oauth2=generic, client_id=x, token_url=https://i/t, client_secret=a%2Cb%20c']).secrets(), ['a,b c'], 'a client secret is percent-decoded once, and masked');
     assert.match(refused('amqps://u@h/ oauth2=command, command=/bin/tok'), /which is for mailboxes/);
     assert.deepEqual(store(['imaps://u@h/ oauth2=command, command=/bin/tok, client_secret=s3cr3t']).secrets(), ['s3cr3t']);
   });

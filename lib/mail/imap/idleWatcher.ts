@@ -4,7 +4,7 @@
 // goes silent is replaced, and the poll's scheduled passes go on regardless, so a stalled
 // IDLE never delays mail by more than one pass.
 import type { ImapFlow } from 'imapflow';
-import { closeClient, type ImapConnectionSettings, imapClient } from './imapMailbox.js';
+import { closeClient, connectedClient, type ImapConnectionSettings, renewalTime } from './imapMailbox.js';
 
 const IDLE_RESTART_MS = 5 * 60_000;
 const MAX_RECONNECT_DELAY_MS = 60_000;
@@ -27,11 +27,17 @@ export class IdleWatcher {
     let connectedBefore = false;
     while (!this.stopped) {
       let client: ImapFlow | undefined;
+      let renewing = false;
+      let renewal: NodeJS.Timeout | undefined;
       try {
-        client = await imapClient(this.settings, { maxIdleTime: IDLE_RESTART_MS });
+        client = await connectedClient(this.settings, { maxIdleTime: IDLE_RESTART_MS }, (opening) => { opening.on('exists', () => this.onNewMail()); });
         this.client = client;
-        client.on('exists', () => this.onNewMail());
-        await client.connect();
+        // An OAuth2 token ends the session when it expires (Exchange): a new connection, with a new token, before.
+        const renewAt = renewalTime(client);
+        if (renewAt !== undefined) {
+          const ending = client;
+          renewal = setTimeout(() => { renewing = true; ending.close(); }, Math.max(0, renewAt - Date.now()));
+        }
         await client.mailboxOpen(this.folder, { readOnly: true });
         // Mail that came while the connection was away (a server restart) makes no EXISTS
         // now: a pass looks for it at once rather than at the next scheduled one.
@@ -40,9 +46,14 @@ export class IdleWatcher {
         failures = 0;
         while (!this.stopped && client.usable) await client.idle();
       } catch {
-        failures += 1; // the poll's own pass reports what is wrong with the account
+        if (!renewing) failures += 1; // the poll's own pass reports what is wrong with the account
       } finally {
+        clearTimeout(renewal);
         if (client) await closeClient(client);
+      }
+      if (renewing) {
+        this.onNewMail(); // what came while the connections changed
+        continue;
       }
       if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RECONNECT_DELAY_MS, 1000 * 2 ** failures)));
     }

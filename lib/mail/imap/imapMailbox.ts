@@ -85,8 +85,10 @@ function messageHeader(uid: number, size: number, internalDate: unknown, envelop
 export interface ImapConnectionSettings {
   readonly account: MailAccount;
   readonly password: string;
-  /** OAuth2 (credentials.conf oauth2=): a fresh access token for each connection, instead of the password */
-  readonly accessToken?: () => Promise<string>;
+  /** OAuth2 (credentials.conf oauth2=): an access token for each connection, instead of the password; `refused`: the one just refused */
+  readonly accessToken?: (refused?: string) => Promise<string>;
+  /** when the last token given expires: the connection is renewed a minute before (Exchange ends it then) */
+  readonly tokenExpiresAt?: () => number | undefined;
   readonly tls: TlsSettings;
   readonly timeoutMs: number;
   /** COMPRESS=DEFLATE where the server offers it (option imapCompress); off when absent */
@@ -115,12 +117,12 @@ export function forgetCommandError(client: ImapFlow): void {
 
 /**
  * An imapflow client for the account, not yet connected. STARTTLS is required on imap://
- * unless `tls off`. With OAuth2 a token is fetched for it now: imapflow signs in with it by
- * AUTHENTICATE OAUTHBEARER, or XOAUTH2 where only that is offered.
+ * unless `tls off`. With OAuth2, imapflow signs in with `token` by AUTHENTICATE OAUTHBEARER,
+ * or XOAUTH2 where only that is offered.
  */
-export async function imapClient(settings: ImapConnectionSettings, extra: Partial<ImapFlowOptions> = {}): Promise<ImapFlow> {
+function imapClient(settings: ImapConnectionSettings, extra: Partial<ImapFlowOptions>, token: string | undefined): ImapFlow {
   const { account, tls, timeoutMs } = settings;
-  const auth = settings.accessToken ? { user: account.user, accessToken: await settings.accessToken() } : { user: account.user, pass: settings.password };
+  const auth = token !== undefined ? { user: account.user, accessToken: token } : { user: account.user, pass: settings.password };
   const ignore = () => undefined;
   const logger = {
     debug: ignore, info: ignore, error: ignore,
@@ -149,6 +151,56 @@ export async function imapClient(settings: ImapConnectionSettings, extra: Partia
   return client;
 }
 
+/** Before its token expires, a connection is replaced: a minute in hand. */
+const RENEW_BEFORE_EXPIRY_MS = 60_000;
+const renewals = new WeakMap<ImapFlow, number>();
+
+/**
+ * A connected, signed-in client. With OAuth2 a token the server refuses is not tried again:
+ * a fresh one is asked for and tried once; a fresh token refused is the mail server's
+ * configuration (tagged `freshTokenRefused`, for describeMailError). `prepare` attaches
+ * listeners before the connection opens.
+ */
+export async function connectedClient(settings: ImapConnectionSettings, extra: Partial<ImapFlowOptions> = {}, prepare: (client: ImapFlow) => void = () => undefined): Promise<ImapFlow> {
+  const attempt = async (token: string | undefined) => {
+    const client = imapClient(settings, extra, token);
+    prepare(client);
+    try {
+      await client.connect();
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    const expiry = token !== undefined ? settings.tokenExpiresAt?.() : undefined;
+    // A minute in hand, or half of what is left for a short-lived token.
+    if (expiry !== undefined) renewals.set(client, Math.max(expiry - RENEW_BEFORE_EXPIRY_MS, Date.now() + (expiry - Date.now()) / 2));
+    return client;
+  };
+  if (!settings.accessToken) return attempt(undefined);
+  const first = await settings.accessToken();
+  try {
+    return await attempt(first);
+  } catch (error) {
+    if (!(error as { authenticationFailed?: boolean }).authenticationFailed) throw error;
+    try {
+      return await attempt(await settings.accessToken(first));
+    } catch (second) {
+      if ((second as { authenticationFailed?: boolean }).authenticationFailed) Object.assign(second as object, { freshTokenRefused: true });
+      throw second;
+    }
+  }
+}
+
+/** When the connection must be replaced for its token's sake (ms since the epoch), if it must. */
+export function renewalTime(client: ImapFlow): number | undefined {
+  return renewals.get(client);
+}
+
+/** Usable, and its token not about to expire. */
+export function stillUsable(client: ImapFlow | undefined): boolean {
+  return client?.usable === true && (renewals.get(client) ?? Infinity) > Date.now();
+}
+
 const LOGOUT_WAIT_MS = 3000;
 
 /** LOGOUT, but no longer than LOGOUT_WAIT_MS: then the socket is closed. */
@@ -173,13 +225,11 @@ export class ImapMailbox {
   }
 
   async connect(): Promise<void> {
-    const client = await imapClient(this.settings);
-    await client.connect();
-    this.client = client;
+    this.client = await connectedClient(this.settings);
   }
 
   get connected(): boolean {
-    return this.client?.usable === true;
+    return stillUsable(this.client);
   }
 
   private get session(): ImapFlow {

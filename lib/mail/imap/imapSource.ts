@@ -10,7 +10,7 @@ import {
   checkMessageId, checkSize, describeCoordinates, type ExpectedMessage, type MailAction, mailActionWords, type MailSource, type MessageCoordinates, MessageGone,
 } from '../mailSource.js';
 import { findSurplusCopies } from './duplicateCopies.js';
-import { closeClient, forgetCommandError, type ImapConnectionSettings, imapClient, lastCommandError } from './imapMailbox.js';
+import { closeClient, connectedClient, forgetCommandError, type ImapConnectionSettings, lastCommandError, stillUsable } from './imapMailbox.js';
 
 type ImapCoordinates = Extract<MessageCoordinates, { protocol: 'imap' }>;
 
@@ -105,12 +105,11 @@ export class ImapSource implements MailSource {
   /** The connection, opened once for all the messages in flight that ask for it together. */
   private session(): Promise<ImapFlow> {
     if (this.aborted) return Promise.reject(Object.assign(new Error('the connection was dropped for a stop'), { code: 'NoConnection' }));
-    if (this.client?.usable) return Promise.resolve(this.client);
+    if (this.client && stillUsable(this.client)) return Promise.resolve(this.client);
     if (!this.connecting) {
       this.client?.close();
       this.client = undefined;
-      this.connecting = imapClient(this.settings).then(async (client) => {
-        await client.connect();
+      this.connecting = connectedClient(this.settings).then((client) => {
         this.client = client;
         return client;
       }).finally(() => { this.connecting = undefined; });

@@ -13,7 +13,7 @@ export interface Pop3Settings {
   readonly account: MailAccount;
   readonly password: string;
   /** OAuth2 (credentials.conf oauth2=): a fresh access token for each session, instead of the password */
-  readonly accessToken?: () => Promise<string>;
+  readonly accessToken?: (refused?: string) => Promise<string>;
   readonly tls: TlsSettings;
   readonly timeoutMs: number;
   /** the logins of every process of this host that uses the account, kept LOGIN-DELAY apart */
@@ -326,12 +326,23 @@ export class Pop3Client {
    * challenge with the server's JSON, which is answered (or the server waits for ever) and
    * shown; the token never is.
    */
-  private async loginWithToken(accessToken: () => Promise<string>): Promise<void> {
+  private async loginWithToken(accessToken: (refused?: string) => Promise<string>): Promise<void> {
     const { account } = this.settings;
     const offered = (this.capabilities.get('SASL') ?? '').toUpperCase().split(/\s+/).filter(Boolean);
     const mechanism = offered.includes('OAUTHBEARER') ? 'OAUTHBEARER' : offered.includes('XOAUTH2') ? 'XOAUTH2' : undefined;
     if (!mechanism) throw new Pop3Error(`the server offers no OAuth2 sign-in (its CAPA SASL says: ${offered.join(' ') || 'nothing'}): oauth2= needs XOAUTH2 or OAUTHBEARER`, 'auth');
-    const token = await accessToken();
+    const first = await accessToken();
+    const refusal = await this.authenticate(mechanism, first);
+    if (refusal === undefined) return;
+    // A refused token is not tried again: a fresh one is, once, in the same session (RFC 5034 allows another AUTH).
+    const again = await this.authenticate(mechanism, await accessToken(first));
+    if (again === undefined) return;
+    throw Object.assign(new Pop3Error(`the server refused the OAuth2 token for ${account.user} (AUTH ${mechanism}): ${again}`, 'auth'), { freshTokenRefused: true });
+  }
+
+  /** One AUTH exchange: undefined when accepted, else what the server said. */
+  private async authenticate(mechanism: 'OAUTHBEARER' | 'XOAUTH2', token: string): Promise<string | undefined> {
+    const { account } = this.settings;
     const payload = mechanism === 'XOAUTH2'
       ? `user=${account.user}\x01auth=Bearer ${token}\x01\x01`
       : `n,a=${account.user},\x01host=${account.host}\x01port=${account.port}\x01auth=Bearer ${token}\x01\x01`;
@@ -341,7 +352,7 @@ export class Pop3Client {
       await this.send(Buffer.from(payload).toString('base64'));
       line = (await this.reader.line()).toString('latin1');
     }
-    if (line.startsWith('+OK')) return;
+    if (line.startsWith('+OK')) return undefined;
     let said = line.startsWith('-ERR') ? line.slice(4).trim() : '';
     if (line.startsWith('+')) {
       // The error challenge: its JSON says why (`{"status":"401",...}`); an empty answer ends the exchange.
@@ -350,7 +361,7 @@ export class Pop3Client {
       const end = (await this.reader.line()).toString('latin1');
       said = `${said}${end.startsWith('-ERR') ? ` ${end.slice(4).trim()}` : ''}`;
     }
-    throw new Pop3Error(`the server refused the OAuth2 token for ${account.user} (AUTH ${mechanism}): ${said || 'refused'}`, 'auth');
+    return said || 'refused';
   }
 
   /** Message numbers and their unique ids. */

@@ -1,0 +1,108 @@
+// The token endpoint's conversations, through openid-client (docs/decisions.md): each grant
+// mailpump uses, for an account's settings. Nothing here keeps a token: tokenSource.ts and
+// the login decide what is stored, and when.
+import fs from 'node:fs';
+import * as client from 'openid-client';
+import { importPKCS8, SignJWT } from 'jose';
+import { UserError } from '../config/errors.js';
+import { checkEndpointUrl, type OAuthSettings } from '../config/oauthProviders.js';
+import type { TokenAnswer } from './tokenStore.js';
+
+/** A token endpoint answer that says nothing of its lifetime: an hour, the common lifetime, but refreshed early. */
+const DEFAULT_LIFETIME_S = 3600;
+
+export type OAuthConfiguration = client.Configuration;
+
+/** openid-client's configuration for the account: fixed endpoints, or discovered from the issuer. */
+export async function oauthConfiguration(settings: OAuthSettings): Promise<client.Configuration> {
+  const auth = settings.clientSecret ? client.ClientSecretPost(settings.clientSecret) : client.None();
+  const insecure = (url: string) => new URL(url).protocol === 'http:'; // loopback only: checked in providers.ts
+  if ('discover' in settings.endpoints) {
+    const issuer = settings.endpoints.discover;
+    const config = await client.discovery(new URL(issuer), settings.clientId, undefined, auth, {
+      algorithm: 'oauth2',
+      ...(insecure(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
+    });
+    // A discovery document could point anywhere: its endpoints follow the same rule as written ones.
+    const server = config.serverMetadata();
+    for (const [name, url] of [['token_endpoint', server.token_endpoint], ['device_authorization_endpoint', server.device_authorization_endpoint],
+      ['authorization_endpoint', server.authorization_endpoint]] as const) {
+      if (url) checkEndpointUrl(`the discovered ${name}`, url);
+    }
+    return config;
+  }
+  const { issuer, token, device, authorization, revocation } = settings.endpoints;
+  const config = new client.Configuration({
+    issuer,
+    token_endpoint: token,
+    ...(device ? { device_authorization_endpoint: device } : {}),
+    ...(authorization ? { authorization_endpoint: authorization } : {}),
+    ...(revocation ? { revocation_endpoint: revocation } : {}),
+  }, settings.clientId, undefined, auth);
+  if ([token, device, authorization, revocation].some((url) => url !== undefined && insecure(url))) client.allowInsecureRequests(config);
+  return config;
+}
+
+export function tokenAnswer(response: client.TokenEndpointResponse): TokenAnswer {
+  const lifetime = typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : DEFAULT_LIFETIME_S;
+  return { accessToken: response.access_token, expiresInSeconds: lifetime, ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}) };
+}
+
+/** A new access token from the refresh token (delegated grants). */
+export async function refreshGrant(config: client.Configuration, settings: OAuthSettings, refreshToken: string): Promise<TokenAnswer> {
+  return tokenAnswer(await client.refreshTokenGrant(config, refreshToken, { scope: settings.scope }));
+}
+
+/** A new access token from the client's own credentials (app-only grants), or from a service account's signed JWT. */
+export async function appGrant(config: client.Configuration, settings: OAuthSettings): Promise<TokenAnswer> {
+  if (settings.flows[0] === 'jwt_bearer') {
+    const assertion = await serviceAccountAssertion(settings);
+    return tokenAnswer(await client.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:jwt-bearer', { assertion }));
+  }
+  return tokenAnswer(await client.clientCredentialsGrant(config, { scope: settings.scope }));
+}
+
+interface ServiceAccountKey {
+  readonly client_email: string;
+  readonly private_key: string;
+  readonly token_uri?: string;
+}
+
+/** Google's domain-wide delegation: a JWT signed with the service account's key, naming the mailbox's user (RFC 7523). */
+async function serviceAccountAssertion(settings: OAuthSettings): Promise<string> {
+  const key = readServiceAccountKey(settings.keyFile!);
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: settings.scope })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
+    .setIssuer(key.client_email)
+    .setSubject(settings.user)
+    .setAudience(key.token_uri ?? 'https://oauth2.googleapis.com/token')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(await importPKCS8(key.private_key, 'RS256'));
+}
+
+export class ServiceAccountKeyError extends UserError {}
+
+/** The key file, refused like credentials.conf when others can read it. */
+export function readServiceAccountKey(file: string): ServiceAccountKey {
+  let text: string;
+  try {
+    const mode = fs.statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) throw new ServiceAccountKeyError(`${file} can be read by group or others (mode ${mode.toString(8).padStart(4, '0')}); it holds a private key, so it is not used. Fix it with: chmod 600 ${file}`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error instanceof ServiceAccountKeyError) throw error;
+    throw new ServiceAccountKeyError(`${file}: cannot read the service account key: ${(error as Error).message}`);
+  }
+  let key: Partial<ServiceAccountKey>;
+  try {
+    key = JSON.parse(text) as Partial<ServiceAccountKey>;
+  } catch {
+    throw new ServiceAccountKeyError(`${file} is not a JSON key file (Google Cloud console: the service account, Keys, Add key, JSON)`);
+  }
+  if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
+    throw new ServiceAccountKeyError(`${file} has no client_email and private_key: it is not a service account key`);
+  }
+  return key as ServiceAccountKey;
+}
