@@ -47,6 +47,8 @@ export class OAuthTokenSource implements AccessTokens {
   private configuration: Promise<client.Configuration> | undefined;
   private lastExpiry: number | undefined;
   private retryAt = 0;
+  /** why the last renewal failed: said again, not asked again, until retryAt */
+  private lastFailure: Error | undefined;
   private backoffMs = FIRST_BACKOFF_MS;
 
   constructor(
@@ -67,7 +69,7 @@ export class OAuthTokenSource implements AccessTokens {
     const row = this.store.read(this.settings.grantKey);
     this.refuseUnlessGranted(row);
     if (usable(row, refused, now)) return this.give(row);
-    if (now < this.retryAt) return this.stillValid(row, refused, now, new OAuthTemporaryError(`${this.account}: the token endpoint failed a moment ago; asked again in ${Math.ceil((this.retryAt - now) / 1000)} s`));
+    if (now < this.retryAt) return this.stillValid(row, refused, now, this.lastFailure ?? new OAuthTemporaryError(`${this.account}: the token endpoint failed a moment ago`));
     this.inFlight ??= this.renew(refused).finally(() => { this.inFlight = undefined; });
     return this.inFlight;
   }
@@ -118,9 +120,11 @@ export class OAuthTokenSource implements AccessTokens {
       });
       if (attention) throw attention;
       this.backoffMs = FIRST_BACKOFF_MS;
+      this.lastFailure = undefined;
       return token!;
     } catch (error) {
       if (error instanceof OAuthGrantError && needsLogin(this.settings)) throw error;
+      this.lastFailure = error as Error;
       this.retryAt = Date.now() + this.backoffMs * (0.75 + Math.random() / 2);
       this.backoffMs = Math.min(LAST_BACKOFF_MS, this.backoffMs * 2);
       const row = this.store.read(this.settings.grantKey);

@@ -199,6 +199,9 @@ function checkOauth(url: ServiceUrl, details: Readonly<Record<string, string | t
     const suggestion = closestWord(key, OAUTH_DETAILS);
     throw new UrlError(`has the detail ${key}, which an oauth2= line does not take${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
   }
+  if (details.sasl !== undefined && !['auto', 'xoauth2', 'oauthbearer'].includes(String(details.sasl).toLowerCase())) {
+    throw new UrlError(`has sasl=${details.sasl === true ? '' : details.sasl}, which is not a mechanism (auto, xoauth2, oauthbearer)`);
+  }
   if (details.client_certificate !== undefined) {
     throw new UrlError('has client_certificate=, which this version of mailpump cannot sign with yet: use client_secret= (docs/oauth.md)');
   }

@@ -50,15 +50,19 @@ export interface AccountSignIn {
   readonly accessToken?: (refused?: string) => Promise<string>;
   /** when the last token given expires: a long connection (IDLE) is renewed before */
   readonly tokenExpiresAt?: () => number | undefined;
+  /** the SASL mechanism the line's sasl= asks for, POP3 only (imapflow takes OAUTHBEARER where offered, else XOAUTH2) */
+  readonly sasl?: 'XOAUTH2' | 'OAUTHBEARER';
 }
 
 /** From the URL if a password is written there, else the account's credentials.conf line. */
 export function accountSignIn(account: MailAccount, credentials: CredentialsStore): AccountSignIn {
   const signIn = credentials.signInFor(account.url, account.label);
   if (signIn.kind === 'password') return { password: signIn.password };
-  if (signIn.provider === 'command') return { password: '', accessToken: commandTokenSource(signIn.command, account.label) };
+  const sasl = String(credentials.lookup(account.url)?.details.sasl ?? 'auto').toUpperCase();
+  const mechanism = sasl === 'XOAUTH2' || sasl === 'OAUTHBEARER' ? { sasl: sasl as 'XOAUTH2' | 'OAUTHBEARER' } : {};
+  if (signIn.provider === 'command') return { password: '', accessToken: commandTokenSource(signIn.command, account.label), ...mechanism };
   const source = oauthTokenSource(signIn.settings, credentials.file, account.label);
-  return { password: '', accessToken: (refused) => source.accessToken(refused), tokenExpiresAt: () => source.expiresAt() };
+  return { password: '', accessToken: (refused) => source.accessToken(refused), tokenExpiresAt: () => source.expiresAt(), ...mechanism };
 }
 
 /**

@@ -1,6 +1,6 @@
 // A temporary HOME for running the real `sr` command, and cleanup that stops whatever
 // the test started, so no instance outlives its test.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,19 @@ export class Sandbox {
   sr(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): SrResult {
     const result = spawnSync(process.execPath, [SR, ...args], { env: this.env(extraEnv), encoding: 'utf8', timeout: 120000 });
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * sr without blocking this process: for tests whose own servers (an authorisation server
+   * stand-in) must go on answering while sr runs.
+   */
+  srAsync(args: readonly string[], onStdout: (text: string) => void = () => undefined): Promise<SrResult> {
+    const child = spawn(process.execPath, [SR, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); onStdout(stdout); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
   }
 
   /** Writes a file under the config directory (`poll/x.conf`, `credentials.conf`...). */
@@ -64,6 +77,15 @@ export class Sandbox {
     if (fs.existsSync(this.configDir)) this.sr(['stop']);
     if (process.env.MAILPUMP_KEEP_SANDBOX) process.stderr.write(`sandbox kept: ${this.home}\n`);
     else fs.rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/** waitFor, for a condition that is itself asynchronous (an sr run with srAsync). */
+export async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 

@@ -1,7 +1,11 @@
-// OAuth2 sign-in, with oauth2=command (a helper program prints the access token), on the bench
-// Dovecot, whose oauth2 passdb asks a token stub (test/bench/tokenStub.ts): IMAP through sr
-// (poll and subscribe), POP3 with SASL OAUTHBEARER, a refused token and a failing helper said
-// for what they are, and no token ever in a log.
+// OAuth2 sign-in on the bench Dovecot, whose oauth2 passdb asks a token stub
+// (test/bench/tokenStub.ts). With oauth2=command (a helper program prints the access token):
+// IMAP through sr, POP3 with SASL OAUTHBEARER, a refused token and a failing helper said for
+// what they are. With the engine, against a stand-in authorisation server
+// (test/helpers/authServer.ts): sr oauth login by device code, IMAPS and IMAP+STARTTLS
+// through sr while short-lived tokens expire and rotate, a revoked grant shown by sr status
+// and cleared by a new login without a restart, POP3S and POP3+STLS with both mechanisms;
+// and never a token or a secret in a log, sr show or an argument list.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +18,8 @@ import { appendMessages, emptyFolder, listMessages } from '../bench/mailbox.js';
 import { testToken } from '../bench/tokenStub.js';
 import { baseName, sha256Of, walk } from '../helpers/files.js';
 import { corpusMessage } from '../helpers/mailCorpus.js';
-import { Sandbox, waitFor } from '../helpers/sandbox.js';
+import { Sandbox, type SrResult, waitFor, waitUntil } from '../helpers/sandbox.js';
+import { type AuthServer, startAuthServer } from '../helpers/authServer.js';
 
 let bench: Bench;
 let box: Sandbox;
@@ -60,7 +65,7 @@ describe('OAuth2 with a token command', () => {
 
     // A token the server refuses, then a helper that fails: each said as such, in sr status too.
     for (const [script, said] of [
-      ['echo not-a-valid-token', /login refused for oauth@127\.0\.0\.1: Authentication failed\. \(the OAuth2 token of credentials\.conf line 1\)/],
+      ['echo not-a-valid-token', /login refused for oauth@127\.0\.0\.1: Authentication failed\., with an OAuth2 token just issued \(credentials\.conf line 1\): the grant is good, the mail server refuses it\. Likely: IMAP or POP not enabled/],
       ['echo "no grant for oauth: run the login first" >&2; exit 3', /the token command \S+token-bad\.sh failed \(exit 3\): no grant for oauth: run the login first/],
     ] as const) {
       const bad = helper('token-bad.sh', script);
@@ -94,5 +99,126 @@ describe('OAuth2 with a token command', () => {
     const other = mailAccount(`pop://oauth@127.0.0.1:${bench.dovecot.ports.pop3}/`);
     await assert.rejects(Pop3Client.connect({ account: other, ...accountSignIn(other, credentials), tls, timeoutMs: 10000 }),
       (error: unknown) => error instanceof Pop3Error && error.kind === 'auth' && /refused the OAuth2 token for oauth \(AUTH (OAUTHBEARER|XOAUTH2)\)/.test(error.message));
+  });
+});
+
+/** `sr oauth login <account>` as a person runs it: the code it prints is approved at the stand-in server. */
+async function deviceLogin(auth: AuthServer, account: string): Promise<SrResult> {
+  return box.srAsync(['oauth', 'login', account], (stdout) => {
+    const code = /enter the code ([0-9A-F]+)/.exec(stdout)?.[1];
+    if (code) auth.approve(code, 'oauth');
+  });
+}
+
+/** Everything mailpump wrote where a person or another user could read it. */
+function everythingSaid(extra: string[]): string {
+  const logDir = path.join(box.cacheDir, 'log');
+  const logs = fs.existsSync(logDir) ? walk(logDir).map((file) => fs.readFileSync(path.join(logDir, file), 'utf8')).join('') : '';
+  return [logs, ...extra].join('\n');
+}
+
+describe('OAuth2 with the engine and sr oauth', () => {
+  let auth: AuthServer;
+  afterEach(async () => { await auth?.close(); });
+
+  it('signs in by device code, ingests over IMAPS and IMAP+STARTTLS while tokens expire, and waits out a revoked grant until a new login', { timeout: 240_000 }, async () => {
+    auth = await startAuthServer({ accessLifetimeS: 12 });
+    const { imaps, imap } = bench.dovecot.ports;
+    const secret = 's3cr3t-public-client';
+    const line = (url: string) => `${url} oauth2=generic, client_id=mailpump, token_url=${auth.url}/token, device_url=${auth.url}/device, revoke_url=${auth.url}/revoke, client_secret=${secret}, tlsCa=${bench.dovecot.caCert}`;
+    const secureUrl = `imaps://oauth@127.0.0.1:${imaps}/`;
+    const startTlsUrl = `imap://oauth@127.0.0.1:${imap}/`;
+    box.writeConfig('credentials.conf', `${line(secureUrl)}\n${line(startTlsUrl)}\n`);
+    const stamp = Date.now().toString(36);
+    const [secureFolder, startTlsFolder] = [`os${stamp}`, `ot${stamp}`];
+    const files = path.join(box.home, 'files');
+    const common = ['metrics_writeInterval 1s'];
+    box.writeConfig('poll/secure.conf', ['callback poll.mail', ...common, 'sleep 1s', `pollUrl ${secureUrl}`, `folder ${secureFolder}`].join('\n'));
+    box.writeConfig('poll/starttls.conf', ['callback poll.mail', ...common, 'sleep 1s', `pollUrl ${startTlsUrl}`, `folder ${startTlsFolder}`].join('\n'));
+    box.writeConfig('subscribe/mail.conf', ['callback download.mail_ingest', ...common, `directory ${files}`, 'mailAction move done'].join('\n'));
+
+    const refused = await box.srAsync(['start']);
+    assert.equal(refused.code, 1, 'sr start refuses an account that has no grant yet');
+    assert.match(refused.stderr, new RegExp(`no OAuth grant for ${secureUrl.replace(/[/.]/g, '\\$&')} yet: .*sr oauth login ${secureUrl.replace(/[/.]/g, '\\$&')}`));
+    assert.equal((await box.srAsync(['oauth', 'status'])).code, 1);
+
+    const login = await deviceLogin(auth, secureUrl);
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /To sign in, open http:\/\/127\.0\.0\.1:\d+\/activate .* enter the code [0-9A-F]+/);
+    assert.match(login.stdout, new RegExp(`ok: ${secureUrl.replace(/[/.]/g, '\\$&')}: the mail server took the token`));
+    const status = await box.srAsync(['oauth', 'status']);
+    assert.equal(status.code, 0, `imaps:// and imap:// of one mailbox share the grant: ${status.stdout}`);
+    assert.equal(status.stdout.trim().split('\n').filter((row) => /: ok, access token good for/.test(row)).length, 2, status.stdout);
+
+    assert.equal((await box.srAsync(['start'])).code, 0);
+    // Mail arrives over half a minute: tokens of 12 s expire and are refreshed, with rotation, many times.
+    const sent: ReturnType<typeof corpusMessage>[] = [];
+    for (let round = 0; round < 5; round += 1) {
+      for (const folder of [secureFolder, startTlsFolder]) {
+        const message = corpusMessage(4 + sent.length, `${folder}-${round}`);
+        sent.push(message);
+        await appendMessages(bench, 'oauth', folder, [message.raw]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+    }
+    const expected = sent.flatMap((message) => message.files.map((file) => `${file.name} ${file.sha256}`)).sort();
+    const written = () => walk(files).filter((file) => !file.startsWith('.') && !file.includes('/.')).map((file) => `${baseName(file)} ${sha256Of(path.join(files, file))}`).sort();
+    await waitFor(() => written().length >= expected.length, 60000, 'every file');
+    assert.deepEqual(written(), expected, 'each file once, byte-exact');
+    assert.ok(auth.refreshes >= 3, `tokens were refreshed as they expired (${auth.refreshes} refreshes)`);
+    assert.equal(auth.reusedRefreshTokens, 0, 'no process ever sent a refresh token that had been rotated away');
+
+    // The grant is revoked (a password change, an admin): shown, nothing lost, and resumed by a new login.
+    auth.revokeAll();
+    await waitUntil(async () => (await box.srAsync(['status', 'poll/secure'])).code === 1, 60000, 'sr status to show the revoked grant');
+    assert.match((await box.srAsync(['status', 'poll/secure'])).stdout, new RegExp(`the OAuth grant is no longer valid \\(invalid_grant: .*\\)\\. Sign in again with: sr oauth login ${secureUrl.replace(/[/.]/g, '\\$&')}`));
+    const needing = await box.srAsync(['oauth', 'status']);
+    assert.equal(needing.code, 1);
+    assert.match(needing.stdout, /NEEDS A NEW SIGN-IN/);
+    const late = corpusMessage(20, `${secureFolder}-late`);
+    await appendMessages(bench, 'oauth', secureFolder, [late.raw]);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal((await listMessages(bench, 'oauth', secureFolder)).length, 1, 'the late message waits on the server');
+    const again = await deviceLogin(auth, secureUrl);
+    assert.equal(again.code, 0, again.stderr);
+    await waitFor(() => written().length === expected.length + late.files.length, 60000, 'the late message, without a restart');
+    await waitUntil(async () => (await box.srAsync(['status', 'poll/secure'])).code === 0, 60000, 'sr status well again');
+
+    const shown = await box.srAsync(['show', 'poll/secure']);
+    const cmdlines = ['poll/secure', 'poll/starttls', 'subscribe/mail'].map((config) => {
+      const [component = '', name = ''] = config.split('/');
+      return fs.readFileSync(`/proc/${box.pidOf(component, name, 1)}/cmdline`, 'utf8');
+    });
+    assert.equal((await box.srAsync(['stop'])).code, 0);
+    const said = everythingSaid([login.stdout, login.stderr, again.stdout, again.stderr, status.stdout, needing.stdout, shown.stdout, shown.stderr, ...cmdlines]);
+    assert.doesNotMatch(said, /valid-oauth-e\d+r/, 'no access token anywhere');
+    assert.doesNotMatch(said, /rt-[0-9a-f]{24}/, 'no refresh token anywhere');
+    assert.ok(!said.includes(secret), 'no client secret anywhere');
+  });
+
+  it('signs in to POP3S and POP3+STLS with XOAUTH2 and OAUTHBEARER on app-only tokens, and says a fresh token refused for what it is', { timeout: 120_000 }, async () => {
+    auth = await startAuthServer({ clientSecret: 'app-secret', appUser: 'oauth' });
+    await appendMessages(bench, 'oauth', 'INBOX', [corpusMessage(5, 'pop-app').raw]);
+    const { pop3s, pop3 } = bench.dovecot.ports;
+    const app = `oauth2=generic, client_id=mailpump-app, token_url=${auth.url}/token, client_secret=app-secret, tlsCa=${bench.dovecot.caCert}`;
+    box.writeConfig('credentials.conf', [
+      `pops://oauth@127.0.0.1:${pop3s}/ ${app}, sasl=xoauth2`,
+      `pop://oauth@127.0.0.1:${pop3}/ ${app}, sasl=oauthbearer`,
+      `imaps://nobody@127.0.0.1:${bench.dovecot.ports.imaps}/ ${app}`,
+    ].join('\n'));
+    for (const url of [`pops://oauth@127.0.0.1:${pop3s}/`, `pop://oauth@127.0.0.1:${pop3}/`]) {
+      const tested = await box.srAsync(['oauth', 'test', url]);
+      assert.equal(tested.code, 0, tested.stderr);
+      assert.match(tested.stdout, /the mail server took the token/);
+    }
+    // Tokens for "oauth" offered as "nobody": refused, then refused again fresh: a mail-server matter.
+    const mismatch = await box.srAsync(['oauth', 'test', `imaps://nobody@127.0.0.1:${bench.dovecot.ports.imaps}/`]);
+    assert.equal(mismatch.code, 1);
+    assert.match(mismatch.stderr, /login refused for nobody@127\.0\.0\.1.*with an OAuth2 token just issued .*Likely: IMAP or POP not enabled for the mailbox/);
+    assert.ok(auth.requests.filter((type) => type === 'client_credentials').length >= 2, 'a refused token is replaced by a fresh one before giving up');
+    const app2 = await box.srAsync(['oauth', 'login', `pops://oauth@127.0.0.1:${pop3s}/`]);
+    assert.equal(app2.code, 0, app2.stderr);
+    assert.match(app2.stdout, /gets its tokens by itself \(no person signs in\); testing it/);
+    assert.ok(!everythingSaid([mismatch.stdout, mismatch.stderr, app2.stdout, app2.stderr]).includes('app-secret'));
   });
 });

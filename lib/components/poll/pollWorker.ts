@@ -2,6 +2,7 @@
 // announcing its new messages on the post broker. A mailbox that fails (login refused,
 // server gone) is logged once per distinct error and retried with a growing delay, while
 // the others go on.
+import { OAuthGrantError } from '../../auth/refusals.js';
 import path from 'node:path';
 import { BrokerError, Unroutable } from '../../broker/broker.js';
 import { publishNotification } from '../../broker/notifications.js';
@@ -248,12 +249,15 @@ export class PollWorker implements Worker {
       if (!unrouted) await mailbox.poll.close().catch(() => undefined);
       if (mailbox.failures === 0) mailbox.failingSince = Date.now();
       mailbox.failures += 1;
-      const delay = unrouted ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (mailbox.failures - 1));
+      // A grant waiting for a person costs nothing to look at (the token store, not the
+      // provider): looked at often, so that a new sr oauth login resumes the mailbox soon.
+      const soon = unrouted || error instanceof OAuthGrantError;
+      const delay = soon ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (mailbox.failures - 1));
       mailbox.retryAt = Date.now() + delay;
       const reason = unrouted
         ? `${error.message} (start the subscribe that reads it, or sr declare its queue; post_mandatory off if nobody is meant to); the messages wait on the server, the poll's place stays before them`
         : describeMailError(error, mailErrorPlace(mailbox.poll.account, this.credentials));
-      if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s${unrouted ? '' : ', then less often'}`);
+      if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s${soon ? '' : ', then less often'}`);
       mailbox.lastError = reason;
       mailbox.lasting = !unrouted && isLastingMailError(error);
       mailbox.summary = `${label}: ${reason}`;

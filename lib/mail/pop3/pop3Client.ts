@@ -14,6 +14,8 @@ export interface Pop3Settings {
   readonly password: string;
   /** OAuth2 (credentials.conf oauth2=): a fresh access token for each session, instead of the password */
   readonly accessToken?: (refused?: string) => Promise<string>;
+  /** the mechanism to use (credentials.conf sasl=); else OAUTHBEARER where offered, else XOAUTH2 */
+  readonly sasl?: 'XOAUTH2' | 'OAUTHBEARER';
   readonly tls: TlsSettings;
   readonly timeoutMs: number;
   /** the logins of every process of this host that uses the account, kept LOGIN-DELAY apart */
@@ -329,7 +331,9 @@ export class Pop3Client {
   private async loginWithToken(accessToken: (refused?: string) => Promise<string>): Promise<void> {
     const { account } = this.settings;
     const offered = (this.capabilities.get('SASL') ?? '').toUpperCase().split(/\s+/).filter(Boolean);
-    const mechanism = offered.includes('OAUTHBEARER') ? 'OAUTHBEARER' : offered.includes('XOAUTH2') ? 'XOAUTH2' : undefined;
+    const wanted = this.settings.sasl;
+    if (wanted && !offered.includes(wanted)) throw new Pop3Error(`the server does not offer AUTH ${wanted}, which sasl= asks for (its CAPA SASL says: ${offered.join(' ') || 'nothing'})`, 'auth');
+    const mechanism = wanted ?? (offered.includes('OAUTHBEARER') ? 'OAUTHBEARER' : offered.includes('XOAUTH2') ? 'XOAUTH2' : undefined);
     if (!mechanism) throw new Pop3Error(`the server offers no OAuth2 sign-in (its CAPA SASL says: ${offered.join(' ') || 'nothing'}): oauth2= needs XOAUTH2 or OAUTHBEARER`, 'auth');
     const first = await accessToken();
     const refusal = await this.authenticate(mechanism, first);
