@@ -13,7 +13,7 @@ describe('the example configs (sr list examples)', () => {
 
   it('include the sr3 names and one of each kind of mailbox', () => {
     const labels = examples.map(configLabel);
-    for (const label of ['poll/mail', 'poll/imaps-tree', 'poll/pop3s', 'poll/gmail', 'subscribe/mail', 'subscribe/cold-import']) assert.ok(labels.includes(label), label);
+    for (const label of ['poll/mail', 'poll/imaps-tree', 'poll/pop3s', 'poll/gmail', 'poll/office365', 'subscribe/mail', 'subscribe/cold-import']) assert.ok(labels.includes(label), label);
   });
 
   for (const id of examples) {
