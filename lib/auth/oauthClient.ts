@@ -1,6 +1,7 @@
 // The token endpoint's conversations, through openid-client (docs/decisions.md): each grant
 // mailpump uses, for an account's settings. Nothing here keeps a token: tokenSource.ts and
 // the login decide what is stored, and when.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import * as client from 'openid-client';
 import { importPKCS8, SignJWT } from 'jose';
@@ -8,18 +9,53 @@ import { UserError } from '../config/errors.js';
 import { checkEndpointUrl, type OAuthSettings } from '../config/oauthProviders.js';
 import type { TokenAnswer } from './tokenStore.js';
 
+/** A key file (a service account's, a client certificate's) that cannot serve. */
+export class KeyFileError extends UserError {}
+
 /** A token endpoint answer that says nothing of its lifetime: an hour, the common lifetime, but refreshed early. */
 const DEFAULT_LIFETIME_S = 3600;
 
 export type OAuthConfiguration = client.Configuration;
 
+/** How the client proves itself: a signed assertion (a certificate), its secret, or nothing (a public client). */
+async function clientAuthentication(settings: OAuthSettings, tokenEndpoint: () => string | undefined): Promise<client.ClientAuth> {
+  if (settings.clientCertificate) {
+    const { key, thumbprint } = await readClientCertificate(settings.clientCertificate);
+    return client.PrivateKeyJwt(key, {
+      [client.modifyAssertion]: (header, payload) => {
+        // Entra identifies the certificate by its SHA-256 thumbprint, and wants the token endpoint as the audience (RFC 7523 allows it).
+        header['x5t#S256'] = thumbprint;
+        const audience = tokenEndpoint();
+        if (audience) payload.aud = audience;
+      },
+    });
+  }
+  return settings.clientSecret ? client.ClientSecretPost(settings.clientSecret) : client.None();
+}
+
+/** The private key and the certificate's thumbprint, from one PEM file (key and certificate, as Entra's docs make them). */
+async function readClientCertificate(file: string): Promise<{ key: CryptoKey; thumbprint: string }> {
+  const text = readPrivateFile(file, 'the client certificate', 'a PEM file with the private key and the certificate (openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem; cat key.pem cert.pem)');
+  const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
+  const privateKey = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (RSA |EC )?PRIVATE KEY-----/.exec(text)?.[0];
+  if (!certificate || !privateKey) throw new KeyFileError(`${file} must hold both the private key and the certificate, in PEM`);
+  try {
+    const thumbprint = crypto.createHash('sha256').update(new crypto.X509Certificate(certificate).raw).digest('base64url');
+    const pkcs8 = crypto.createPrivateKey(privateKey).export({ type: 'pkcs8', format: 'pem' }).toString();
+    return { key: await importPKCS8(pkcs8, 'RS256'), thumbprint };
+  } catch (error) {
+    throw new KeyFileError(`${file}: the key or the certificate cannot be read (${(error as Error).message})`);
+  }
+}
+
 /** openid-client's configuration for the account: fixed endpoints, or discovered from the issuer. */
 export async function oauthConfiguration(settings: OAuthSettings): Promise<client.Configuration> {
-  const auth = settings.clientSecret ? client.ClientSecretPost(settings.clientSecret) : client.None();
-  const insecure = (url: string) => new URL(url).protocol === 'http:'; // loopback only: checked in providers.ts
+  let config: client.Configuration | undefined;
+  const auth = await clientAuthentication(settings, () => config?.serverMetadata().token_endpoint);
+  const insecure = (url: string) => new URL(url).protocol === 'http:'; // loopback only: checked in oauthProviders.ts
   if ('discover' in settings.endpoints) {
     const issuer = settings.endpoints.discover;
-    const config = await client.discovery(new URL(issuer), settings.clientId, undefined, auth, {
+    config = await client.discovery(new URL(issuer), settings.clientId, undefined, auth, {
       algorithm: 'oauth2',
       ...(insecure(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
     });
@@ -32,7 +68,7 @@ export async function oauthConfiguration(settings: OAuthSettings): Promise<clien
     return config;
   }
   const { issuer, token, device, authorization, revocation } = settings.endpoints;
-  const config = new client.Configuration({
+  config = new client.Configuration({
     issuer,
     token_endpoint: token,
     ...(device ? { device_authorization_endpoint: device } : {}),
@@ -82,27 +118,36 @@ async function serviceAccountAssertion(settings: OAuthSettings): Promise<string>
     .sign(await importPKCS8(key.private_key, 'RS256'));
 }
 
-export class ServiceAccountKeyError extends UserError {}
 
-/** The key file, refused like credentials.conf when others can read it. */
-export function readServiceAccountKey(file: string): ServiceAccountKey {
-  let text: string;
+/** A file that holds a private key, refused like credentials.conf when others can read it. */
+function readPrivateFile(file: string, what: string, expected: string): string {
   try {
     const mode = fs.statSync(file).mode & 0o777;
-    if ((mode & 0o077) !== 0) throw new ServiceAccountKeyError(`${file} can be read by group or others (mode ${mode.toString(8).padStart(4, '0')}); it holds a private key, so it is not used. Fix it with: chmod 600 ${file}`);
-    text = fs.readFileSync(file, 'utf8');
+    if ((mode & 0o077) !== 0) throw new KeyFileError(`${file} can be read by group or others (mode ${mode.toString(8).padStart(4, '0')}); it holds a private key, so it is not used. Fix it with: chmod 600 ${file}`);
+    return fs.readFileSync(file, 'utf8');
   } catch (error) {
-    if (error instanceof ServiceAccountKeyError) throw error;
-    throw new ServiceAccountKeyError(`${file}: cannot read the service account key: ${(error as Error).message}`);
+    if (error instanceof KeyFileError) throw error;
+    throw new KeyFileError(`${file}: cannot read ${what} (${expected}): ${(error as Error).message}`);
   }
+}
+
+/** For sr start: the key files an account names can be read, and by nobody else. */
+export function checkKeyFiles(settings: OAuthSettings): void {
+  if (settings.keyFile) readServiceAccountKey(settings.keyFile);
+  if (settings.clientCertificate) readPrivateFile(settings.clientCertificate, 'the client certificate', 'a PEM file with the private key and the certificate');
+}
+
+/** The service account's JSON key. */
+export function readServiceAccountKey(file: string): ServiceAccountKey {
+  const text = readPrivateFile(file, 'the service account key', 'its JSON key');
   let key: Partial<ServiceAccountKey>;
   try {
     key = JSON.parse(text) as Partial<ServiceAccountKey>;
   } catch {
-    throw new ServiceAccountKeyError(`${file} is not a JSON key file (Google Cloud console: the service account, Keys, Add key, JSON)`);
+    throw new KeyFileError(`${file} is not a JSON key file (Google Cloud console: the service account, Keys, Add key, JSON)`);
   }
   if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
-    throw new ServiceAccountKeyError(`${file} has no client_email and private_key: it is not a service account key`);
+    throw new KeyFileError(`${file} has no client_email and private_key: it is not a service account key`);
   }
   return key as ServiceAccountKey;
 }

@@ -5,7 +5,7 @@
 // used. A grant that needs a person is marked so in the store, and nobody asks the token
 // endpoint for it again until a new `sr oauth login` makes a new generation.
 import type * as client from 'openid-client';
-import { appGrant, oauthConfiguration, readServiceAccountKey, refreshGrant } from './oauthClient.js';
+import { appGrant, oauthConfiguration, checkKeyFiles, refreshGrant } from './oauthClient.js';
 import { needsLogin, type OAuthSettings } from '../config/oauthProviders.js';
 import { classifyRefusal, OAuthGrantError, OAuthTemporaryError } from './refusals.js';
 import { type GrantRow, TokenStore, tokenDirectory } from './tokenStore.js';
@@ -150,11 +150,11 @@ export function openTokenStore(credentialsFile: string): TokenStore {
 }
 
 /**
- * For sr start: an account a person must sign in for has a grant, and a service account's key
- * can be read. Said before anything starts, with the command to run.
+ * For sr start: an account a person must sign in for has a grant, and its key files can be
+ * read. Said before anything starts, with the command to run.
  */
 export function checkGrantReady(settings: OAuthSettings, credentialsFile: string, account: string): void {
-  if (settings.keyFile) readServiceAccountKey(settings.keyFile);
+  checkKeyFiles(settings);
   if (needsLogin(settings) && !openTokenStore(credentialsFile).read(settings.grantKey)) {
     throw new OAuthGrantError(`no OAuth grant for ${account} yet: sign in once, as the user the instances run as, with: ${loginCommand(account)}`, 'reauth');
   }

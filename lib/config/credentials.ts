@@ -202,9 +202,6 @@ function checkOauth(url: ServiceUrl, details: Readonly<Record<string, string | t
   if (details.sasl !== undefined && !['auto', 'xoauth2', 'oauthbearer'].includes(String(details.sasl).toLowerCase())) {
     throw new UrlError(`has sasl=${details.sasl === true ? '' : details.sasl}, which is not a mechanism (auto, xoauth2, oauthbearer)`);
   }
-  if (details.client_certificate !== undefined) {
-    throw new UrlError('has client_certificate=, which this version of mailpump cannot sign with yet: use client_secret= (docs/oauth.md)');
-  }
   if (provider === 'command') {
     if (typeof details.command !== 'string' || details.command === '') throw new UrlError('has oauth2=command but no command=<program and its arguments> to print the access token');
     return;

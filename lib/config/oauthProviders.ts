@@ -31,6 +31,8 @@ export interface OAuthSettings {
   readonly user: string;
   readonly clientId: string;
   readonly clientSecret?: string;
+  /** a PEM file with the client's private key and its certificate (Entra app-only, instead of a secret) */
+  readonly clientCertificate?: string;
   readonly keyFile?: string;
   readonly scope: string;
   /** the flows `sr oauth login` may use, the default first; app-only providers have one that needs no person */
@@ -103,9 +105,11 @@ function loginPort(details: Readonly<Record<string, string | true>>): number | u
  */
 export function oauthSettings(provider: Exclude<OAuthProviderName, 'command'>, user: string, details: Readonly<Record<string, string | true>>): OAuthSettings {
   const clientSecret = optionalText(details, 'client_secret');
+  const clientCertificate = optionalText(details, 'client_certificate');
+  if (clientSecret && clientCertificate) throw new OAuthSettingsError('has both client_secret= and client_certificate=: keep one');
   const scopeOverride = optionalText(details, 'scope');
   const port = loginPort(details);
-  const common = { provider, user, ...(clientSecret ? { clientSecret } : {}), ...(port ? { loginPort: port } : {}) };
+  const common = { provider, user, ...(clientSecret ? { clientSecret } : {}), ...(clientCertificate ? { clientCertificate } : {}), ...(port ? { loginPort: port } : {}) };
   const key = (...parts: string[]) => [provider, ...parts, user].join('|');
   switch (provider) {
     case 'microsoft':
@@ -117,8 +121,8 @@ export function oauthSettings(provider: Exclude<OAuthProviderName, 'command'>, u
       if (tenant === undefined || (provider === 'microsoft-app' && MICROSOFT_TENANT_WORDS.has(tenant))) {
         throw new OAuthSettingsError(`has oauth2=microsoft-app but ${tenant ? `tenant=${tenant}` : 'no tenant='}: app-only sign-in needs the tenant's ID or domain (tenant=contoso.onmicrosoft.com)`);
       }
-      if (provider === 'microsoft-app' && !clientSecret) {
-        throw new OAuthSettingsError('has oauth2=microsoft-app but no client_secret= (Entra: the app registration, Certificates & secrets, New client secret; percent-encode it)');
+      if (provider === 'microsoft-app' && !clientSecret && !clientCertificate) {
+        throw new OAuthSettingsError('has oauth2=microsoft-app but neither client_secret= nor client_certificate= (Entra: the app registration, Certificates & secrets; percent-encode a secret)');
       }
       const resource = EXCHANGE_RESOURCE[new URL(authority).hostname] ?? EXCHANGE_RESOURCE['login.microsoftonline.com']!;
       const base = `${authority}/${tenant}/oauth2/v2.0`;
@@ -159,8 +163,8 @@ export function oauthSettings(provider: Exclude<OAuthProviderName, 'command'>, u
         ? { issuer: issuer ?? new URL(token).origin, token, ...(device ? { device } : {}), ...(authorization ? { authorization } : {}), ...(revocation ? { revocation } : {}) }
         : { discover: issuer! };
       // Without a device or browser endpoint, a client with a secret gets tokens by itself.
-      const flows: OAuthFlow[] = token && !device && !authorization ? (clientSecret ? ['client_credentials'] : []) : [...(!token || device ? ['device' as const] : []), ...(!token || authorization ? ['browser' as const] : [])];
-      if (flows.length === 0) throw new OAuthSettingsError('has oauth2=generic with token_url= alone and no client_secret=: add device_url= or auth_url= for a person to sign in, or the client_secret= of a confidential client');
+      const flows: OAuthFlow[] = token && !device && !authorization ? (clientSecret || clientCertificate ? ['client_credentials'] : []) : [...(!token || device ? ['device' as const] : []), ...(!token || authorization ? ['browser' as const] : [])];
+      if (flows.length === 0) throw new OAuthSettingsError('has oauth2=generic with token_url= alone and no client_secret=: add device_url= or auth_url= for a person to sign in, or the client_secret= (or client_certificate=) of a confidential client');
       return { ...common, clientId, scope: scopeOverride ?? 'offline_access', flows, endpoints, grantKey: key(issuer ?? token!, clientId) };
     }
   }

@@ -14,6 +14,8 @@ export interface AuthServerOptions {
   readonly accessLifetimeS?: number;
   /** the secret of its confidential client (client credentials) */
   readonly clientSecret?: string;
+  /** the certificate (PEM) whose key signs the client's assertions, as an app registration in Entra holds it */
+  readonly clientCertificate?: string;
   /** the user the client-credentials tokens are for (the service mailbox) */
   readonly appUser?: string;
   /** how long a refresh answer takes, so that concurrent refreshes overlap */
@@ -47,6 +49,21 @@ function send(response: http.ServerResponse, status: number, body: unknown): voi
 }
 
 const random = () => crypto.randomBytes(12).toString('hex');
+
+/** Why a client assertion (RFC 7523, private_key_jwt) is refused, or undefined: signature, thumbprint, audience, client. */
+function assertionRefusal(form: URLSearchParams, certificatePem: string | undefined, audience: string): string | undefined {
+  if (!certificatePem) return 'AADSTS700027: no certificate registered for the client';
+  if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return 'wrong client_assertion_type';
+  const [header = '', payload = '', signature = ''] = (form.get('client_assertion') ?? '').split('.');
+  const certificate = new crypto.X509Certificate(certificatePem);
+  const fields = JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, string>;
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+  if (fields['x5t#S256'] !== crypto.createHash('sha256').update(certificate.raw).digest('base64url')) return 'AADSTS700027: the thumbprint is not the registered certificate\'s';
+  if (!crypto.verify('sha256', Buffer.from(`${header}.${payload}`), certificate.publicKey, Buffer.from(signature, 'base64url'))) return 'AADSTS700027: the signature does not verify';
+  if (claims.iss !== form.get('client_id') || claims.sub !== form.get('client_id')) return 'the assertion is not the client\'s';
+  if (claims.aud !== audience) return `AADSTS700021: the assertion's audience is ${String(claims.aud)}, not the token endpoint`;
+  return undefined;
+}
 
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   const lifetime = options.accessLifetimeS ?? 3600;
@@ -107,6 +124,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       return send(response, 200, issue(grant.user, grant));
     }
     if (type === 'client_credentials') {
+      if (form.get('client_assertion')) {
+        const refusal = assertionRefusal(form, options.clientCertificate, `${base}/token`);
+        if (refusal) return send(response, 401, { error: 'invalid_client', error_description: refusal });
+        return send(response, 200, issue(options.appUser ?? 'oauth'));
+      }
       if (!options.clientSecret || form.get('client_secret') !== options.clientSecret) {
         return send(response, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.' });
       }

@@ -93,7 +93,7 @@ describe('credentials.conf', () => {
     assert.match(refused('imaps://u@h/ oauth2=microsoft, client_id=x, tennant=contoso'), /has the detail tennant, which an oauth2= line does not take \(did you mean tenant\?\)/);
     assert.match(refused('imaps://u@h/ oauth2=microsoft-app, client_id=x, client_secret=s'), /app-only sign-in needs the tenant's ID or domain/);
     assert.match(refused('imaps://u@h/ oauth2=microsoft-app, tenant=common, client_id=x, client_secret=s'), /oauth2=microsoft-app but tenant=common/);
-    assert.match(refused('imaps://u@h/ oauth2=microsoft-app, tenant=contoso.onmicrosoft.com, client_id=x'), /no client_secret= \(Entra/);
+    assert.match(refused('imaps://u@h/ oauth2=microsoft-app, tenant=contoso.onmicrosoft.com, client_id=x'), /neither client_secret= nor client_certificate= \(Entra/);
     assert.match(refused('imaps://u@h/ oauth2=google, client_id=x'), /oauth2=google but no client_secret=/);
     assert.match(refused('imaps://u@h/ oauth2=google-service-account'), /no key_file=/);
     assert.match(refused('imaps://u@h/ oauth2=generic, client_id=x'), /neither issuer= \(discovered\) nor token_url=/);

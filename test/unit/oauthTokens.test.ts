@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { checkKeyFiles, oauthConfiguration } from '../../lib/auth/oauthClient.js';
 import { OAuthGrantError } from '../../lib/auth/refusals.js';
 import { OAuthTokenSource } from '../../lib/auth/tokenSource.js';
 import { TokenStore } from '../../lib/auth/tokenStore.js';
@@ -130,6 +131,31 @@ describe('the OAuth2 token store and engine', () => {
     fs.writeFileSync(file, `${ACCOUNT} oauth2=generic, client_id=mailpump, token_url=${server.url}/token, client_secret=right\n`, { mode: 0o600 });
     const fixed = new OAuthTokenSource(settingsOf(file), openStore(), ACCOUNT);
     assert.match(await fixed.accessToken(), /^valid-oauth-/, 'an app-only grant needs no login: the token comes from the client\'s secret');
+  });
+
+  it('signs the client\'s assertion with its certificate (Entra app-only), thumbprint in the header, and refuses a key others can read', async () => {
+    const pem = path.join(dir, 'app.pem');
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=mailpump-app', '-days', '2']);
+    fs.writeFileSync(pem, fs.readFileSync(key, 'utf8') + fs.readFileSync(cert, 'utf8'), { mode: 0o600 });
+    server = await startAuthServer({ clientCertificate: fs.readFileSync(cert, 'utf8') });
+    const file = path.join(dir, 'credentials.conf');
+    fs.writeFileSync(file, `${ACCOUNT} oauth2=generic, client_id=mailpump-app, token_url=${server.url}/token, client_certificate=${pem}\n`, { mode: 0o600 });
+    assert.match(await new OAuthTokenSource(settingsOf(file), openStore(), ACCOUNT).accessToken(), /^valid-oauth-/);
+    fs.chmodSync(pem, 0o640);
+    assert.throws(() => checkKeyFiles(settingsOf(file)), /app\.pem can be read by group or others \(mode 0640\); it holds a private key.*chmod 600/, 'said by sr start');
+  });
+
+  it('finds the endpoints by discovery from the issuer', async () => {
+    server = await startAuthServer({ clientSecret: 'disc' });
+    const file = path.join(dir, 'credentials.conf');
+    fs.writeFileSync(file, `${ACCOUNT} oauth2=generic, client_id=mailpump, issuer=${server.url}/realm, client_secret=disc\n`, { mode: 0o600 });
+    const settings = settingsOf(file);
+    assert.deepEqual(settings.flows, ['device', 'browser']);
+    const configuration = await oauthConfiguration(settings);
+    assert.equal(configuration.serverMetadata().device_authorization_endpoint, `${server.url}/device`);
+    assert.equal(configuration.serverMetadata().revocation_endpoint, `${server.url}/revoke`);
   });
 
   it('refreshes once for eight processes that all find the token expired at the same moment', async () => {
