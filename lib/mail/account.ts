@@ -54,14 +54,18 @@ export interface AccountSignIn {
   readonly sasl?: 'XOAUTH2' | 'OAUTHBEARER';
 }
 
-/** From the URL if a password is written there, else the account's credentials.conf line. */
-export function accountSignIn(account: MailAccount, credentials: CredentialsStore): AccountSignIn {
+/**
+ * From the URL if a password is written there, else the account's credentials.conf line.
+ * `onWarning` hears what the operator should know before it fails (a token endpoint down
+ * while the current token still serves).
+ */
+export function accountSignIn(account: MailAccount, credentials: CredentialsStore, onWarning?: (line: string) => void): AccountSignIn {
   const signIn = credentials.signInFor(account.url, account.label);
   if (signIn.kind === 'password') return { password: signIn.password };
   const sasl = String(credentials.lookup(account.url)?.details.sasl ?? 'auto').toUpperCase();
   const mechanism = sasl === 'XOAUTH2' || sasl === 'OAUTHBEARER' ? { sasl: sasl as 'XOAUTH2' | 'OAUTHBEARER' } : {};
   if (signIn.provider === 'command') return { password: '', accessToken: commandTokenSource(signIn.command, account.label), ...mechanism };
-  const source = oauthTokenSource(signIn.settings, credentials.file, account.label);
+  const source = oauthTokenSource(signIn.settings, credentials.file, account.label, onWarning);
   return { password: '', accessToken: (refused) => source.accessToken(refused), tokenExpiresAt: () => source.expiresAt(), ...mechanism };
 }
 

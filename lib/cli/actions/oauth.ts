@@ -157,12 +157,30 @@ interface GrantStatus {
   readonly lastRefresh?: string;
   readonly refreshCount?: number;
   readonly refreshTokenAgeDays?: number;
+  /** what will fail unless someone acts, said before it does */
+  readonly warning?: string;
+}
+
+/** How long each provider keeps a grant nobody uses, and when to say so (../shared/reference/oauth.md 2.6). */
+const UNUSED_GRANT_LIMITS: Readonly<Partial<Record<OAuthProviderName, { warnDays: number; endDays: number }>>> = {
+  microsoft: { warnDays: 60, endDays: 90 },
+  google: { warnDays: 150, endDays: 182 },
+};
+
+function unusedWarning(row: GrantRow, now: number): string | undefined {
+  const limits = UNUSED_GRANT_LIMITS[row.provider as OAuthProviderName];
+  const used = row.lastRefreshAt ?? row.refreshObtainedAt;
+  if (!limits || used === null) return undefined;
+  const days = Math.floor((now - used) / 86_400_000);
+  if (days < limits.warnDays) return undefined;
+  return `not refreshed for ${days} days: the provider ends a grant unused for about ${limits.endDays} days; are the instances running? (sr status)`;
 }
 
 function grantStatus(entry: Credential, row: GrantRow | undefined, settings: OAuthSettings | undefined, now: number): GrantStatus {
   const base = { account: lineAccount(entry).label, provider: entry.details.oauth2 as OAuthProviderName, line: entry.line };
   if (!settings) return { ...base, state: 'command' };
   if (!row) return needsLogin(settings) ? { ...base, state: 'no grant', reason: `sign in with: ${loginCommand(base.account)}` } : { ...base, state: 'app' };
+  const warning = row.state === 'ok' ? unusedWarning(row, now) : undefined;
   return {
     ...base,
     state: row.state,
@@ -171,6 +189,7 @@ function grantStatus(entry: Credential, row: GrantRow | undefined, settings: OAu
     ...(row.lastRefreshAt ? { lastRefresh: new Date(row.lastRefreshAt).toISOString() } : {}),
     refreshCount: row.refreshCount,
     ...(row.refreshObtainedAt ? { refreshTokenAgeDays: Math.floor((now - row.refreshObtainedAt) / 86_400_000) } : {}),
+    ...(warning ? { warning } : {}),
   };
 }
 
@@ -184,7 +203,7 @@ function describeGrant(status: GrantStatus): string {
     case 'needs_config': return `${head}: NEEDS ATTENTION: ${status.reason}`;
     case 'ok': {
       const expiry = status.accessExpiresIn === undefined ? 'no access token kept' : status.accessExpiresIn > 0 ? `access token good for ${Math.round(status.accessExpiresIn / 60)} min` : 'access token expired (refreshed when next needed)';
-      return `${head}: ok, ${expiry}, refreshed ${status.refreshCount ?? 0} times${status.lastRefresh ? `, last at ${status.lastRefresh}` : ''}`;
+      return `${head}: ok, ${expiry}, refreshed ${status.refreshCount ?? 0} times${status.lastRefresh ? `, last at ${status.lastRefresh}` : ''}${status.warning ? `; WARNING: ${status.warning}` : ''}`;
     }
   }
 }

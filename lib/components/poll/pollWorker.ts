@@ -124,7 +124,7 @@ export class PollWorker implements Worker {
         count: (counter, amount) => context.count(counter, amount, account.label),
         handled: (amount) => context.handled(amount),
       };
-      const signIn = accountSignIn(account, this.credentials);
+      const signIn = accountSignIn(account, this.credentials, (line) => logger.warning(line));
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
       const poll = account.protocol === 'imap' ? new ImapPoll(account, signIn, own, pollContext) : new Pop3Poll(account, signIn, own, pollContext, loginGate());

@@ -25,7 +25,7 @@ export class SourcePool {
   sourceFor(account: MailAccount): MailSource {
     const existing = this.sources.get(account.label);
     if (existing) return existing;
-    const settings = { account, ...accountSignIn(account, this.credentials), tls: this.tls(account), ...this.connection, onNotice: this.onNotice, ...(this.onDebug ? { onDebug: this.onDebug } : {}) };
+    const settings = { account, ...accountSignIn(account, this.credentials, this.onNotice), tls: this.tls(account), ...this.connection, onNotice: this.onNotice, ...(this.onDebug ? { onDebug: this.onDebug } : {}) };
     const source = account.protocol === 'imap' ? new ImapSource(settings) : new Pop3Source({ ...settings, ...this.pop3, gate: this.pop3.gate() });
     this.sources.set(account.label, source);
     return source;
