@@ -1,0 +1,103 @@
+// Which envelope a file is, in the specification's order (../shared/fixtures/adullact/README.md
+// 1): a Pastell deposit zip, an ACTES archive, a bare XML by its root, a Factur-X PDF; anything
+// else is an ordinary file. Decided by content, never by name or declared type. Once a file
+// is recognised, any defect makes it malformed, with the reason; decoding never throws.
+import { actesArchive, ACTES_NS, bareActes } from './actes.js';
+import { isGzip, isZip, zipMembers } from './archives.js';
+import { CII, ciiFile, pivotFile, UBL_CREDIT_NOTE, UBL_INVOICE, ublFile } from './chorus.js';
+import { facturxPdf, isPdf } from './facturx.js';
+import { METADATA_FILES, pastellDeposit } from './pastell.js';
+import { isPesRoot, pesFile } from './pes.js';
+import { type Envelope, type EnvelopeKind, type EnvelopeResult, MalformedEnvelope } from './types.js';
+import { xmlRoot } from './xml.js';
+
+interface XmlKind {
+  readonly kind: EnvelopeKind;
+  readonly producer: string;
+  readonly decode: (name: string, bytes: Buffer) => Envelope | Promise<Envelope>;
+}
+
+/** A bare XML's kind, by its root's local name and namespace. */
+function xmlKind(name: string, ns: string): XmlKind | undefined {
+  if (ns === ACTES_NS) return { kind: 'acte_nature', producer: 'actes-xml', decode: bareActes };
+  if (isPesRoot(name, ns)) return { kind: 'helios', producer: 'pes-xml', decode: pesFile };
+  if (name === 'CPPFacturePivot' && ns === '') return { kind: 'chorus_fact', producer: 'cpp-pivot', decode: pivotFile };
+  if ((name === 'Invoice' && ns === UBL_INVOICE) || (name === 'CreditNote' && ns === UBL_CREDIT_NOTE)) return { kind: 'chorus_fact', producer: 'ubl', decode: ublFile };
+  if (name === 'CrossIndustryInvoice' && ns === CII) return { kind: 'chorus_fact', producer: 'cii', decode: ciiFile };
+  return undefined;
+}
+
+const NOT_ENVELOPE: EnvelopeResult = { outcome: 'not_envelope' };
+
+/** A damaged zip whose bytes still name a deposit's metadata file at its root is a damaged deposit. */
+function namesDepositMetadata(bytes: Buffer): boolean {
+  return METADATA_FILES.some((name) => bytes.includes(Buffer.from(name)));
+}
+
+async function recognise(name: string, bytes: Buffer): Promise<Envelope | { malformed: string; kind?: EnvelopeKind; producer: string } | undefined> {
+  const malformed = (error: unknown, producer: string, kind?: EnvelopeKind) => {
+    if (!(error instanceof MalformedEnvelope)) throw error;
+    return { malformed: error.message, producer, ...(kind ? { kind } : {}) };
+  };
+  if (isZip(bytes)) {
+    let members;
+    try {
+      members = await zipMembers(bytes);
+    } catch (error) {
+      return namesDepositMetadata(bytes) ? malformed(error, 'pastell-depot') : undefined;
+    }
+    const rootFiles = new Map(members.filter((member) => !member.name.includes('/')).map((member) => [member.name, member.bytes]));
+    try {
+      return pastellDeposit(rootFiles, true);
+    } catch (error) {
+      return malformed(error, 'pastell-depot');
+    }
+  }
+  if (isGzip(bytes)) {
+    try {
+      return await actesArchive(bytes);
+    } catch (error) {
+      return malformed(error, 's2low-actes', 'acte_nature');
+    }
+  }
+  const root = xmlRoot(bytes);
+  if (root) {
+    const known = xmlKind(root.name, root.ns);
+    if (!known) return undefined;
+    try {
+      if (root.doctype) throw new MalformedEnvelope('the XML has a DOCTYPE (no DTD is accepted)');
+      return await known.decode(name, bytes);
+    } catch (error) {
+      return malformed(error, known.producer, known.kind);
+    }
+  }
+  if (isPdf(bytes)) {
+    try {
+      return await facturxPdf(name, bytes);
+    } catch (error) {
+      return malformed(error, 'facturx', 'chorus_fact');
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What the file named `name` is, among the kinds asked for (`envelopes`): an envelope taken
+ * apart, a malformed one (with why), or not an envelope. A kind not asked for is an ordinary file.
+ */
+export async function decodeEnvelope(name: string, bytes: Buffer, kinds: ReadonlySet<EnvelopeKind>): Promise<EnvelopeResult> {
+  let found;
+  try {
+    found = await recognise(name, bytes);
+  } catch (error) {
+    // A fault of a library on hostile bytes: said as a malformed input, never thrown at the message.
+    found = { malformed: `it cannot be read (${(error as Error).message})`, producer: 'unknown' };
+  }
+  if (!found) return NOT_ENVELOPE;
+  if ('malformed' in found) {
+    if (found.kind && !kinds.has(found.kind)) return NOT_ENVELOPE;
+    return { outcome: 'malformed', kind: found.kind, producer: found.producer, reason: found.malformed };
+  }
+  if (!kinds.has(found.kind)) return NOT_ENVELOPE;
+  return { outcome: 'decoded', envelope: found };
+}

@@ -1,0 +1,164 @@
+// The Adullact envelope decoders against every sample of ../shared/fixtures/adullact/ and its
+// expected.json (kind, producer, a subset of the metadata with its types, every document with
+// its role), the documents of expected-mail.json byte for byte (sha256), and damaged variants
+// made here: each must be malformed with a reason, never thrown, never half-decoded.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { describe, it } from 'node:test';
+import { decodeEnvelope } from '../../lib/envelopes/decode.js';
+import { pastellDeposit } from '../../lib/envelopes/pastell.js';
+import { type Envelope, ENVELOPE_KINDS, type EnvelopeResult } from '../../lib/envelopes/types.js';
+import { REPO } from '../helpers/sandbox.js';
+
+const FIXTURES = path.join(REPO, '..', 'shared', 'fixtures', 'adullact');
+const ALL = new Set(ENVELOPE_KINDS);
+
+interface ExpectedSample {
+  input: string;
+  kind: string;
+  producer: string;
+  metadata: Record<string, unknown>;
+  documents: Array<{ name: string; role: string }>;
+  ignored?: string[];
+}
+
+const samples = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as ExpectedSample[];
+const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
+
+/** A sample as mailpump meets it: a file decoded, or a deposit directory's files. */
+async function decodeSample(input: string): Promise<Envelope> {
+  const file = path.join(FIXTURES, input);
+  if (fs.statSync(file).isDirectory()) {
+    const files = new Map(fs.readdirSync(file).map((name) => [name, fs.readFileSync(path.join(file, name))]));
+    const envelope = pastellDeposit(files, false);
+    assert.ok(envelope, `${input} is a deposit`);
+    return envelope;
+  }
+  const result = await decodeEnvelope(path.basename(file), fs.readFileSync(file), ALL);
+  assert.equal(result.outcome, 'decoded', `${input}: ${JSON.stringify(result)}`);
+  return (result as { envelope: Envelope }).envelope;
+}
+
+function malformedReason(result: EnvelopeResult): string {
+  assert.equal(result.outcome, 'malformed', JSON.stringify(result));
+  return (result as { reason: string }).reason;
+}
+
+describe('Adullact envelopes: the samples', () => {
+  for (const sample of samples) {
+    it(`${sample.input}: ${sample.kind} by ${sample.producer}, its metadata and documents`, async () => {
+      const envelope = await decodeSample(sample.input);
+      assert.equal(envelope.kind, sample.kind);
+      assert.equal(envelope.producer, sample.producer);
+      for (const [key, value] of Object.entries(sample.metadata)) assert.deepEqual(envelope.metadata[key], value, `metadata ${key}`);
+      assert.deepEqual(envelope.documents.map((document) => `${document.name} ${document.role}`).sort(), sample.documents.map((document) => `${document.name} ${document.role}`).sort());
+      for (const ignored of sample.ignored ?? []) assert.ok(!envelope.documents.some((document) => document.name === ignored), `${ignored} is not a document`);
+    });
+  }
+
+  it('gives the documents of expected-mail.json byte for byte, and passes through what is no envelope', async () => {
+    const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'mail', 'expected-mail.json'), 'utf8')) as {
+      items: Record<string, { outcome: string; input: string; documents?: Array<{ name: string; role: string; sha256: string }> }>;
+    };
+    for (const [id, item] of Object.entries(expected.items)) {
+      const file = path.join(FIXTURES, 'mail', item.input);
+      const result = await decodeEnvelope(path.basename(file), fs.readFileSync(file), ALL);
+      if (item.outcome === 'passthrough') {
+        assert.equal(result.outcome, 'not_envelope', id);
+        continue;
+      }
+      assert.equal(result.outcome, 'decoded', id);
+      const documents = (result as { envelope: Envelope }).envelope.documents;
+      assert.deepEqual(documents.map((document) => `${document.name} ${document.role} ${sha256(document.bytes)}`).sort(),
+        (item.documents ?? []).map((document) => `${document.name} ${document.role} ${document.sha256}`).sort(), id);
+    }
+  });
+
+  it('keeps a kind not asked for as an ordinary file', async () => {
+    const pes = fs.readFileSync(path.join(FIXTURES, 'helios', 'PESALR2_SAMPLE_20250114_001.xml'));
+    assert.equal((await decodeEnvelope('p.xml', pes, new Set(['acte_nature']))).outcome, 'not_envelope');
+    assert.equal((await decodeEnvelope('plain.pdf', fs.readFileSync(path.join(FIXTURES, 'chorus', 'FA-2025-0001.pdf')), ALL)).outcome, 'not_envelope');
+    assert.equal((await decodeEnvelope('x.xml', Buffer.from('<?xml version="1.0"?><Acte xmlns="urn:other"/>'), ALL)).outcome, 'not_envelope', 'an Acte in another namespace is not ACTES');
+  });
+});
+
+describe('Adullact envelopes: damaged and hostile variants', () => {
+  const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-envelopes-'));
+  const actes = fs.readFileSync(path.join(FIXTURES, 'actes', 'SLO-EACT--000000000--20250115-1.tar.gz'));
+  const pes = fs.readFileSync(path.join(FIXTURES, 'helios', 'PESALR2_SAMPLE_20250114_001.xml'));
+
+  /** An ACTES archive rebuilt with tar(1) from the sample's members plus `extra` (a name or a link), as `tarOptions` say. */
+  function actesTar(extra: (dir: string) => string[]): Buffer {
+    const dir = scratch();
+    try {
+      const members = fs.readdirSync(path.join(FIXTURES, 'actes', 's2low-envelope'));
+      for (const name of members) fs.copyFileSync(path.join(FIXTURES, 'actes', 's2low-envelope', name), path.join(dir, name));
+      const added = extra(dir);
+      return execFileSync('tar', ['-czf', '-', '-C', dir, ...members, ...added]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('refuses a truncated ACTES archive, and one with a link or a climbing name, extracting nothing', async () => {
+    assert.match(malformedReason(await decodeEnvelope('a.tar.gz', actes.subarray(0, actes.length - 40), ALL)), /gzip|tar|damaged/);
+    assert.match(malformedReason(await decodeEnvelope('a.tar.gz', actesTar((dir) => { fs.symlinkSync('/etc/passwd', path.join(dir, 'link.pdf')); return ['link.pdf']; }), ALL)),
+      /the member "link\.pdf" is a symlink, not a file/);
+    const climbing = actesTar(() => ['--transform', 's,^099-000000000-20250114-2025_DEL_007-DE-1-1_2.pdf$,../escape.pdf,', '099-000000000-20250114-2025_DEL_007-DE-1-1_2.pdf']);
+    assert.match(malformedReason(await decodeEnvelope('a.tar.gz', climbing, ALL)), /climbs out of the archive/);
+    const ordinary = execFileSync('tar', ['-czf', '-', '-C', path.join(FIXTURES, 'chorus'), 'FA-2025-0001.pdf']);
+    assert.equal((await decodeEnvelope('o.tar.gz', ordinary, ALL)).outcome, 'not_envelope', 'an ordinary tar.gz');
+  });
+
+  it('refuses an inflation bomb by what it inflates to, not what it declares', async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(200 * 1024 * 1024), { level: 9 });
+    const reason = malformedReason(await decodeEnvelope('b.xml', Buffer.from(pes.toString('latin1').replace(/<Fichier MIMEType="application\/pdf">[^<]+</, `<Fichier MIMEType="application/pdf">${bomb.toString('base64')}<`), 'latin1'), ALL));
+    assert.match(reason, /the PJ FA-2025-0001\.pdf inflates to more than 157286400 bytes/);
+  });
+
+  it('refuses bad base64, a DOCTYPE with an entity, and XML that is not well-formed; reads ISO-8859-1 declared as UTF-8', async () => {
+    const text = pes.toString('latin1');
+    assert.match(malformedReason(await decodeEnvelope('p.xml', Buffer.from(text.replace(/(<Fichier[^>]*>)H4sI/, '$1H4s*'), 'latin1'), ALL)), /the PJ FA-2025-0001\.pdf is not base64/);
+    const doctype = text.replace('<n:PES_Aller', '<!DOCTYPE n:PES_Aller [<!ENTITY x "boom">]>\n<n:PES_Aller');
+    assert.match(malformedReason(await decodeEnvelope('p.xml', Buffer.from(doctype, 'latin1'), ALL)), /DOCTYPE/);
+    assert.match(malformedReason(await decodeEnvelope('p.xml', Buffer.from(text.replace('</PES_PJ>', ''), 'latin1'), ALL)), /not well-formed/);
+    const liar = Buffer.from(text.replace('encoding="ISO-8859-1"', 'encoding="UTF-8"'), 'latin1');
+    const result = await decodeEnvelope('p.xml', liar, ALL);
+    assert.equal(result.outcome, 'decoded');
+    assert.equal((result as { envelope: Envelope }).envelope.metadata.libelle_col_bud, 'COMMUNE FICTIVE - BUDGET PRINCIPAL');
+    const actesXml = fs.readFileSync(path.join(FIXTURES, 'actes', 's2low-envelope', '099-000000000-20250114-2025_DEL_007-DE-1-1_0.xml'));
+    const decoded = await decodeEnvelope('099-000000000-20250114-2025_DEL_007-DE-1-1_0.xml', Buffer.from(actesXml.toString('latin1').replace('ISO-8859-1', 'UTF-8'), 'latin1'), ALL);
+    assert.equal((decoded as { envelope: Envelope }).envelope.metadata.objet, 'Délibération fictive : tarifs de la médiathèque (échantillon de test)', 'the bytes decide the encoding');
+  });
+
+  it('skips ds:Signature subtrees, whose ds:Object may hold a copy of a PJ', async () => {
+    const signed = pes.toString('latin1').replace('</Bordereau>', `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Object><PES_PJ><PJ><Contenu><Fichier>!!!</Fichier></Contenu><NomPJ V="evil.pdf"/></PJ></PES_PJ><IdBord V="666"/></ds:Object></ds:Signature></Bordereau>`);
+    const result = await decodeEnvelope('p.xml', Buffer.from(signed, 'latin1'), ALL);
+    assert.equal(result.outcome, 'decoded', JSON.stringify(result));
+    const envelope = (result as { envelope: Envelope }).envelope;
+    assert.deepEqual(envelope.metadata.id_bord, ['42']);
+    assert.deepEqual(envelope.documents.map((document) => document.name), ['p.xml', 'FA-2025-0001.pdf']);
+  });
+
+  it('refuses a Pastell zip whose listed file is missing, and one with a climbing member', async () => {
+    const dir = scratch();
+    try {
+      fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify({ fichier_pes: ['missing.xml'], objet: 'x' }));
+      const missing = execFileSync('zip', ['-q', '-j', '-', path.join(dir, 'metadata.json')]);
+      assert.match(malformedReason(await decodeEnvelope('d.zip', missing, ALL)), /the deposit's fichier_pes names missing\.xml, which it lacks/);
+      fs.mkdirSync(path.join(dir, 'sub'));
+      fs.writeFileSync(path.join(dir, 'evil.xml'), 'x');
+      fs.copyFileSync(path.join(dir, 'metadata.json'), path.join(dir, 'sub', 'metadata.json'));
+      const climbing = execFileSync('zip', ['-q', '-', 'metadata.json', '../evil.xml'], { cwd: path.join(dir, 'sub') });
+      const result = await decodeEnvelope('d.zip', climbing, ALL);
+      assert.match(malformedReason(result), /climbs out of the archive/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
