@@ -113,7 +113,7 @@ const MAILPUMP_OWN = new Set([
   'deadLetterMax', 'deadLetterAge', 'post_mandatory', 'attachmentsOnly', 'fileSync', 'decodeBudget', 'decodeDepth', 'acceptFile',
   'rejectFile', 'acceptUnmatchedFile', 'sidecar', 'saveRaw', 'rawDirectory', 'maxMessageSize', 'mailAction', 'retry_expire',
   'quarantineDirectory', 'quarantineFolder', 'quarantineAgeMax', 'quarantineSizeMax', 'folder', 'folderRecursive', 'mailSearch', 'idle', 'imapCompress', 'schedule', 'tls',
-  'tlsCa', 'tlsVerify', 'stop_timeout', 'firstPass', 'metricsDirectory',
+  'tlsCa', 'tlsVerify', 'stop_timeout', 'firstPass', 'metricsDirectory', 'envelopes', 'envelopeSource',
 ]);
 
 /** Whether a word of mailpump's option table is sr3's too. */

@@ -6,7 +6,7 @@ import os from 'node:os';
 
 /** Per-message fields: evaluated when a message is processed, never at parse time. */
 export const MESSAGE_FIELDS = new Set([
-  'FOLDER', 'FROM', 'SUBJECT', 'UID', 'UIDL', 'MSGID', 'ACCOUNT', 'SOURCE', 'BD', 'PBD', 'BUP', 'BUPL',
+  'FOLDER', 'FROM', 'SUBJECT', 'UID', 'UIDL', 'MSGID', 'ACCOUNT', 'KIND', 'SOURCE', 'BD', 'PBD', 'BUP', 'BUPL',
   'baseUrlPath', 'baseUrlPathLast',
 ]);
 /** sr3 v2 date forms such as `${YYYYMMDD}` or `${YYYYMMDD-1D}`. */

@@ -16,6 +16,8 @@ export interface TemplateFields {
   readonly uidl?: string;
   readonly messageId?: string;
   readonly account?: string;
+  /** an envelope's kind (acte_nature, helios, chorus_fact), or mail for a file that is none */
+  readonly kind?: string;
 }
 
 export class TemplateError extends Error {}
@@ -71,6 +73,7 @@ function messageField(name: string, fields: TemplateFields): string | undefined 
     case 'UIDL': return level(fields.uidl);
     case 'MSGID': return level(fields.messageId?.replace(/^<|>$/g, ''));
     case 'ACCOUNT': return level(fields.account);
+    case 'KIND': return level(fields.kind ?? 'mail');
     default: return undefined;
   }
 }
@@ -80,7 +83,7 @@ export function fillTemplate(template: string, fields: TemplateFields, now: Date
   return template.replace(/\$\{([^}]+)\}/g, (_whole, name: string) => {
     if (name.startsWith('%')) return strftime(name, now);
     const value = sr3Date(name, now) ?? messageField(name, fields);
-    if (value === undefined) throw new TemplateError(`\${${name}} is not a field mailpump fills in (dates like \${%Y%m%d} or \${YYYYMMDD}, or FOLDER, FROM, SUBJECT, UID, UIDL, MSGID, ACCOUNT)`);
+    if (value === undefined) throw new TemplateError(`\${${name}} is not a field mailpump fills in (dates like \${%Y%m%d} or \${YYYYMMDD}, or FOLDER, FROM, SUBJECT, UID, UIDL, MSGID, ACCOUNT, KIND)`);
     return value;
   });
 }

@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { makeDurable, type SyncMethod } from './durability.js';
 
 export interface PlacedFile {
@@ -171,7 +171,7 @@ export class StagedFile {
     for (const file of pending) file.durable = true;
   }
 
-  private constructor(readonly directory: string, private finalName: string, readonly tempPath: string, fd: number) {
+  private constructor(private targetDirectory: string, private finalName: string, readonly tempPath: string, fd: number) {
     this.writer = new HashingWriter(fd);
     this.writer.once('finish', () => { this.finished = true; });
   }
@@ -193,6 +193,26 @@ export class StagedFile {
 
   get name(): string {
     return this.finalName;
+  }
+
+  get directory(): string {
+    return this.targetDirectory;
+  }
+
+  /** Another directory for it, learnt after the bytes (an envelope's document goes to its kind's), under the same staging root. */
+  moveTo(directory: string): void {
+    this.targetDirectory = directory;
+  }
+
+  /** The bytes written, once the stream has finished: an envelope is recognised from them. */
+  async contents(): Promise<Buffer> {
+    if (!this.finished) await finished(this.writer);
+    return fs.promises.readFile(this.tempPath);
+  }
+
+  /** The bytes written so far. */
+  get size(): number {
+    return this.writer.size;
   }
 
   /** A name learnt after the bytes (a TNEF attachment's comes after its data). */

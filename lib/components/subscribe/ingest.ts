@@ -17,7 +17,7 @@ import type { ActionBatcher } from './actionBatcher.js';
 import type { DecodePool } from './decodePool.js';
 import type { MailMessageRef } from './mailNotification.js';
 import { fileNotification } from './post.js';
-import type { FileSettings, RawMessage } from './writeFiles.js';
+import type { FileSettings, RawMessage, WriteResult } from './writeFiles.js';
 
 /** The message is larger than maxMessageSize: it is not downloaded. */
 export class MessageTooLarge extends Error {}
@@ -37,7 +37,7 @@ export interface IngestSettings {
 }
 
 export type IngestOutcome =
-  | { readonly kind: 'ingested'; readonly files: number; readonly filteredOut: number }
+  | { readonly kind: 'ingested'; readonly files: number; readonly filteredOut: number; readonly setAside: WriteResult['setAside'] }
   | { readonly kind: 'duplicate'; readonly of: string }
   | { readonly kind: 'resumed' };
 
@@ -182,19 +182,19 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
 
 async function writeAndAnnounce(tools: IngestTools, notification: Notification, ref: MailMessageRef, raw: RawMessage): Promise<IngestOutcome> {
   const { settings } = tools;
-  const { written, filteredOut } = await tools.decoders.run({ settings: settings.files, notification, ref, raw, now: Date.now() });
+  const { written, filteredOut, setAside } = await tools.decoders.run({ settings: settings.files, notification, ref, raw, now: Date.now() });
   for (const { part, file } of written) {
     tools.events('after_work', () => `${ref.where}: part ${part.partPath} (${part.contentType}) ${file.alreadyPresent ? 'already at' : 'written to'} ${file.path}, ${file.size} bytes`);
   }
   if (settings.announce) {
     const announce = settings.announce;
-    await Promise.all(written.map(async ({ part, file }) => {
-      const notification = fileNotification(settings, ref, part, file);
+    await Promise.all(written.map(async ({ part, file, envelope }) => {
+      const notification = fileNotification(settings, ref, part, file, envelope);
       await announce(notification);
       tools.events('after_post', () => `announced ${notification.baseUrl}${notification.relPath}, ${notification.size} bytes, sha512 ${notification.identity?.value.slice(0, 7)}`);
     }));
   }
-  return { kind: 'ingested', files: written.length, filteredOut };
+  return { kind: 'ingested', files: written.length, filteredOut, setAside };
 }
 
 /** The mail action; a message already gone counts as tidied when its files are safe. */

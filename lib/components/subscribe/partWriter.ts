@@ -12,6 +12,7 @@ import { safeFileName } from '../../decode/safeName.js';
 import { isInside } from '../../decode/templates.js';
 import { type TnefNames, tnefReader } from '../../decode/tnef.js';
 import { type PlacedFile, StagedFile, type Staging, SUFFIX_RESERVE_BYTES } from '../../output/stagedFile.js';
+import { documentType, type EnvelopeInfo, type EnvelopeSettings, envelopeVerdict } from './envelopeParts.js';
 
 /** Files one message may yield (parts of attached messages and winmail.dat included): a bound on its cost. */
 export const MAX_FILES_PER_MESSAGE = 5000;
@@ -32,6 +33,16 @@ function isTnef(part: MessagePart): boolean {
 interface Staged {
   part: MessagePart;
   readonly file: StagedFile;
+  /** the envelope it belongs to (envelopes option) */
+  envelope?: EnvelopeInfo;
+}
+
+/** A malformed envelope's file, set aside for quarantine with why. */
+export interface SetAside {
+  readonly part: MessagePart;
+  readonly name: string;
+  readonly bytes: Buffer;
+  readonly reason: string;
 }
 
 /** A winmail.dat being unpacked: its files, and itself whole, kept if it cannot be unpacked. */
@@ -60,6 +71,7 @@ export async function placeInOrder(files: readonly ToPlace[], tag: (what: string
 export interface WrittenPart {
   readonly part: MessagePart;
   readonly file: PlacedFile;
+  readonly envelope?: EnvelopeInfo;
 }
 
 export class PartWriter implements PartSink {
@@ -73,7 +85,8 @@ export class PartWriter implements PartSink {
 
   constructor(
     private readonly policy: PartPolicy,
-    private readonly chooseDirectory: (headers: MessageHeaders) => string,
+    /** the message's directory; `kind` fills ${KIND}: an envelope's kind, or mail */
+    private readonly chooseDirectory: (headers: MessageHeaders, kind?: string) => string,
     private readonly staging: Staging,
     /** the start of every file name (flatten): safe levels and the flatten text */
     private readonly namePrefix = '',
@@ -182,11 +195,61 @@ export class PartWriter implements PartSink {
     }
   }
 
+  /**
+   * With `envelopes`: each file the message yielded (not its bodies) that is an envelope
+   * becomes its documents, in its kind's directory; a malformed one is taken out and
+   * returned, for quarantine. `groupIdOf(partPath)` names each envelope.
+   */
+  async settleEnvelopes(settings: EnvelopeSettings, groupIdOf: (partPath: string) => string): Promise<SetAside[]> {
+    this.settleTnef();
+    const setAside: SetAside[] = [];
+    const kept: Staged[] = [];
+    for (const staged of this.staged.splice(0)) {
+      const name = staged.part.declaredName ?? staged.part.fallbackName;
+      const verdict = staged.part.kind === 'body' ? { outcome: 'keep' as const }
+        : await envelopeVerdict(settings, name, staged.file.size, () => staged.file.contents(), groupIdOf(staged.part.partPath));
+      if (verdict.outcome === 'keep') {
+        kept.push(staged);
+        continue;
+      }
+      if (verdict.outcome === 'set_aside') {
+        setAside.push({ part: staged.part, name: this.fileName(staged.part), bytes: await staged.file.contents(), reason: verdict.reason });
+        staged.file.discard();
+        continue;
+      }
+      const { envelope, info } = verdict;
+      const directory = this.chooseDirectory(this.headersFound, envelope.kind);
+      for (const [index, document] of envelope.documents.entries()) {
+        if (document.isInput) {
+          staged.file.moveTo(directory);
+          kept.push({ ...staged, envelope: info(document) });
+          continue;
+        }
+        const partPath = `${staged.part.partPath}.e${index + 1}`;
+        const part: MessagePart = { ...staged.part, partPath, declaredName: document.name, fallbackName: `part-${partPath}.bin`, contentType: documentType(document.name) };
+        const fileName = this.fileName(part);
+        if (!this.accepted(fileName)) continue;
+        if (++this.stagedCount > MAX_FILES_PER_MESSAGE) throw new UndecodableMessage(`it holds more than ${MAX_FILES_PER_MESSAGE} files`);
+        const file = StagedFile.create(directory, isInside(directory, path.join(directory, this.prefixed(fileName))) ? this.prefixed(fileName) : this.prefixed(part.fallbackName), this.staging);
+        kept.push({ part, file, envelope: info(document) });
+        await file.writeAll(document.bytes);
+      }
+      if (envelope.archive && settings.source) {
+        staged.file.moveTo(directory);
+        kept.push({ ...staged, envelope: info({ name, role: 'source' }) });
+      } else if (!envelope.documents.some((document) => document.isInput)) {
+        staged.file.discard();
+      }
+    }
+    this.staged.push(...kept);
+    return setAside;
+  }
+
   /** Moves every staged file to its name, with `placer`, which knows the message. */
   async place(placer: Placer): Promise<WrittenPart[]> {
     this.settleTnef();
     const placed = await placer(this.staged.map(({ part, file }) => ({ file, what: part.partPath })));
-    const written = this.staged.map(({ part }, index) => ({ part, file: placed[index]! }));
+    const written = this.staged.map(({ part, envelope }, index) => ({ part, file: placed[index]!, ...(envelope ? { envelope } : {}) }));
     this.staged.length = 0;
     return written;
   }

@@ -6,6 +6,7 @@ import type { MessagePart } from '../../decode/mimeParts.js';
 import { isInside } from '../../decode/templates.js';
 import { formatPubTime, type Notification } from '../../message.js';
 import type { PlacedFile } from '../../output/stagedFile.js';
+import type { EnvelopeInfo } from './envelopeParts.js';
 import type { MailMessageRef } from './mailNotification.js';
 
 export interface PostSettings {
@@ -24,7 +25,7 @@ function urlOf(settings: PostSettings, file: string): { baseUrl: string; relPath
   return { baseUrl: settings.postBaseUrl, relPath: path.relative(settings.postBaseDir, file).split(path.sep).join('/') };
 }
 
-export function fileNotification(settings: PostSettings, ref: MailMessageRef, part: MessagePart, file: PlacedFile): Notification {
+export function fileNotification(settings: PostSettings, ref: MailMessageRef, part: MessagePart, file: PlacedFile, envelope?: EnvelopeInfo): Notification {
   // The file was written just now: its mtime is the notification's time.
   const now = formatPubTime(new Date());
   return {
@@ -35,5 +36,7 @@ export function fileNotification(settings: PostSettings, ref: MailMessageRef, pa
     mtime: now,
     contentType: part.contentType,
     mail: { ...ref.mail, account: ref.account.label, partPath: part.partPath, ...(part.declaredName ? { declaredName: part.declaredName } : {}) },
+    // An importer downstream indexes the dossier from the notification alone.
+    ...(envelope ? { envelope } : {}),
   };
 }

@@ -7,7 +7,9 @@ import type { Config } from '../../config/load.js';
 import { instanceStem, stateDir, type SrPaths } from '../../config/paths.js';
 import { fillTemplate, TemplateError, templateRoot } from '../../decode/templates.js';
 import { type MailAction, MailActionError, parseMailAction } from '../../mail/mailSource.js';
+import { ENVELOPE_KINDS } from '../../envelopes/types.js';
 import type { SyncMethod } from '../../output/durability.js';
+import type { EnvelopeSettings } from './envelopeParts.js';
 import type { IngestSettings } from './ingest.js';
 
 /** mailAction as written, or `delete` for sr3's `delete on`. */
@@ -27,6 +29,7 @@ export function ingestSettings(config: Config, paths: SrPaths, instance: number,
       sidecar: config.flag('sidecar'),
       decodeDepth: config.number('decodeDepth'),
       syncMethod,
+      ...envelopeSettings(config, paths),
       policy: {
         attachmentsOnly: config.flag('attachmentsOnly'),
         skipInline: config.str('inline') === 'skip',
@@ -70,6 +73,14 @@ export function stagingRoots(config: Config, paths: SrPaths): string[] {
 /** The time a message's decoding may take (decodeBudget, plus 1 s per MB). */
 export function decodeBudgetMs(config: Config, octets: number): number {
   return (config.number('decodeBudget') + octets / 1e6) * 1000;
+}
+
+/** The envelopes option: `adullact` is all three kinds. */
+function envelopeSettings(config: Config, paths: SrPaths): { envelopes?: EnvelopeSettings } {
+  const asked = config.list('envelopes');
+  if (asked.length === 0) return {};
+  const kinds = asked.includes('adullact') ? [...ENVELOPE_KINDS] : ENVELOPE_KINDS.filter((kind) => asked.includes(kind));
+  return { envelopes: { kinds, source: config.flag('envelopeSource'), quarantineDirectory: quarantineDirectory(config, paths) } };
 }
 
 export function quarantineDirectory(config: Config, paths: SrPaths): string {

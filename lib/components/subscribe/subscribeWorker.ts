@@ -261,6 +261,10 @@ export class SubscribeWorker implements Worker {
           context.events('after_work', () => `${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''} ${took()}`);
           context.count('messages', 1, ref.account.label);
           context.count('files', outcome.files, ref.account.label);
+          for (const { path: kept, reason } of outcome.setAside) {
+            logger.error(`${ref.where}: ${reason}; quarantined as ${kept}, none of it written to the directory (the rest of the message was)`);
+            context.count('quarantined', 1, ref.account.label);
+          }
         } else if (outcome.kind === 'duplicate') {
           context.events('nodupe', () => `${ref.where}: the same mail (${outcome.of}) was ingested before; tidied, nothing written ${took()}`);
           context.count('duplicates', 1, ref.account.label);

@@ -17,7 +17,9 @@ import { makeDurable, type SyncMethod } from '../../output/durability.js';
 import { partTag, type PlacedFile, StagedFile, type Staging } from '../../output/stagedFile.js';
 import type { SubscribeState } from '../../state/subscribeState.js';
 import type { MailMessageRef } from './mailNotification.js';
-import { type PartPolicy, type Placer, PartWriter, placeInOrder, type WrittenPart } from './partWriter.js';
+import { type EnvelopeInfo, type EnvelopeSettings, groupIdOf } from './envelopeParts.js';
+import { type PartPolicy, type Placer, PartWriter, placeInOrder, type SetAside, type WrittenPart } from './partWriter.js';
+import { REASON_SUFFIX } from './quarantine.js';
 
 export interface FileSettings {
   readonly directory: string;
@@ -31,6 +33,8 @@ export interface FileSettings {
   readonly policy: PartPolicy;
   /** how files are made durable: syncfs of the file system per batch, or fsyncs (durability.ts) */
   readonly syncMethod: SyncMethod;
+  /** the envelopes option: Adullact envelopes taken apart (envelopeParts.ts); absent when off */
+  readonly envelopes?: EnvelopeSettings;
 }
 
 /** The downloaded message: its bytes (a small one), or the temporary file holding it. */
@@ -48,6 +52,8 @@ export interface WriteJob {
 export interface WriteResult {
   readonly written: readonly WrittenPart[];
   readonly filteredOut: number;
+  /** malformed envelopes, kept in quarantine instead of directory: where, and why */
+  readonly setAside: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
 }
 
 function openRaw(raw: RawMessage): Readable {
@@ -69,7 +75,7 @@ function folderLevels(notification: Notification, ref: MailMessageRef): string[]
   return notification.relPath.split('/').slice(0, -1).map(relPathWord);
 }
 
-function templateFields(notification: Notification, ref: MailMessageRef, headers: MessageHeaders): TemplateFields {
+function templateFields(notification: Notification, ref: MailMessageRef, headers: MessageHeaders, kind?: string): TemplateFields {
   const mail = ref.mail;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   const fields = {
@@ -81,6 +87,7 @@ function templateFields(notification: Notification, ref: MailMessageRef, headers
     uidl: ref.at.protocol === 'pop3' ? ref.at.uidl : undefined,
     messageId: ref.expected.messageId ?? headers.messageId,
     account: `${ref.account.user}@${ref.account.host}`,
+    kind,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as TemplateFields;
 }
@@ -91,16 +98,24 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState, wr
   const now = new Date(job.now);
   const staging = (template: string): Staging => ({ root: templateRoot(template), writer: writerName });
   const placement = placementOf(notification.relPath, settings.layout);
-  const directoryOf = (headers: MessageHeaders) => templateDirectory(settings.directory, templateFields(notification, ref, headers), now, placement.levels);
+  const directoryOf = (headers: MessageHeaders, kind?: string) => templateDirectory(settings.directory, templateFields(notification, ref, headers, kind), now, placement.levels);
   const namePrefix = placement.nameLevels.map((folder) => `${level(folder)}${placement.flatten}`).join('');
   const writer = new PartWriter(settings.policy, directoryOf, staging(settings.directory), namePrefix);
   let written: WrittenPart[];
   const extra: PlacedFile[] = [];
+  const setAside: Array<{ path: string; reason: string }> = [];
   try {
     await decodeRaw(raw, writer, { maxDepth: settings.decodeDepth });
     const placer = messagePlacer(state, ref, settings.syncMethod);
+    if (settings.envelopes) {
+      const malformed = await writer.settleEnvelopes(settings.envelopes, (partPath) => groupIdOf(ref.claimKey, partPath));
+      for (const placed of await quarantineEnvelopes(malformed, settings.envelopes.quarantineDirectory, ref, placer, writerName)) {
+        extra.push(...placed.files);
+        setAside.push({ path: placed.files[0]!.path, reason: placed.reason });
+      }
+    }
     written = await writer.place(placer);
-    if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file) => sidecarContent(ref, writer.headersFound, part, file), placer, staging(settings.directory)));
+    if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file, envelope) => sidecarContent(ref, writer.headersFound, part, file, envelope), placer, staging(settings.directory)));
     if (settings.rawDirectory !== undefined) {
       const directory = templateDirectory(settings.rawDirectory, templateFields(notification, ref, writer.headersFound), now);
       extra.push(await saveRaw(raw, directory, ref, placer, staging(settings.rawDirectory)));
@@ -110,10 +125,34 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState, wr
   }
   const directories = new Set([...written.map(({ file }) => file), ...extra].map((file) => path.dirname(file.path)));
   await makeDurable([...directories], settings.syncMethod);
-  return { written, filteredOut: writer.filteredOut };
+  return { written, filteredOut: writer.filteredOut, setAside };
 }
 
-function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: WrittenPart['part'], file: PlacedFile): object {
+/**
+ * A malformed envelope's file as it came, and `<it>.reason.txt`, in quarantineDirectory's
+ * envelopes/ (apart from the whole messages sr quarantine lists): placed like the message's
+ * other files, so that a retry after a crash writes neither twice.
+ */
+async function quarantineEnvelopes(malformed: readonly SetAside[], quarantineDirectory: string, ref: MailMessageRef, placer: Placer, writerName: string): Promise<Array<{ files: PlacedFile[]; reason: string }>> {
+  const directory = path.join(quarantineDirectory, 'envelopes');
+  const staging: Staging = { root: directory, writer: writerName };
+  const done: Array<{ files: PlacedFile[]; reason: string }> = [];
+  for (const entry of malformed) {
+    const file = StagedFile.create(directory, entry.name, staging);
+    const reason = StagedFile.create(directory, `${entry.name}${REASON_SUFFIX}`, staging);
+    try {
+      await file.writeAll(entry.bytes);
+      await reason.writeAll(Buffer.from(`reason: ${entry.reason}\nmessage: ${ref.where}\npart: ${entry.part.partPath}\n`));
+      done.push({ files: await placer([{ file, what: `${entry.part.partPath}.quarantine` }, { file: reason, what: `${entry.part.partPath}.reason` }]), reason: entry.reason });
+    } finally {
+      file.discard();
+      reason.discard();
+    }
+  }
+  return done;
+}
+
+function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: WrittenPart['part'], file: PlacedFile, envelope: EnvelopeInfo | undefined): object {
   const at = ref.at;
   return {
     account: ref.account.label,
@@ -127,6 +166,7 @@ function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: Writ
     contentType: part.contentType,
     size: file.size,
     sha256: file.sha256,
+    ...(envelope ? { envelope } : {}),
   };
 }
 
@@ -150,9 +190,9 @@ function messagePlacer(state: SubscribeState, ref: MailMessageRef, syncMethod: S
  * is what no attachment's name starts with (safeName.ts): an attachment named `x.pdf.json`
  * cannot pass for x.pdf's sidecar.
  */
-async function writeSidecars(written: readonly WrittenPart[], content: (part: WrittenPart['part'], file: PlacedFile) => object, placer: Placer, staging: Staging): Promise<PlacedFile[]> {
-  const staged = written.map(({ part, file }) => ({
-    file: StagedFile.create(path.dirname(file.path), ownName(`${path.basename(file.path)}.json`), staging), what: `${part.partPath}.json`, content: content(part, file),
+async function writeSidecars(written: readonly WrittenPart[], content: (part: WrittenPart['part'], file: PlacedFile, envelope: EnvelopeInfo | undefined) => object, placer: Placer, staging: Staging): Promise<PlacedFile[]> {
+  const staged = written.map(({ part, file, envelope }) => ({
+    file: StagedFile.create(path.dirname(file.path), ownName(`${path.basename(file.path)}.json`), staging), what: `${part.partPath}.json`, content: content(part, file, envelope),
   }));
   try {
     for (const { file, content: json } of staged) await file.writeAll(Buffer.from(`${JSON.stringify(json, null, 2)}\n`));

@@ -1,0 +1,67 @@
+// What a subscribe with `envelopes` does with the files a message yielded, once decoded
+// whole (../shared/fixtures/adullact/README.md 6): an envelope's documents become files in
+// its kind's directory, each described by an `envelope` object (sidecar, notification); the
+// archive it came in stays beside them as its `source` (unless envelopeSource off); a
+// malformed envelope is set aside for quarantine with its reason, and nothing of it is
+// written under directory. Other files are left as they are.
+import crypto from 'node:crypto';
+import { decodeEnvelope } from '../../envelopes/decode.js';
+import { DOCUMENT_CAP, type Envelope, type EnvelopeDocument, type EnvelopeKind, type MetadataValue } from '../../envelopes/types.js';
+
+export interface EnvelopeSettings {
+  /** the kinds the `envelopes` option asks for */
+  readonly kinds: readonly EnvelopeKind[];
+  /** envelopeSource: keep the archive an envelope came in, role source */
+  readonly source: boolean;
+  /** where a malformed envelope's file and its reason go: <quarantineDirectory>/envelopes */
+  readonly quarantineDirectory: string;
+}
+
+/** The `envelope` object of a file's sidecar and notification. */
+export interface EnvelopeInfo {
+  readonly kind: EnvelopeKind;
+  readonly producer: string;
+  /** shared by every file of one envelope and by no other: the message's claim and the part */
+  readonly groupId: string;
+  readonly groupKey: string;
+  readonly role: string;
+  readonly metadata: Record<string, MetadataValue>;
+  readonly name: string;
+  readonly extractedFrom?: string;
+}
+
+/** Larger inputs are not looked at: no envelope holds more than the documents' cap, and an archive only a little more. */
+const INPUT_CAP = DOCUMENT_CAP + 4 * 1024 * 1024;
+
+export type EnvelopeVerdict =
+  | { readonly outcome: 'keep' }
+  | { readonly outcome: 'documents'; readonly envelope: Envelope; readonly info: (document: Pick<EnvelopeDocument, 'name' | 'role' | 'extractedFrom'>) => EnvelopeInfo }
+  | { readonly outcome: 'set_aside'; readonly reason: string };
+
+export function groupIdOf(claimKey: string, partPath: string): string {
+  return crypto.createHash('sha256').update(`${claimKey}\n${partPath}`).digest('hex').slice(0, 24);
+}
+
+/** The verdict on one file of a message: `groupId` names its envelope, if it is one. */
+export async function envelopeVerdict(settings: EnvelopeSettings, name: string, size: number, bytes: () => Promise<Buffer>, groupId: string): Promise<EnvelopeVerdict> {
+  if (size > INPUT_CAP || size === 0) return { outcome: 'keep' };
+  const result = await decodeEnvelope(name, await bytes(), new Set(settings.kinds));
+  if (result.outcome === 'not_envelope') return { outcome: 'keep' };
+  if (result.outcome === 'malformed') return { outcome: 'set_aside', reason: `${name}: a malformed ${result.kind ?? 'Adullact'} envelope (${result.producer}): ${result.reason}` };
+  const { envelope } = result;
+  return {
+    outcome: 'documents',
+    envelope,
+    info: (document) => ({
+      kind: envelope.kind, producer: envelope.producer, groupId, groupKey: envelope.kind, role: document.role, metadata: envelope.metadata, name: document.name,
+      ...(document.extractedFrom ? { extractedFrom: document.extractedFrom } : {}),
+    }),
+  };
+}
+
+const TYPES: Readonly<Record<string, string>> = { pdf: 'application/pdf', xml: 'application/xml', zip: 'application/zip', gz: 'application/gzip', txt: 'text/plain', json: 'application/json' };
+
+/** The content type of an extracted document, by its name's extension: envelopes do not say. */
+export function documentType(name: string): string {
+  return TYPES[name.slice(name.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
+}
