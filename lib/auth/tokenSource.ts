@@ -5,18 +5,10 @@
 // used. A grant that needs a person is marked so in the store, and nobody asks the token
 // endpoint for it again until a new `sr oauth login` makes a new generation.
 import type * as client from 'openid-client';
-import { appGrant, oauthConfiguration, checkKeyFiles, refreshGrant } from './oauthClient.js';
 import { needsLogin, type OAuthSettings } from '../config/oauthProviders.js';
+import { appGrant, checkKeyFiles, oauthConfiguration, refreshGrant } from './oauthClient.js';
 import { classifyRefusal, OAuthGrantError, OAuthTemporaryError } from './refusals.js';
 import { type GrantRow, TokenStore, tokenDirectory } from './tokenStore.js';
-
-/** Where connections get their tokens: the engine's, or a token command's. */
-export interface AccessTokens {
-  /** a token to sign in with; `refused`: the token the mail server just refused, never given again */
-  accessToken(refused?: string): Promise<string>;
-  /** when the last token given expires (ms since the epoch), so long connections reconnect before; unknown for a command's */
-  expiresAt(): number | undefined;
-}
 
 const FIRST_BACKOFF_MS = 30_000;
 const LAST_BACKOFF_MS = 15 * 60_000;
@@ -34,15 +26,16 @@ function refreshMargin(row: GrantRow): number {
 
 function usable(row: GrantRow | undefined, refused: string | undefined, now: number, margin = refreshMargin): row is GrantRow & { accessToken: string } {
   return row !== undefined && row.state === 'ok' && row.accessToken !== null && row.accessToken !== refused
-    && (row.accessExpiresAt ?? 0) - now > (row === undefined ? 0 : margin(row));
+    && (row.accessExpiresAt ?? 0) - now > margin(row);
 }
 
 /** What a grant marked for attention says, with what to do. */
-export function attentionMessage(row: GrantRow): string {
+function attentionMessage(row: GrantRow): string {
   return row.reason ?? `${row.account}: the OAuth grant needs a new sign-in: ${loginCommand(row.account)}`;
 }
 
-export class OAuthTokenSource implements AccessTokens {
+/** Access tokens for the connections of one account: `accessToken(refused)` never gives back the token the server just refused. */
+export class OAuthTokenSource {
   private inFlight: Promise<string> | undefined;
   private configuration: Promise<client.Configuration> | undefined;
   private lastExpiry: number | undefined;
@@ -60,6 +53,7 @@ export class OAuthTokenSource implements AccessTokens {
     private readonly onWarning: (line: string) => void = () => undefined,
   ) {}
 
+  /** When the last token given expires (ms since the epoch): long connections reconnect before. */
   expiresAt(): number | undefined {
     return this.lastExpiry;
   }

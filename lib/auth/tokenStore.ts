@@ -91,8 +91,7 @@ export class TokenStore {
   }
 
   read(grantKey: string): GrantRow | undefined {
-    const row = this.db.prepare('SELECT * FROM grants WHERE grant_key = ?').get(grantKey) as Record<string, unknown> | undefined;
-    return row ? toGrant(row) : undefined;
+    return readGrant(this.db, grantKey);
   }
 
   all(): GrantRow[] {
@@ -146,8 +145,7 @@ export class LockedStore {
   constructor(private readonly db: Database.Database) {}
 
   read(grantKey: string): GrantRow | undefined {
-    const row = this.db.prepare('SELECT * FROM grants WHERE grant_key = ?').get(grantKey) as Record<string, unknown> | undefined;
-    return row ? toGrant(row) : undefined;
+    return readGrant(this.db, grantKey);
   }
 
   /** A login's new grant: a new generation, state ok, whatever was there before. */
@@ -181,6 +179,11 @@ export class LockedStore {
   remove(grantKey: string): void {
     this.db.prepare('DELETE FROM grants WHERE grant_key = ?').run(grantKey);
   }
+}
+
+function readGrant(db: Database.Database, grantKey: string): GrantRow | undefined {
+  const row = db.prepare('SELECT * FROM grants WHERE grant_key = ?').get(grantKey) as Record<string, unknown> | undefined;
+  return row ? toGrant(row) : undefined;
 }
 
 function refuseOpenToOthers(file: string, what: string, wanted: number): void {

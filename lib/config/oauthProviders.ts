@@ -76,7 +76,7 @@ export function checkEndpointUrl(detail: string, text: string): void {
   throw new OAuthSettingsError(`has ${detail}=${text}: a token endpoint must be https:// (plain http only on this host's loopback address)`);
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || (net.isIPv4(host) && host.startsWith('127.')) || host === '::1';
 }
 

@@ -72,8 +72,8 @@ async function tryMailbox(context: CliContext, target: OAuthAccount, credentials
     context.out(`ok: ${target.account.label}: the mail server took the token`);
     return true;
   } catch (error) {
-    if (error instanceof UserError) context.err(`${target.account.label}: ${error.message}`);
-    else context.err(`${target.account.label}: ${describeMailError(error, mailErrorPlace(target.account, credentials))}`);
+    const said = error instanceof UserError ? error.message : describeMailError(error, mailErrorPlace(target.account, credentials));
+    context.err(said.includes(target.account.label) ? said : `${target.account.label}: ${said}`);
     return false;
   }
 }
