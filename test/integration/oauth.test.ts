@@ -110,6 +110,11 @@ async function deviceLogin(auth: AuthServer, account: string): Promise<SrResult>
   });
 }
 
+/** The bench Dovecot's log: its login lines say which SASL mechanism each sign-in used. */
+function dovecotLog(): string {
+  return fs.readFileSync(path.join(bench.dovecot.dir, 'dovecot.log'), 'utf8');
+}
+
 /** Everything mailpump wrote where a person or another user could read it. */
 function everythingSaid(extra: string[]): string {
   const logDir = path.join(box.cacheDir, 'log');
@@ -123,12 +128,14 @@ describe('OAuth2 with the engine and sr oauth', () => {
 
   it('signs in by device code, ingests over IMAPS and IMAP+STARTTLS while tokens expire, and waits out a revoked grant until a new login', { timeout: 240_000 }, async () => {
     auth = await startAuthServer({ accessLifetimeS: 12 });
+    const logStart = dovecotLog().length;
     const { imaps, imap } = bench.dovecot.ports;
     const secret = 's3cr3t-public-client';
     const line = (url: string) => `${url} oauth2=generic, client_id=mailpump, token_url=${auth.url}/token, device_url=${auth.url}/device, revoke_url=${auth.url}/revoke, client_secret=${secret}, tlsCa=${bench.dovecot.caCert}`;
     const secureUrl = `imaps://oauth@127.0.0.1:${imaps}/`;
     const startTlsUrl = `imap://oauth@127.0.0.1:${imap}/`;
-    box.writeConfig('credentials.conf', `${line(secureUrl)}\n${line(startTlsUrl)}\n`);
+    // IMAPS with imapflow's choice (OAUTHBEARER), IMAP+STARTTLS with XOAUTH2 asked for.
+    box.writeConfig('credentials.conf', `${line(secureUrl)}\n${line(startTlsUrl)}, sasl=xoauth2\n`);
     const stamp = Date.now().toString(36);
     const [secureFolder, startTlsFolder] = [`os${stamp}`, `ot${stamp}`];
     const files = path.join(box.home, 'files');
@@ -167,6 +174,8 @@ describe('OAuth2 with the engine and sr oauth', () => {
     assert.deepEqual(written(), expected, 'each file once, byte-exact');
     assert.ok(auth.refreshes >= 3, `tokens were refreshed as they expired (${auth.refreshes} refreshes)`);
     assert.equal(auth.reusedRefreshTokens, 0, 'no process ever sent a refresh token that had been rotated away');
+    assert.match(dovecotLog().slice(logStart), /imap-login: Info: Login: user=<oauth>, method=OAUTHBEARER/);
+    assert.match(dovecotLog().slice(logStart), /imap-login: Info: Login: user=<oauth>, method=XOAUTH2/);
 
     // The grant is revoked (a password change, an admin): shown, nothing lost, and resumed by a new login.
     auth.revokeAll();
@@ -198,6 +207,7 @@ describe('OAuth2 with the engine and sr oauth', () => {
 
   it('signs in to POP3S and POP3+STLS with XOAUTH2 and OAUTHBEARER on app-only tokens, and says a fresh token refused for what it is', { timeout: 120_000 }, async () => {
     auth = await startAuthServer({ clientSecret: 'app-secret', appUser: 'oauth' });
+    const logStart = dovecotLog().length;
     await appendMessages(bench, 'oauth', 'INBOX', [corpusMessage(5, 'pop-app').raw]);
     const { pop3s, pop3 } = bench.dovecot.ports;
     const app = `oauth2=generic, client_id=mailpump-app, token_url=${auth.url}/token, client_secret=app-secret, tlsCa=${bench.dovecot.caCert}`;
@@ -216,6 +226,8 @@ describe('OAuth2 with the engine and sr oauth', () => {
     assert.equal(mismatch.code, 1);
     assert.match(mismatch.stderr, /login refused for nobody@127\.0\.0\.1.*with an OAuth2 token just issued .*Likely: IMAP or POP not enabled for the mailbox/);
     assert.ok(auth.requests.filter((type) => type === 'client_credentials').length >= 2, 'a refused token is replaced by a fresh one before giving up');
+    assert.match(dovecotLog().slice(logStart), /pop3-login: Info: Login: user=<oauth>, method=XOAUTH2/);
+    assert.match(dovecotLog().slice(logStart), /pop3-login: Info: Login: user=<oauth>, method=OAUTHBEARER/);
     const app2 = await box.srAsync(['oauth', 'login', `pops://oauth@127.0.0.1:${pop3s}/`]);
     assert.equal(app2.code, 0, app2.stderr);
     assert.match(app2.stdout, /gets its tokens by itself \(no person signs in\); testing it/);

@@ -89,6 +89,8 @@ export interface ImapConnectionSettings {
   readonly accessToken?: (refused?: string) => Promise<string>;
   /** when the last token given expires: the connection is renewed a minute before (Exchange ends it then) */
   readonly tokenExpiresAt?: () => number | undefined;
+  /** the SASL mechanism credentials.conf's sasl= asks for; else imapflow's choice (OAUTHBEARER where offered) */
+  readonly sasl?: 'XOAUTH2' | 'OAUTHBEARER';
   readonly tls: TlsSettings;
   readonly timeoutMs: number;
   /** COMPRESS=DEFLATE where the server offers it (option imapCompress); off when absent */
@@ -148,7 +150,23 @@ function imapClient(settings: ImapConnectionSettings, extra: Partial<ImapFlowOpt
   });
   // imapflow reports a broken connection as an 'error' event: unhandled, it would end the process.
   client.on('error', () => undefined);
+  if (token !== undefined && settings.sasl) onlyMechanism(client, settings.sasl);
   return client;
+}
+
+/**
+ * imapflow takes OAUTHBEARER where the server offers it, else XOAUTH2, with no option to
+ * choose: the other mechanism is hidden from it just before it authenticates (sasl=).
+ */
+function onlyMechanism(client: ImapFlow, mechanism: 'XOAUTH2' | 'OAUTHBEARER'): void {
+  const hidden = mechanism === 'XOAUTH2' ? ['AUTH=OAUTHBEARER'] : ['AUTH=XOAUTH', 'AUTH=XOAUTH2'];
+  // run() is imapflow's internal command runner (not in its types): connect() calls run('AUTHENTICATE').
+  const internal = client as unknown as { run: (command: string, ...args: unknown[]) => Promise<unknown> };
+  const run = internal.run.bind(client);
+  internal.run = (command, ...args) => {
+    if (command === 'AUTHENTICATE') for (const capability of hidden) client.capabilities.delete(capability);
+    return run(command, ...args);
+  };
 }
 
 /** Before its token expires, a connection is replaced: a minute in hand. */
