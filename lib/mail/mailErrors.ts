@@ -42,6 +42,15 @@ export function isLastingMailError(error: unknown): boolean {
   return code === 'ENOTFOUND' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(message);
 }
 
+/**
+ * Exchange ends a session when its OAuth2 token expires (`* BYE Session invalidated -
+ * AccessTokenExpired`): not a fault, a reconnect with a fresh token. imapflow keeps the BYE's
+ * text as the `reason` of the errors that follow.
+ */
+export function isTokenExpiredBye(error: unknown): boolean {
+  return /AccessTokenExpired/i.test(String((error as { reason?: unknown })?.reason ?? ''));
+}
+
 /** A mail error in words for the log: the account, the cause, what to do. */
 export function describeMailError(error: unknown, place: MailErrorPlace): string {
   const { account } = place;

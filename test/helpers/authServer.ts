@@ -34,6 +34,8 @@ export interface AuthServer {
   readonly refreshes: number;
   /** refresh tokens presented a second time (the fault that kills grants after rotation) */
   readonly reusedRefreshTokens: number;
+  /** grants revoked through the revocation endpoint (RFC 7009) */
+  readonly revocations: number;
   /** the person at the browser enters the code, signed in as `user` */
   approve(userCode: string, user: string): void;
   /** every grant revoked (a password change, an admin's revocation) */
@@ -74,6 +76,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const requests: string[] = [];
   let refreshes = 0;
   let reused = 0;
+  let revocations = 0;
   let base = '';
 
   const issue = (user: string, grant?: Grant) => {
@@ -167,7 +170,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       if (url.pathname === '/token') return void tokenRequest(form, response);
       if (url.pathname === '/revoke') {
         const grant = grants.get(form.get('token') ?? '');
-        if (grant) grant.revoked = true;
+        if (grant) {
+          grant.revoked = true;
+          revocations += 1;
+        }
         return send(response, 200, {});
       }
       return send(response, 404, { error: 'not_found' });
@@ -179,6 +185,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     url: base,
     get refreshes() { return refreshes; },
     get reusedRefreshTokens() { return reused; },
+    get revocations() { return revocations; },
     requests,
     approve(userCode, user) {
       for (const device of devices.values()) if (device.userCode === userCode) device.user = user;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mailAccount } from '../../lib/mail/account.js';
-import { describeMailError, isLastingMailError } from '../../lib/mail/mailErrors.js';
+import { describeMailError, isLastingMailError, isTokenExpiredBye } from '../../lib/mail/mailErrors.js';
 import { mailboxState, RETRYING_FOR_MS } from '../../lib/supervisor/instanceFiles.js';
 import { Pop3Error } from '../../lib/mail/pop3/pop3Client.js';
 
@@ -15,6 +15,13 @@ describe('mail errors in words', () => {
     assert.equal(describeMailError(error('Command failed', { authenticationFailed: true, responseText: 'Authentication failed.' }), imaps),
       'login refused for ingest@mail.example.com: Authentication failed. (the password of credentials.conf line 3)');
     assert.match(describeMailError(new Pop3Error('login failed for ingest: [AUTH] Authentication failed.', 'auth'), imaps), /^login refused for ingest@mail.example.com: \[AUTH\]/);
+  });
+  it('tell Exchange\'s end of a session at token expiry (a reconnect) from a lost connection, and a fresh token refused from a bad grant', () => {
+    assert.equal(isTokenExpiredBye(error('Connection not available', { code: 'NoConnection', reason: 'Session invalidated - AccessTokenExpired' })), true);
+    assert.equal(isTokenExpiredBye(error('Connection not available', { code: 'NoConnection', reason: 'Server closed connection' })), false);
+    assert.equal(isTokenExpiredBye(undefined), false);
+    assert.match(describeMailError(error('Command failed', { authenticationFailed: true, responseText: 'AUTHENTICATE failed.', freshTokenRefused: true }), { ...imaps, oauth2: true }),
+      /with an OAuth2 token just issued \(credentials\.conf line 3\): the grant is good, the mail server refuses it\. Likely: IMAP or POP not enabled/);
   });
   it('say what to add for a certificate that is not trusted, on one line', () => {
     const text = describeMailError(error('self-signed certificate in certificate chain\n  at TLSSocket', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), imaps);

@@ -15,7 +15,7 @@ import { declareOnBroker, openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
 import { accountSignIn, mailAccount, mailboxTopic } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
-import { describeMailError, isLastingMailError, mailErrorPlace } from '../../mail/mailErrors.js';
+import { describeMailError, isLastingMailError, isTokenExpiredBye, mailErrorPlace } from '../../mail/mailErrors.js';
 import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
@@ -247,6 +247,10 @@ export class PollWorker implements Worker {
       // the moment a subscribe binds its queue, without growing pauses or a new connection.
       const unrouted = error instanceof Unroutable;
       if (!unrouted) await mailbox.poll.close().catch(() => undefined);
+      if (isTokenExpiredBye(error)) {
+        context.logger.info(`${label}: the server ended the session as its OAuth2 token expired; reconnecting with a new one`);
+        return true; // at once: nothing failed
+      }
       if (mailbox.failures === 0) mailbox.failingSince = Date.now();
       mailbox.failures += 1;
       // A grant waiting for a person costs nothing to look at (the token store, not the

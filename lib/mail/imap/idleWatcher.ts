@@ -4,6 +4,7 @@
 // goes silent is replaced, and the poll's scheduled passes go on regardless, so a stalled
 // IDLE never delays mail by more than one pass.
 import type { ImapFlow } from 'imapflow';
+import { isTokenExpiredBye } from '../mailErrors.js';
 import { closeClient, connectedClient, type ImapConnectionSettings, renewalTime } from './imapMailbox.js';
 
 const IDLE_RESTART_MS = 5 * 60_000;
@@ -45,7 +46,9 @@ export class IdleWatcher {
         connectedBefore = true;
         failures = 0;
         while (!this.stopped && client.usable) await client.idle();
-      } catch {
+      } catch (error) {
+        // Ended for its token (renewed on time, or by Exchange's BYE): a new connection at once, no failure.
+        if (isTokenExpiredBye(error)) renewing = true;
         if (!renewing) failures += 1; // the poll's own pass reports what is wrong with the account
       } finally {
         clearTimeout(renewal);
