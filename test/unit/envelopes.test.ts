@@ -162,3 +162,77 @@ describe('Adullact envelopes: damaged and hostile variants', () => {
     }
   });
 });
+
+describe('Adullact envelopes: other shapes the specification names', () => {
+  const ACTES = 'xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216" xmlns:insee="http://xml.insee.fr/schema"';
+  const decoded = async (name: string, text: string, encoding: BufferEncoding = 'latin1') => {
+    const result = await decodeEnvelope(name, Buffer.from(text, encoding), ALL);
+    assert.equal(result.outcome, 'decoded', JSON.stringify(result));
+    return (result as { envelope: Envelope }).envelope;
+  };
+
+  it('reads an anomaly (1-3) without IDActe from its file name, and a letter (2-1) from IDActe', async () => {
+    const anomaly = await decoded('034-210703385-20170612-ARRETE_42-AI-1-3_0.xml', `<?xml version="1.0" encoding="ISO-8859-1"?>
+<actes:AnomalieActe ${ACTES} actes:Date="2017-06-13" actes:Nature="3"><actes:Detail>Pièce manquante</actes:Detail>
+<actes:ActeRecu actes:Date="2017-06-12" actes:NumeroInterne="ARRETE_42" actes:CodeNatureActe="3"><actes:Objet> Nomination </actes:Objet></actes:ActeRecu></actes:AnomalieActe>`);
+    assert.equal(anomaly.producer, 'actes-xml');
+    assert.deepEqual(anomaly.documents.map((document) => document.role), ['anomalie']);
+    assert.deepEqual({ ...anomaly.metadata }, {
+      message_type: '1-3', numero_interne: 'ARRETE_42', code_nature_acte: 3, nature_code: 'AI', date_acte: '2017-06-12', objet: 'Nomination',
+      siren: '210703385', departement: '034', id_acte: '034-210703385-20170612-ARRETE_42-AI', date_anomalie: '2017-06-13', anomalie_nature: '3', anomalie_detail: 'Pièce manquante',
+    });
+    const letter = await decoded('99_AU-02A-000000000-20250110-2025_CT_3-CC-2-1_17.xml', `<?xml version="1.0" encoding="UTF-8"?>
+<actes:CourrierSimple ${ACTES} actes:IDActe="02A-000000000-20250110-2025_CT_3-CC" actes:DateCourrierPref="2025-02-01"><actes:Document><actes:NomFichier>x_16.pdf</actes:NomFichier></actes:Document></actes:CourrierSimple>`, 'utf8');
+    assert.deepEqual({ ...letter.metadata }, {
+      message_type: '2-1', numero_interne: '2025_CT_3', nature_code: 'CC', code_nature_acte: 4, date_acte: '2025-01-10',
+      siren: '000000000', departement: '02A', id_acte: '02A-000000000-20250110-2025_CT_3-CC', date_courrier: '2025-02-01',
+    });
+    assert.deepEqual(letter.documents.map((document) => document.role), ['courrier_simple']);
+  });
+
+  it('reads an old-style PES_Acquit, a PES_Retour with CodColl, and a PJ-only PES', async () => {
+    const acquit = await decoded('acq.xml', `<?xml version="1.0" encoding="ISO-8859-1"?><n:PES_Acquit xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes"><EnTetePES><IdColl V="21340172200017"/></EnTetePES>
+<ACQUIT><ElementACQUIT><EtatAck V="1"/><NumBord V="7"/><ExerciceBord V="2024"/></ElementACQUIT><ElementACQUIT><EtatAck V="2"/><IdUnique V="PJ9"/></ElementACQUIT></ACQUIT></n:PES_Acquit>`);
+    assert.equal(acquit.metadata.root, 'PES_ACQUIT');
+    assert.equal(acquit.metadata.etat_ack, '0', 'acquitted only when every EtatAck is 1');
+    assert.deepEqual(acquit.metadata.pj_id_unique, ['PJ9']);
+    assert.equal(acquit.metadata.siren, '213401722');
+    assert.deepEqual(acquit.documents.map((document) => document.role), ['pes_acquit']);
+    const retour = await decoded('ret.xml', `<n:PES_Retour xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/retour"><Enveloppe><Parametres><TypFic V="PESRETOUR_DEP"/></Parametres></Enveloppe>
+<EnTetePES><CodColl V="12"/></EnTetePES><PES_DepenseRetour><Bordereau><Piece><InfoPiece><IdPce V="5"/><EtatPce V="2"/></InfoPiece></Piece><Piece><InfoPiece><IdPce V="5"/><EtatPce V="3"/></InfoPiece></Piece></Bordereau></PES_DepenseRetour></n:PES_Retour>`, 'utf8');
+    assert.deepEqual({ root: retour.metadata.root, cod_col: retour.metadata.cod_col, domaine: retour.metadata.domaine, id_pce: retour.metadata.id_pce, etat_pce: retour.metadata.etat_pce },
+      { root: 'PES_Retour', cod_col: '12', domaine: 'depense', id_pce: ['5'], etat_pce: ['2', '3'] }, 'lists hold distinct values');
+    const pdf = Buffer.from('%PDF-1.4 a supporting document\n');
+    const pjOnly = await decoded('pj.xml', `<n:PES_Aller xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller"><PES_PJ><PJ><Contenu><Fichier MIMEType="application/pdf">
+${zlib.gzipSync(pdf).toString('base64').replace(/.{20}/g, '$&\n')}</Fichier></Contenu><IdUnique V="U1"/><NomPJ V="devis.pdf"/><RefCompta><Exercice V="2026"/></RefCompta></PJ></PES_PJ></n:PES_Aller>`, 'utf8');
+    assert.equal(pjOnly.metadata.domaine, undefined);
+    assert.equal(pjOnly.metadata.exercice, '2026', 'from the PJ when there is no bordereau');
+    assert.deepEqual(pjOnly.documents.map((document) => `${document.name} ${document.role}`), ['pj.xml pes', 'devis.pdf pj']);
+    assert.equal(sha256(pjOnly.documents[1]!.bytes), sha256(pdf), 'the PJ unwrapped at 20 columns, base64 then gunzip, byte for byte');
+  });
+
+  it('reads a UBL credit note, and keeps amounts as written', async () => {
+    const note = await decoded('cn.xml', `<CreditNote xmlns="urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2">
+<cbc:ID>AV-7</cbc:ID><cbc:IssueDate>2025-03-01</cbc:IssueDate><cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode><cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+<cac:LegalMonetaryTotal><cbc:TaxInclusiveAmount currencyID="EUR">3245.000000</cbc:TaxInclusiveAmount></cac:LegalMonetaryTotal></CreditNote>`, 'utf8');
+    assert.equal(note.producer, 'ubl');
+    assert.deepEqual({ number: note.metadata.invoice_number, type: note.metadata.invoice_type, total: note.metadata.total_ttc }, { number: 'AV-7', type: '381', total: '3245.000000' });
+  });
+
+  it('reads a Pastell deposit described in metadata.xml, whatever its zip calls it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-envelopes-'));
+    try {
+      const source = path.join(FIXTURES, 'pastell-depot', 'facture-cpp_FA-2025-0001');
+      for (const name of fs.readdirSync(source)) fs.copyFileSync(path.join(source, name), path.join(dir, name));
+      const zip = execFileSync('zip', ['-q', '-j', '-', ...fs.readdirSync(dir).map((name) => path.join(dir, name))]);
+      const result = await decodeEnvelope('depot.bin', zip, ALL);
+      assert.equal(result.outcome, 'decoded');
+      const envelope = (result as { envelope: Envelope }).envelope;
+      assert.equal(envelope.kind, 'chorus_fact');
+      assert.equal(envelope.archive, true, 'the zip is the source');
+      assert.deepEqual(envelope.documents.map((document) => document.role).sort(), ['facture_pdf', 'facture_xml']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
