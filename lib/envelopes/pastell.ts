@@ -1,6 +1,8 @@
 // Pastell deposits (producer `pastell-depot`, ../shared/fixtures/adullact/README.md 5): a
-// dossier as a zip or a directory, its fields in metadata.xml (`<flux>`) or metadata.json;
+// dossier as a zip or a directory, its fields in metadata.xml (`<flux>`), metadata.json or
+// metadata.txt (YAML, read by the yaml package);
 // each file a file field lists is a document, its role the field's id (a few renamed).
+import { parse as parseYaml } from 'yaml';
 import { type Envelope, type EnvelopeKind, MalformedEnvelope, type MetadataValue } from './types.js';
 import { children, parseXml } from './xml.js';
 
@@ -36,20 +38,19 @@ function fieldsOf(name: string, bytes: Buffer): Fields {
     const flux = parseXml(bytes);
     for (const data of children(flux, 'data')) values.set(data.attributes.get('name') ?? '', data.attributes.get('value') ?? '');
     for (const field of children(flux, 'files')) files.set(field.attributes.get('name') ?? '', children(field, 'file').map((file) => file.attributes.get('content') ?? ''));
-  } else if (name === 'metadata.json') {
+  } else {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(bytes.toString('utf8'));
+      // YAML with the failsafe schema: every value a string or a list, as Pastell writes them; no aliases (no alias bombs).
+      parsed = name === 'metadata.json' ? JSON.parse(bytes.toString('utf8')) : parseYaml(bytes.toString('utf8'), { schema: 'failsafe', maxAliasCount: 0 });
     } catch (error) {
-      throw new MalformedEnvelope(`metadata.json is not JSON (${(error as Error).message})`);
+      throw new MalformedEnvelope(`${name} cannot be read (${(error as Error).message.split('\n')[0]})`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MalformedEnvelope('metadata.json is not a map of fields');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MalformedEnvelope(`${name} is not a map of fields`);
     for (const [key, value] of Object.entries(parsed)) {
       if (Array.isArray(value)) files.set(key, value.map(String));
       else values.set(key, String(value));
     }
-  } else {
-    throw new MalformedEnvelope('metadata.txt (YAML) is not read by this version: deposit with metadata.xml or metadata.json');
   }
   return { values, files };
 }

@@ -219,6 +219,17 @@ ${zlib.gzipSync(pdf).toString('base64').replace(/.{20}/g, '$&\n')}</Fichier></Co
     assert.deepEqual({ number: note.metadata.invoice_number, type: note.metadata.invoice_type, total: note.metadata.total_ttc }, { number: 'AV-7', type: '381', total: '3245.000000' });
   });
 
+  it('reads a Pastell deposit described in YAML (metadata.txt), and refuses an alias bomb in it', async () => {
+    const pes = fs.readFileSync(path.join(FIXTURES, 'helios', 'PESALR2_SAMPLE_20250114_001.xml'));
+    const yaml = Buffer.from('objet: PESALR2_SAMPLE_20250114_001\nid_coll: "00000000000000"\nexercice: 2025\nfichier_pes:\n  - PESALR2_SAMPLE_20250114_001.xml\n');
+    const envelope = pastellDeposit(new Map([['metadata.txt', yaml], ['PESALR2_SAMPLE_20250114_001.xml', pes]]), false);
+    assert.equal(envelope?.kind, 'helios');
+    assert.deepEqual({ ...envelope?.metadata }, { objet: 'PESALR2_SAMPLE_20250114_001', id_coll: '00000000000000', exercice: '2025' }, 'values stay strings');
+    assert.deepEqual(envelope?.documents.map((document) => `${document.name} ${document.role}`), ['PESALR2_SAMPLE_20250114_001.xml pes']);
+    const bomb = Buffer.from('a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nfichier_pes: [*c]\n');
+    assert.equal(pastellDeposit(new Map([['metadata.txt', bomb]]), false), undefined, 'aliases refused: not read as a deposit');
+  });
+
   it('reads a Pastell deposit described in metadata.xml, whatever its zip calls it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-envelopes-'));
     try {
