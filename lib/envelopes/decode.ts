@@ -9,7 +9,7 @@ import { facturxPdf, isPdf } from './facturx.js';
 import { METADATA_FILES, pastellDeposit } from './pastell.js';
 import { isPesRoot, pesFile } from './pes.js';
 import { type Envelope, type EnvelopeKind, type EnvelopeResult, MalformedEnvelope } from './types.js';
-import { xmlRoot } from './xml.js';
+import { looksLikeXml, xmlRoot } from './xml.js';
 
 interface XmlKind {
   readonly kind: EnvelopeKind;
@@ -79,6 +79,17 @@ async function recognise(name: string, bytes: Buffer): Promise<Envelope | { malf
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a file's first bytes leave it a chance of being an envelope of these kinds: a zip,
+ * a gzip, an XML, a PDF. Anything else is not read further (a photo, a Word file).
+ */
+export function mayBeEnvelope(head: Buffer, kinds: ReadonlySet<EnvelopeKind>): boolean {
+  if (isZip(head)) return true; // a Pastell deposit of any kind
+  if (isGzip(head)) return kinds.has('acte_nature');
+  if (isPdf(head)) return kinds.has('chorus_fact');
+  return looksLikeXml(head);
 }
 
 /**

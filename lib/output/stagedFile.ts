@@ -204,6 +204,19 @@ export class StagedFile {
     this.targetDirectory = directory;
   }
 
+  /** The first `length` bytes written, once the stream has finished: enough to tell what a file may be. */
+  async head(length: number): Promise<Buffer> {
+    if (!this.finished) await finished(this.writer);
+    const handle = await fs.promises.open(this.tempPath, 'r');
+    try {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** The bytes written, once the stream has finished: an envelope is recognised from them. */
   async contents(): Promise<Buffer> {
     if (!this.finished) await finished(this.writer);

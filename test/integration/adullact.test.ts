@@ -138,6 +138,7 @@ describe('Adullact envelopes from mail, through sr', () => {
         assert.equal((byHash.get(sha256(Buffer.from('an ordinary attachment\n'))) ?? []).length, 1);
         expectedCount += 1;
         assert.equal(written.length, expectedCount, `exactly the expected files, once each: ${written.join(', ')}`);
+        assert.deepEqual([...walk(files), ...walk(quarantine)].filter((file) => file.includes('.mailpump-staging')), [], 'no staging file left by the killed subscribe');
         const setAside = walk(path.join(quarantine, 'envelopes'));
         assert.deepEqual(setAside.sort(), ['SLO-EACT--000000000--20250115-2.tar.gz', 'SLO-EACT--000000000--20250115-2.tar.gz.reason.txt']);
         assert.match(fs.readFileSync(path.join(quarantine, 'envelopes', setAside.find((name) => name.endsWith('.reason.txt'))!), 'utf8'),

@@ -247,3 +247,16 @@ ${zlib.gzipSync(pdf).toString('base64').replace(/.{20}/g, '$&\n')}</Fichier></Co
     }
   });
 });
+
+describe('Adullact envelopes: what is looked at', () => {
+  it('reads further only a zip, a gzip of an asked-for ACTES, an XML, or a PDF when invoices are asked for', async () => {
+    const { mayBeEnvelope } = await import('../../lib/envelopes/decode.js');
+    const head = (file: string) => fs.readFileSync(path.join(FIXTURES, file)).subarray(0, 1024);
+    assert.equal(mayBeEnvelope(head('actes/SLO-EACT--000000000--20250115-1.tar.gz'), ALL), true);
+    assert.equal(mayBeEnvelope(head('actes/SLO-EACT--000000000--20250115-1.tar.gz'), new Set(['helios'])), false);
+    assert.equal(mayBeEnvelope(head('chorus/FA-2025-0001.pdf'), new Set(['acte_nature', 'helios'])), false);
+    assert.equal(mayBeEnvelope(head('chorus/FA-2025-0001.facturx.pdf'), ALL), true);
+    assert.equal(mayBeEnvelope(head('helios/PESALR2_SAMPLE_20250114_001.xml'), new Set(['helios'])), true);
+    assert.equal(mayBeEnvelope(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]), ALL), false, 'a JPEG is not read');
+  });
+});

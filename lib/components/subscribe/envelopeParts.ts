@@ -5,7 +5,8 @@
 // malformed envelope is set aside for quarantine with its reason, and nothing of it is
 // written under directory. Other files are left as they are.
 import crypto from 'node:crypto';
-import { decodeEnvelope } from '../../envelopes/decode.js';
+import path from 'node:path';
+import { decodeEnvelope, mayBeEnvelope } from '../../envelopes/decode.js';
 import { DOCUMENT_CAP, type Envelope, type EnvelopeDocument, type EnvelopeKind, type MetadataValue } from '../../envelopes/types.js';
 
 export interface EnvelopeSettings {
@@ -15,6 +16,11 @@ export interface EnvelopeSettings {
   readonly source: boolean;
   /** where a malformed envelope's file and its reason go: <quarantineDirectory>/envelopes */
   readonly quarantineDirectory: string;
+}
+
+/** Apart from the whole messages sr quarantine lists: retrying one of those would write its other files again. */
+export function envelopeQuarantine(quarantineDirectory: string): string {
+  return path.join(quarantineDirectory, 'envelopes');
 }
 
 /** The `envelope` object of a file's sidecar and notification. */
@@ -32,6 +38,8 @@ export interface EnvelopeInfo {
 
 /** Larger inputs are not looked at: no envelope holds more than the documents' cap, and an archive only a little more. */
 const INPUT_CAP = DOCUMENT_CAP + 4 * 1024 * 1024;
+/** What is read of each file to tell whether it may be an envelope at all (a PDF header may come after 1 KiB of junk). */
+const SNIFF_BYTES = 1024;
 
 export type EnvelopeVerdict =
   | { readonly outcome: 'keep' }
@@ -43,9 +51,10 @@ export function groupIdOf(claimKey: string, partPath: string): string {
 }
 
 /** The verdict on one file of a message: `groupId` names its envelope, if it is one. */
-export async function envelopeVerdict(settings: EnvelopeSettings, name: string, size: number, bytes: () => Promise<Buffer>, groupId: string): Promise<EnvelopeVerdict> {
-  if (size > INPUT_CAP || size === 0) return { outcome: 'keep' };
-  const result = await decodeEnvelope(name, await bytes(), new Set(settings.kinds));
+export async function envelopeVerdict(settings: EnvelopeSettings, name: string, file: { readonly size: number; head(length: number): Promise<Buffer>; contents(): Promise<Buffer> }, groupId: string): Promise<EnvelopeVerdict> {
+  const kinds = new Set(settings.kinds);
+  if (file.size > INPUT_CAP || file.size === 0 || !mayBeEnvelope(await file.head(SNIFF_BYTES), kinds)) return { outcome: 'keep' };
+  const result = await decodeEnvelope(name, await file.contents(), kinds);
   if (result.outcome === 'not_envelope') return { outcome: 'keep' };
   if (result.outcome === 'malformed') return { outcome: 'set_aside', reason: `${name}: a malformed ${result.kind ?? 'Adullact'} envelope (${result.producer}): ${result.reason}` };
   const { envelope } = result;

@@ -207,7 +207,7 @@ export class PartWriter implements PartSink {
     for (const staged of this.staged.splice(0)) {
       const name = staged.part.declaredName ?? staged.part.fallbackName;
       const verdict = staged.part.kind === 'body' ? { outcome: 'keep' as const }
-        : await envelopeVerdict(settings, name, staged.file.size, () => staged.file.contents(), groupIdOf(staged.part.partPath));
+        : await envelopeVerdict(settings, name, staged.file, groupIdOf(staged.part.partPath));
       if (verdict.outcome === 'keep') {
         kept.push(staged);
         continue;

@@ -9,7 +9,7 @@ import { fillTemplate, TemplateError, templateRoot } from '../../decode/template
 import { type MailAction, MailActionError, parseMailAction } from '../../mail/mailSource.js';
 import { ENVELOPE_KINDS } from '../../envelopes/types.js';
 import type { SyncMethod } from '../../output/durability.js';
-import type { EnvelopeSettings } from './envelopeParts.js';
+import { envelopeQuarantine, type EnvelopeSettings } from './envelopeParts.js';
 import type { IngestSettings } from './ingest.js';
 
 /** mailAction as written, or `delete` for sr3's `delete on`. */
@@ -66,7 +66,9 @@ export function deadLetterBounds(config: Config): DeadLetterBounds {
 
 /** Where this config's files are staged: the fixed part of every directory it writes to. */
 export function stagingRoots(config: Config, paths: SrPaths): string[] {
-  const templates = [config.str('directory'), config.str('rawDirectory'), quarantineDirectory(config, paths), ...config.masks.map((mask) => mask.directory)];
+  // A malformed envelope is staged in quarantineDirectory/envelopes (writeFiles.ts): its leftovers after a kill go too.
+  const envelopes = config.list('envelopes').length > 0 ? [envelopeQuarantine(quarantineDirectory(config, paths))] : [];
+  const templates = [config.str('directory'), config.str('rawDirectory'), quarantineDirectory(config, paths), ...envelopes, ...config.masks.map((mask) => mask.directory)];
   return [...new Set(templates.filter((template): template is string => template !== undefined).map(templateRoot))];
 }
 
@@ -80,7 +82,7 @@ function envelopeSettings(config: Config, paths: SrPaths): { envelopes?: Envelop
   const asked = config.list('envelopes');
   if (asked.length === 0) return {};
   const kinds = asked.includes('adullact') ? [...ENVELOPE_KINDS] : ENVELOPE_KINDS.filter((kind) => asked.includes(kind));
-  return { envelopes: { kinds, source: config.flag('envelopeSource'), quarantineDirectory: quarantineDirectory(config, paths) } };
+  return { envelopes: { kinds, source: config.flag('envelopeSource'), quarantineDirectory: envelopeQuarantine(quarantineDirectory(config, paths)) } };
 }
 
 export function quarantineDirectory(config: Config, paths: SrPaths): string {

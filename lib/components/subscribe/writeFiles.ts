@@ -129,12 +129,11 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState, wr
 }
 
 /**
- * A malformed envelope's file as it came, and `<it>.reason.txt`, in quarantineDirectory's
- * envelopes/ (apart from the whole messages sr quarantine lists): placed like the message's
- * other files, so that a retry after a crash writes neither twice.
+ * A malformed envelope's file as it came, and `<it>.reason.txt`, in `directory`
+ * (quarantineDirectory/envelopes): placed like the message's other files, so that a retry
+ * after a crash writes neither twice.
  */
-async function quarantineEnvelopes(malformed: readonly SetAside[], quarantineDirectory: string, ref: MailMessageRef, placer: Placer, writerName: string): Promise<Array<{ files: PlacedFile[]; reason: string }>> {
-  const directory = path.join(quarantineDirectory, 'envelopes');
+async function quarantineEnvelopes(malformed: readonly SetAside[], directory: string, ref: MailMessageRef, placer: Placer, writerName: string): Promise<Array<{ files: PlacedFile[]; reason: string }>> {
   const staging: Staging = { root: directory, writer: writerName };
   const done: Array<{ files: PlacedFile[]; reason: string }> = [];
   for (const entry of malformed) {
