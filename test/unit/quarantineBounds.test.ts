@@ -22,6 +22,22 @@ function quarantine(entries: ReadonlyArray<{ id: string; ageDays: number; bytes:
 const left = (dir: string) => fs.readdirSync(dir).filter((name) => name.endsWith(REASON_SUFFIX)).map((name) => name.slice(0, -REASON_SUFFIX.length)).sort();
 
 describe('quarantine bounds (quarantineAgeMax, quarantineSizeMax)', () => {
+  it('bound the malformed envelopes too: <name> and <name>.reason.txt, never a directory', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-quarantine-'));
+    try {
+      const old = new Date(Date.now() - 100 * 86_400_000);
+      for (const [name, bytes] of [['a.tar.gz', 400], [`a.tar.gz${REASON_SUFFIX}`, 10], ['b.xml', 50], [`b.xml${REASON_SUFFIX}`, 10]] as const) {
+        fs.writeFileSync(path.join(dir, name), Buffer.alloc(bytes));
+        if (name.startsWith('a')) fs.utimesSync(path.join(dir, name), old, old);
+      }
+      fs.mkdirSync(path.join(dir, `c${REASON_SUFFIX}.d`));
+      assert.deepEqual(pruneQuarantine(dir, { maxAgeSeconds: 90 * 86400, maxBytes: 0 }), ['a.tar.gz (older than quarantineAgeMax)']);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['b.xml', `b.xml${REASON_SUFFIX}`, `c${REASON_SUFFIX}.d`]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('removes entries older than the age, then the oldest until the rest fits the size, both files of each', () => {
     const dir = quarantine([{ id: 'a', ageDays: 100, bytes: 100 }, { id: 'b', ageDays: 50, bytes: 500 }, { id: 'c', ageDays: 20, bytes: 300 }, { id: 'd', ageDays: 1, bytes: 300 }]);
     try {

@@ -18,9 +18,15 @@ export const NOTIFICATION_LINE = 'notification: ';
 /** `<id>.reason.txt` says why; `<id>.eml` beside it is the message, when it could be downloaded. */
 export const REASON_SUFFIX = '.reason.txt';
 
+/** What is kept beside `<id>.reason.txt`: the message `<id>.eml`, or a malformed envelope's own file `<id>` (quarantineDirectory/envelopes). */
+const COMPANIONS = ['.eml', ''];
+
 /** Removes a quarantined message's files, its reason and its copy (sr quarantine drop, the bounds). */
 export function removeQuarantined(directory: string, id: string): void {
-  for (const suffix of [REASON_SUFFIX, '.eml']) fs.rmSync(path.join(directory, `${id}${suffix}`), { force: true });
+  for (const suffix of [REASON_SUFFIX, ...COMPANIONS]) {
+    const file = path.join(directory, `${id}${suffix}`);
+    if (fs.statSync(file, { throwIfNoEntry: false })?.isFile()) fs.rmSync(file, { force: true });
+  }
 }
 
 export interface QuarantineBounds {
@@ -43,12 +49,12 @@ export function pruneQuarantine(directory: string, bounds: QuarantineBounds, now
   } catch {
     return [];
   }
-  const size = (file: string) => { try { return fs.statSync(path.join(directory, file)).size; } catch { return 0; } };
+  const size = (file: string) => { const stat = fs.statSync(path.join(directory, file), { throwIfNoEntry: false }); return stat?.isFile() ? stat.size : 0; };
   const entries = names.filter((name) => name.endsWith(REASON_SUFFIX)).map((name) => {
     const id = name.slice(0, -REASON_SUFFIX.length);
     let when = now;
     try { when = fs.statSync(path.join(directory, name)).mtimeMs; } catch { /* gone meanwhile */ }
-    return { id, when, bytes: size(name) + size(`${id}.eml`) };
+    return { id, when, bytes: size(name) + COMPANIONS.reduce((sum, suffix) => sum + size(`${id}${suffix}`), 0) };
   }).sort((a, b) => a.when - b.when);
   let total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
   const removed: string[] = [];

@@ -34,6 +34,7 @@ import { NotificationLag } from './notificationLag.js';
 import { pairedTopics } from './pairing.js';
 import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
 import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
+import { envelopeQuarantine } from './envelopeParts.js';
 import { pruneQuarantine, quarantineFiles, quarantineOnServer } from './quarantine.js';
 import { deadLetterBounds, decodeBudgetMs, ingestSettings, quarantineDirectory, stagingRoots } from './settings.js';
 import { SourcePool } from './sourcePool.js';
@@ -362,7 +363,10 @@ export class SubscribeWorker implements Worker {
   private boundQuarantine(context: InstanceContext): void {
     const { config, logger } = context;
     const bounds = { maxAgeSeconds: config.number('quarantineAgeMax'), maxBytes: config.number('quarantineSizeMax') };
-    for (const removed of pruneQuarantine(quarantineDirectory(config, this.paths), bounds)) logger.warning(`quarantine: removed ${removed}; the mail stays on its server`);
+    const directory = quarantineDirectory(config, this.paths);
+    for (const removed of pruneQuarantine(directory, bounds)) logger.warning(`quarantine: removed ${removed}; the mail stays on its server`);
+    // Malformed envelopes, under the same bounds, apart (envelopeParts.ts).
+    for (const removed of pruneQuarantine(envelopeQuarantine(directory), bounds)) logger.warning(`quarantine: removed the envelope ${removed}; the mail it came in was ingested`);
   }
 
   /** An account as error messages name it, with the credentials.conf line of its password. */
