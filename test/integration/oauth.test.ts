@@ -127,7 +127,7 @@ describe('OAuth2 with the engine and sr oauth', () => {
   afterEach(async () => { await auth?.close(); });
 
   it('signs in by device code, ingests over IMAPS and IMAP+STARTTLS while tokens expire, and waits out a revoked grant until a new login', { timeout: 240_000 }, async () => {
-    auth = await startAuthServer({ accessLifetimeS: 10 });
+    auth = await startAuthServer({ accessLifetimeS: 8 });
     const logStart = dovecotLog().length;
     const { imaps, imap } = bench.dovecot.ports;
     const secret = 's3cr3t-public-client';
@@ -158,9 +158,9 @@ describe('OAuth2 with the engine and sr oauth', () => {
     assert.equal(status.stdout.trim().split('\n').filter((row) => /: ok, access token good for/.test(row)).length, 2, status.stdout);
 
     assert.equal((await box.srAsync(['start'])).code, 0);
-    // Mail arrives over 20 s: tokens of 10 s expire and are refreshed, with rotation, several times.
+    // Mail arrives over 15 s: tokens of 8 s expire and are refreshed, with rotation, several times.
     const sent: ReturnType<typeof corpusMessage>[] = [];
-    for (let round = 0; round < 4; round += 1) {
+    for (let round = 0; round < 3; round += 1) {
       for (const folder of [secureFolder, startTlsFolder]) {
         const message = corpusMessage(4 + sent.length, `${folder}-${round}`);
         sent.push(message);
