@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import * as client from 'openid-client';
 import { importPKCS8, SignJWT } from 'jose';
 import { UserError } from '../config/errors.js';
+import { readableByOthers } from '../config/privateFile.js';
 import { checkEndpointUrl, type OAuthSettings } from '../config/oauthProviders.js';
 import type { TokenAnswer } from './tokenStore.js';
 
@@ -122,8 +123,8 @@ async function serviceAccountAssertion(settings: OAuthSettings): Promise<string>
 /** A file that holds a private key, refused like credentials.conf when others can read it. */
 function readPrivateFile(file: string, what: string, expected: string): string {
   try {
-    const mode = fs.statSync(file).mode & 0o777;
-    if ((mode & 0o077) !== 0) throw new KeyFileError(`${file} can be read by group or others (mode ${mode.toString(8).padStart(4, '0')}); it holds a private key, so it is not used. Fix it with: chmod 600 ${file}`);
+    const exposed = readableByOthers(file, fs.statSync(file).mode, file, 'a private key');
+    if (exposed) throw new KeyFileError(exposed);
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof KeyFileError) throw error;

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../config/errors.js';
+import { readableByOthers } from '../config/privateFile.js';
 
 export type GrantState = 'ok' | 'needs_reauth' | 'needs_config';
 
@@ -192,10 +193,8 @@ function refuseOpenToOthers(file: string, what: string, wanted: number): void {
   if (process.getuid && stat.uid !== process.getuid()) {
     throw new TokenStoreError(`${file}: the OAuth token ${what} belongs to uid ${stat.uid}, not to you (uid ${process.getuid()}): run sr as the user the instances run as`);
   }
-  const mode = stat.mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new TokenStoreError(`${file}: the OAuth token ${what} can be read by group or others (mode ${mode.toString(8).padStart(4, '0')}); it holds refresh tokens, so it is not used. Fix it with: chmod ${wanted} ${file}`);
-  }
+  const exposed = readableByOthers(file, stat.mode, `${file}: the OAuth token ${what}`, 'refresh tokens', String(wanted));
+  if (exposed) throw new TokenStoreError(exposed);
 }
 
 function toGrant(row: Record<string, unknown>): GrantRow {

@@ -9,7 +9,7 @@ import { ConfigError, ConfigErrors, UserError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
 import { MAIL_SCHEMES } from '../config/options.js';
 import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule.js';
-import { accountSignIn, mailAccount } from '../mail/account.js';
+import { mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
 import { accountTls, tlsSettings } from '../mail/tls.js';
 import { FirstPassError, firstPassOf } from './poll/firstPass.js';
@@ -23,8 +23,7 @@ export function checkCredentials(config: Config, credentials: CredentialsStore):
   const tls = tlsSettings(config);
   for (const url of config.list('pollUrl')) {
     const account = mailAccount(url);
-    accountSignIn(account, credentials);
-    const signIn = credentials.signInFor(account.url, account.label);
+    const signIn = credentials.signInFor(account.url, account.label); // a missing password is said here
     if (signIn.kind === 'oauth2' && signIn.provider !== 'command') checkGrantReady(signIn.settings, credentials.file, account.label);
     accountTls(config, tls, credentials.lookup(url)); // a tlsCa detail naming no file
   }

@@ -8,6 +8,7 @@
 //    and no password, a bearer token and no user). Only their secrets are taken, to be masked.
 import fs from 'node:fs';
 import { ConfigError, ConfigErrors, UserError } from './errors.js';
+import { readableByOthers } from './privateFile.js';
 import { readTextFile, TextFileError } from './textFile.js';
 import { MAIL_SCHEMES } from './options.js';
 import { OAUTH_DETAILS, OAUTH_PROVIDERS, type OAuthProviderName, type OAuthSettings, oauthSettings, OAuthSettingsError } from './oauthProviders.js';
@@ -67,12 +68,8 @@ export class CredentialsStore {
       throw new UserError(`${displayName}: cannot read: ${(error as Error).message}`);
     }
     if (!stat.isFile()) throw new UserError(`${displayName}: ${stat.isDirectory() ? 'is a directory' : 'is not a regular file'}; credentials.conf must be a file of lines like imaps://user:PASSWORD@host/`);
-    if ((stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      throw new UserError(
-        `${file} can be read by group or others (mode ${mode}); it holds passwords, so it is not used. Fix it with: chmod 600 ${file}`,
-      );
-    }
+    const exposed = readableByOthers(file, stat.mode, file, 'passwords');
+    if (exposed) throw new UserError(exposed);
     const entries: Credential[] = [];
     const warnings: string[] = [];
     const notes: string[] = [];

@@ -2,6 +2,7 @@
 // legality-control exchange, and an ACTES business XML on its own. Metadata after Pastell's
 // ActeEnvelopeParser, with the keys and types the specification decides.
 import zlib from 'node:zlib';
+import { optional } from '../system/optional.js';
 import { tarGzMembers } from './archives.js';
 import { type Envelope, type EnvelopeDocument, MalformedEnvelope, type MetadataValue } from './types.js';
 import { child, children, parseXml, textAt, type XmlElement, xmlRoot } from './xml.js';
@@ -13,7 +14,8 @@ const FILE_NAME = /^(?:\d{2}_[A-Z0-9]{2}-)?(\d{2}[0-9AB])-(\d{9})-(\d{8})-([0-9A
 const ID_ACTE = /^(\d{2}[0-9AB])-(\d{9})-(\d{8})-([0-9A-Z_]{1,15})-(DE|AR|AI|CC|BF|AU)$/;
 const ENVELOPE_MEMBER = /^[A-Z]{4}--.+\.xml$/;
 const ENVELOPE_ROOTS = new Set(['EnveloppeCLMISILL', 'EnveloppeMISILLCL']);
-const NATURE_LETTERS = ['', 'DE', 'AR', 'AI', 'CC', 'BF', 'AU'];
+/** CodeNatureActe 1 to 6 and their letters. */
+export const NATURE_LETTERS = ['', 'DE', 'AR', 'AI', 'CC', 'BF', 'AU'];
 
 /** The business XML's root: its message type and its role. */
 const MESSAGES: Readonly<Record<string, { type: string; role: string }>> = {
@@ -38,12 +40,9 @@ interface EnvelopeFacts {
 
 function envelopeFacts(envelope: XmlElement): EnvelopeFacts {
   const idcl = child(envelope, 'Emetteur/IDCL');
-  if (idcl) return { ...optional('siren', idcl.attributes.get('SIREN')), ...optional('departement', idcl.attributes.get('Departement')) };
-  return { ...optional('siren', child(envelope, 'Destinataire')?.attributes.get('SIREN')) };
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined || value === '' ? {} : { [key]: value }) as { [P in K]?: string };
+  const attribute = (element: XmlElement | undefined, name: string) => element?.attributes.get(name) || undefined;
+  if (idcl) return { ...optional('siren', attribute(idcl, 'SIREN')), ...optional('departement', attribute(idcl, 'Departement')) };
+  return optional('siren', attribute(child(envelope, 'Destinataire'), 'SIREN'));
 }
 
 /** The metadata of an ACTES business XML, named `fileName`, with what its transport envelope says. */

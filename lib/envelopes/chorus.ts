@@ -3,13 +3,11 @@
 // identifiers stay strings exactly as written.
 import { isZip, zipMembers } from './archives.js';
 import { type Envelope, type EnvelopeDocument, MalformedEnvelope, type MetadataValue } from './types.js';
-import { child, children, descendants, parseXml, textAt, type XmlElement } from './xml.js';
+import { base64Content, child, children, descendants, parseXml, textAt, type XmlElement } from './xml.js';
 
 export const UBL_INVOICE = 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2';
 export const UBL_CREDIT_NOTE = 'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2';
 export const CII = 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100';
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The first element along a path of local names, each found at any depth below the previous. */
 function find(root: XmlElement | undefined, ...names: string[]): XmlElement | undefined {
@@ -98,9 +96,7 @@ export async function pivotFile(name: string, bytes: Buffer): Promise<Envelope> 
   const documents: EnvelopeDocument[] = [{ name, role: 'facture_xml', bytes, isInput: true }];
   for (const pj of children(root, 'CPPFactures/CPPFacturePivotUnitaire/PJ')) {
     const label = textAt(pj, 'NomPJ') ?? textAt(pj, 'IdOriginal') ?? 'PJ';
-    const text = (child(pj, 'Contenu')?.text ?? '').replace(/\s+/g, '');
-    if (text === '' || text.length % 4 !== 0 || !BASE64.test(text)) throw new MalformedEnvelope(`the PJ ${label} is not base64`);
-    const zip = Buffer.from(text, 'base64');
+    const zip = base64Content(child(pj, 'Contenu'), `the PJ ${label}`);
     if (!isZip(zip)) throw new MalformedEnvelope(`the PJ ${label} is not the base64 of a zip`);
     const role = textAt(pj, 'TypePJ') === '01' ? 'facture_pdf' : 'pj';
     for (const member of await zipMembers(zip)) {

@@ -34,50 +34,42 @@ function namesDepositMetadata(bytes: Buffer): boolean {
   return METADATA_FILES.some((name) => bytes.includes(Buffer.from(name)));
 }
 
-async function recognise(name: string, bytes: Buffer): Promise<Envelope | { malformed: string; kind?: EnvelopeKind; producer: string } | undefined> {
-  const malformed = (error: unknown, producer: string, kind?: EnvelopeKind) => {
+type Recognised = Envelope | { malformed: string; kind?: EnvelopeKind; producer: string } | undefined;
+
+/** `decode`'s envelope, or, when it finds the input malformed, that and why, under `producer`. */
+async function guarded(producer: string, kind: EnvelopeKind | undefined, decode: () => Promise<Envelope | undefined> | Envelope | undefined): Promise<Recognised> {
+  try {
+    return await decode();
+  } catch (error) {
     if (!(error instanceof MalformedEnvelope)) throw error;
     return { malformed: error.message, producer, ...(kind ? { kind } : {}) };
-  };
+  }
+}
+
+async function recognise(name: string, bytes: Buffer): Promise<Recognised> {
   if (isZip(bytes)) {
-    let members;
-    try {
-      members = await zipMembers(bytes);
-    } catch (error) {
-      return namesDepositMetadata(bytes) ? malformed(error, 'pastell-depot') : undefined;
-    }
-    const rootFiles = new Map(members.filter((member) => !member.name.includes('/')).map((member) => [member.name, member.bytes]));
-    try {
-      return pastellDeposit(rootFiles, true);
-    } catch (error) {
-      return malformed(error, 'pastell-depot');
-    }
+    return guarded('pastell-depot', undefined, async () => {
+      let members;
+      try {
+        members = await zipMembers(bytes);
+      } catch (error) {
+        if (namesDepositMetadata(bytes)) throw error;
+        return undefined;
+      }
+      return pastellDeposit(new Map(members.filter((member) => !member.name.includes('/')).map((member) => [member.name, member.bytes])), true);
+    });
   }
-  if (isGzip(bytes)) {
-    try {
-      return await actesArchive(bytes);
-    } catch (error) {
-      return malformed(error, 's2low-actes', 'acte_nature');
-    }
-  }
+  if (isGzip(bytes)) return guarded('s2low-actes', 'acte_nature', () => actesArchive(bytes));
   const root = xmlRoot(bytes);
   if (root) {
     const known = xmlKind(root.name, root.ns);
     if (!known) return undefined;
-    try {
+    return guarded(known.producer, known.kind, () => {
       if (root.doctype) throw new MalformedEnvelope('the XML has a DOCTYPE (no DTD is accepted)');
-      return await known.decode(name, bytes);
-    } catch (error) {
-      return malformed(error, known.producer, known.kind);
-    }
+      return known.decode(name, bytes);
+    });
   }
-  if (isPdf(bytes)) {
-    try {
-      return await facturxPdf(name, bytes);
-    } catch (error) {
-      return malformed(error, 'facturx', 'chorus_fact');
-    }
-  }
+  if (isPdf(bytes)) return guarded('facturx', 'chorus_fact', () => facturxPdf(name, bytes));
   return undefined;
 }
 

@@ -5,12 +5,12 @@
 import { parse as parseYaml } from 'yaml';
 import { type Envelope, type EnvelopeKind, MalformedEnvelope, type MetadataValue } from './types.js';
 import { children, parseXml } from './xml.js';
+import { NATURE_LETTERS } from './actes.js';
 
 const ROLE_NAMES: Readonly<Record<string, string>> = {
   arrete: 'acte', autre_document_attache: 'annexe', annexes_tamponnees: 'annexe_tamponnee', fichier_pes: 'pes',
   fichier_reponse: 'pes_acquit', fichier_facture: 'facture_xml', fichier_facture_pdf: 'facture_pdf', facture_pj_02: 'pj',
 };
-const NATURE_LETTERS = ['', 'DE', 'AR', 'AI', 'CC', 'BF', 'AU'];
 
 /** Metadata keys by kind: ours, from Pastell's field ids. */
 const KEYS: Readonly<Record<EnvelopeKind, ReadonlyArray<readonly [string, string]>>> = {
@@ -23,8 +23,6 @@ const KEYS: Readonly<Record<EnvelopeKind, ReadonlyArray<readonly [string, string
 };
 
 export const METADATA_FILES = ['metadata.xml', 'metadata.json', 'metadata.txt'];
-/** Not documents: the deposit's own description and its end marker. */
-export const DEPOSIT_FILES = [...METADATA_FILES, 'fichier_termine.txt'];
 
 interface Fields {
   readonly values: Map<string, string>;

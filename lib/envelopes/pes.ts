@@ -2,8 +2,8 @@
 // embedded supporting documents (PES_PJ/PJ: base64, then gzip) taken out; metadata after
 // Pastell's PESAllerFile, lists holding distinct values in document order.
 import { gunzipCapped } from './archives.js';
-import { DOCUMENT_CAP, type Envelope, type EnvelopeDocument, MalformedEnvelope, type MetadataValue } from './types.js';
-import { child, children, descendants, distinct, parseXml, valueAt, type XmlElement } from './xml.js';
+import { DOCUMENT_CAP, type Envelope, type EnvelopeDocument, type MetadataValue } from './types.js';
+import { base64Content, child, children, descendants, distinct, parseXml, valueAt, type XmlElement } from './xml.js';
 
 const PES_NS_START = 'http://www.minefi.gouv.fr/cp/helios/';
 /** Root names compared case-insensitively (older acknowledgements say PES_Acquit), normalised. */
@@ -16,8 +16,6 @@ const ROOTS: Readonly<Record<string, { root: string; role: string }>> = {
 export function isPesRoot(name: string, ns: string): boolean {
   return ns.startsWith(PES_NS_START) && ROOTS[name.toLowerCase()] !== undefined;
 }
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function pesMetadata(root: XmlElement, normalised: string): Record<string, MetadataValue> {
   const metadata: Record<string, MetadataValue> = { root: normalised };
@@ -63,9 +61,7 @@ function pesMetadata(root: XmlElement, normalised: string): Record<string, Metad
 /** One embedded document: strict base64, then gunzip under the cap. */
 function embedded(pj: XmlElement, index: number): EnvelopeDocument {
   const name = valueAt(pj, 'NomPJ') ?? `${valueAt(pj, 'IdUnique') ?? `pj-${index + 1}`}.bin`;
-  const text = (child(pj, 'Contenu/Fichier')?.text ?? '').replace(/\s+/g, '');
-  if (text === '' || text.length % 4 !== 0 || !BASE64.test(text)) throw new MalformedEnvelope(`the PJ ${name} is not base64`);
-  const compressed = Buffer.from(text, 'base64');
+  const compressed = base64Content(child(pj, 'Contenu/Fichier'), `the PJ ${name}`);
   return { name, role: 'pj', bytes: gunzipCapped(compressed, DOCUMENT_CAP, `the PJ ${name}`), extractedFrom: 'PES_PJ/PJ/Contenu/Fichier' };
 }
 

@@ -145,6 +145,15 @@ export function valueAt(element: XmlElement | undefined, path: string): string |
   return child(element, path)?.attributes.get('V')?.trim();
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The bytes of base64 text embedded in an element (wrapped or not), strictly: anything else makes the envelope malformed. */
+export function base64Content(element: XmlElement | undefined, what: string): Buffer {
+  const text = (element?.text ?? '').replace(/\s+/g, '');
+  if (text === '' || text.length % 4 !== 0 || !BASE64.test(text)) throw new MalformedEnvelope(`${what} is not base64`);
+  return Buffer.from(text, 'base64');
+}
+
 /** The distinct values in document order (Pastell's array_unique). */
 export function distinct(values: ReadonlyArray<string | undefined>): string[] {
   return [...new Set(values.filter((value): value is string => value !== undefined && value !== ''))];

@@ -9,12 +9,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
-import { LocalBroker } from '../../lib/broker/local.js';
 import type { Notification } from '../../lib/message.js';
 import { type Bench, getBench } from '../bench/bench.js';
 import { appendMessages, listMessages } from '../bench/mailbox.js';
 import { amqpUrl } from '../bench/rabbitmq.js';
-import { amqpTarget, openTarget } from '../helpers/brokerTarget.js';
+import { tapNotifications } from '../helpers/notificationTap.js';
 import { walk } from '../helpers/files.js';
 import { REPO, Sandbox, waitFor } from '../helpers/sandbox.js';
 
@@ -76,15 +75,7 @@ describe('Adullact envelopes from mail, through sr', () => {
       box.writeConfig('poll/mail.conf', ['callback poll.mail', ...common, `post_broker ${url}`, 'sleep 1s', `pollUrl imaps://ingest@127.0.0.1:${bench.dovecot.ports.imaps}/`, `folder ${folder}`].join('\n'));
       box.writeConfig('subscribe/mail.conf', ['callback download.mail_ingest', ...common, `broker ${url}`, `directory ${files}/\${KIND}`, 'envelopes adullact', 'sidecar on',
         `quarantineDirectory ${quarantine}`, `mailAction move ${folder}-done`, `post_broker ${url}`, `post_exchange ${tapExchange}`, `post_baseDir ${files}`].join('\n'));
-      const broker = brokerKind === 'local' ? LocalBroker.open(path.join(box.cacheDir, 'broker', 'local.sqlite')) : await openTarget(amqpTarget(bench));
-      const tap = `q_${bench.rabbit.user}.adullact.${Date.now().toString(36)}`;
-      await broker.declareQueue({ name: tap, bindings: [{ exchange: tapExchange, topic: '#' }], expireSeconds: 0, messageAgeMaxSeconds: 0 });
-      const announced = new Map<string, Notification>();
-      await broker.consume(tap, 100, async (delivery) => {
-        const notification = JSON.parse(delivery.body.toString()) as Notification;
-        announced.set(notification.relPath, notification);
-        await delivery.ack();
-      });
+      const tap = await tapNotifications(bench, brokerKind, box.cacheDir, tapExchange);
       const dataFiles = () => walk(files).filter((file) => !path.basename(file).startsWith('.') && !file.includes('.mailpump-staging'));
       try {
         assert.equal(box.sr(['start']).code, 0);
@@ -97,6 +88,7 @@ describe('Adullact envelopes from mail, through sr', () => {
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
         await new Promise((resolve) => setTimeout(resolve, 2000)); // the last notifications reach the tap
+        const announced = new Map(tap.notifications.map((notification) => [notification.relPath, notification]));
 
         const written = dataFiles();
         const byHash = new Map<string, string[]>();
@@ -146,8 +138,7 @@ describe('Adullact envelopes from mail, through sr', () => {
         assert.equal((await listMessages(bench, 'ingest', `${folder}-done`)).length, expected.messages.length + 1, 'every mail moved once');
       } finally {
         box.sr(['stop']);
-        if (brokerKind === 'rabbitmq') await broker.deleteQueue(tap).catch(() => undefined);
-        await broker.close();
+        await tap.close();
       }
     });
   }

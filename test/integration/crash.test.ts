@@ -11,13 +11,11 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { LocalBroker } from '../../lib/broker/local.js';
-import type { Notification } from '../../lib/message.js';
 import { STAGING_FOLDER } from '../../lib/output/stagedFile.js';
 import { type Bench, getBench } from '../bench/bench.js';
 import { restartDovecot } from '../bench/dovecot.js';
 import { amqpUrl, restartRabbit } from '../bench/rabbitmq.js';
-import { amqpTarget, openTarget } from '../helpers/brokerTarget.js';
+import { tapNotifications } from '../helpers/notificationTap.js';
 import { appendMessages, listMessages } from '../bench/mailbox.js';
 import { prng } from '../helpers/hostileCorpus.js';
 import { corpusMessage, type CorpusMessage } from '../helpers/mailCorpus.js';
@@ -132,15 +130,7 @@ describe('crash safety', () => {
     box.writeConfig('subscribe/crash.conf', ['callback download.mail_ingest', ...common, `broker ${url}`, `directory ${files}`, 'instances 2', `mailAction move ${run}-done`,
       'sidecar on', 'saveRaw on', `rawDirectory ${files}/raw`, `post_broker ${url}`, `post_exchange ${tapExchange}`, `post_baseDir ${files}`].join('\n'));
     // The tap: every file notification the subscribes announce.
-    const broker = brokerKind === 'local' ? LocalBroker.open(path.join(box.cacheDir, 'broker', 'local.sqlite')) : await openTarget(amqpTarget(bench));
-    const tap = `q_${bench.rabbit.user}.tap.${Date.now().toString(36)}`;
-    await broker.declareQueue({ name: tap, bindings: [{ exchange: tapExchange, topic: '#' }], expireSeconds: 0, messageAgeMaxSeconds: 0 });
-    const announced = new Map<string, number>();
-    await broker.consume(tap, 100, async (delivery) => {
-      const notification = JSON.parse(delivery.body.toString()) as Notification;
-      announced.set(notification.relPath, (announced.get(notification.relPath) ?? 0) + 1);
-      await delivery.ack();
-    });
+    const tap = await tapNotifications(bench, brokerKind, box.cacheDir, tapExchange);
     try {
       assert.equal(box.sr(['start']).code, 0);
       const random = prng(Number(process.env.CRASH_SEED ?? 7));
@@ -153,6 +143,8 @@ describe('crash safety', () => {
       }
       // Let the last file notifications reach the tap.
       await new Promise((resolve) => setTimeout(resolve, 3000));
+      const announced = new Map<string, number>();
+      for (const { relPath } of tap.notifications) announced.set(relPath, (announced.get(relPath) ?? 0) + 1);
 
       const written = walk(files).filter((file) => !file.startsWith(`raw${path.sep}`) && !path.basename(file).startsWith('.') && !file.includes(STAGING_FOLDER));
       assert.deepEqual(walk(files).filter((file) => file.includes(STAGING_FOLDER)), [], 'no staging file left');
@@ -180,8 +172,7 @@ describe('crash safety', () => {
       process.stdout.write(`crash run on the ${brokerKind} broker: ${MESSAGES} messages, ${written.length} attachments, ${events.length} events (${events.filter((e) => e.includes('poll')).length} SIGKILLs of the poll; ${[...new Set(events.filter((e) => !e.startsWith('SIGKILL')))].join(', ') || 'kills only'}), `
         + `${twice} files twice, ${duplicates} file notifications announced more than once\n`);
     } finally {
-      if (brokerKind === 'rabbitmq') await broker.deleteQueue(tap).catch(() => undefined);
-      await broker.close();
+      await tap.close();
       if (disrupt === fullDisk) {
         box.sr(['stop']);
         execFileSync('umount', [files]);

@@ -103,9 +103,8 @@ export class PartWriter implements PartSink {
     return this.directory;
   }
 
-  /** A staged file to be named `name` (or the part's `fallback` name) in the message's directory. */
-  private stageAs(name: string, fallback: string): StagedFile {
-    const directory = this.targetDirectory();
+  /** A staged file to be named `name` (or the part's `fallback` name) in the message's directory, or in `directory`. */
+  private stageAs(name: string, fallback: string, directory = this.targetDirectory()): StagedFile {
     if (++this.stagedCount > MAX_FILES_PER_MESSAGE) throw new UndecodableMessage(`it holds more than ${MAX_FILES_PER_MESSAGE} files`);
     // safeFileName leaves no separator nor `..`: this guard is the last line, not the first.
     return StagedFile.create(directory, isInside(directory, path.join(directory, name)) ? name : fallback, this.staging);
@@ -229,8 +228,7 @@ export class PartWriter implements PartSink {
         const part: MessagePart = { ...staged.part, partPath, declaredName: document.name, fallbackName: `part-${partPath}.bin`, contentType: documentType(document.name) };
         const fileName = this.fileName(part);
         if (!this.accepted(fileName)) continue;
-        if (++this.stagedCount > MAX_FILES_PER_MESSAGE) throw new UndecodableMessage(`it holds more than ${MAX_FILES_PER_MESSAGE} files`);
-        const file = StagedFile.create(directory, isInside(directory, path.join(directory, this.prefixed(fileName))) ? this.prefixed(fileName) : this.prefixed(part.fallbackName), this.staging);
+        const file = this.stageAs(this.prefixed(fileName), this.prefixed(part.fallbackName), directory);
         kept.push({ part, file, envelope: info(document) });
         await file.writeAll(document.bytes);
       }
