@@ -9,6 +9,7 @@ import { ConfigError, ConfigErrors, UserError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
 import { MAIL_SCHEMES } from '../config/options.js';
 import { buildSchedule, ScheduleError, scheduleSettings } from '../flow/schedule.js';
+import { depotLocation, isDepotUrl } from '../depot/location.js';
 import { mailAccount } from '../mail/account.js';
 import { parseSearchKeys, SearchSyntaxError } from '../mail/imap/search.js';
 import { accountTls, tlsSettings } from '../mail/tls.js';
@@ -21,7 +22,7 @@ export function checkCredentials(config: Config, credentials: CredentialsStore):
   checkBrokerPasswords(config, credentials);
   if (config.id.component !== 'poll') return;
   const tls = tlsSettings(config);
-  for (const url of config.list('pollUrl')) {
+  for (const url of config.list('pollUrl').filter((url) => !isDepotUrl(url))) {
     const account = mailAccount(url);
     const signIn = credentials.signInFor(account.url, account.label); // a missing password is said here
     if (signIn.kind === 'oauth2' && signIn.provider !== 'command') checkGrantReady(signIn.settings, credentials.file, account.label);
@@ -59,6 +60,8 @@ function validatePoll(config: Config, at: (option: string, message: string) => v
     if ((policy.kind === 'unseen' || policy.kind === 'since') && pop.length > 0) {
       at('firstPass', `"firstPass ${config.str('firstPass')}" needs IMAP: POP3 knows neither read flags nor arrival dates (${pop[0]}); use all or new`);
     }
+    const directory = urls.find(isDepotUrl);
+    if (policy.kind === 'unseen' && directory) at('firstPass', `"firstPass unseen" needs IMAP: a file is never read or unread (${directory}); use all, new or since YYYY-MM-DD (by modification time)`);
   } catch (error) {
     if (!(error instanceof FirstPassError)) throw error;
     at('firstPass', error.message);
@@ -66,7 +69,8 @@ function validatePoll(config: Config, at: (option: string, message: string) => v
   if (urls.length === 0) at('pollUrl', `a poll needs a pollUrl, e.g. pollUrl imaps://ingest@mail.example.com/`);
   for (const url of urls) {
     try {
-      mailAccount(url);
+      if (isDepotUrl(url)) depotLocation(url);
+      else mailAccount(url);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       at('pollUrl', error.message);
@@ -104,7 +108,7 @@ function literalStart(pattern: string): string {
 function checkPollMasks(config: Config, errorAt: (file: string, line: number, message: string) => void): void {
   for (const mask of config.masks) {
     const start = literalStart(mask.pattern).toLowerCase();
-    if (start === '' || MAIL_SCHEMES.some((scheme) => `${scheme}://`.startsWith(start) || start.startsWith(`${scheme}://`))) continue;
+    if (start === '' || [...MAIL_SCHEMES.map((scheme) => `${scheme}://`), 'file:'].some((url) => url.startsWith(start) || start.startsWith(url))) continue;
     const words = mask.pattern.replaceAll('\\s', ' ').replace(/[^\p{L}\p{N} ]+/gu, ' ').replace(/ +/g, ' ').trim();
     errorAt(mask.where.file, mask.where.line, `${mask.action} ${mask.pattern} never matches: a poll's ${mask.action} is tried on the notification URL from its start (imaps://user@host:993/INBOX/42.eml), so write it as .*${mask.pattern}; to choose mail by its subject, write mailSearch SUBJECT "${words}"`);
   }
@@ -118,6 +122,8 @@ function checkVip(config: Config, at: (option: string, message: string) => void)
   for (const address of vip.filter((v) => v !== BROKER_LEASE)) {
     if (net.isIP(address) === 0) at('vip', `vip needs an IP address (or "${BROKER_LEASE}" for a lease on the post broker), got "${address}"`);
   }
+  const directory = config.list('pollUrl').find(isDepotUrl);
+  if (directory) at('vip', `vip shares a mailbox's cursor between hosts; a watched directory's (${directory}) is not shared: poll it from one host`);
   if (!/^amqps?:/i.test(config.str('post_broker') ?? '')) {
     at('vip', `vip shares the poll between hosts through their broker: post_broker must be an amqp:// or amqps:// broker they all reach, not the local broker of each host`);
   }

@@ -38,6 +38,8 @@ export interface OptionSpec {
 
 export const BROKER_SCHEMES = ['local', 'amqp', 'amqps'] as const;
 export const MAIL_SCHEMES = ['imap', 'imaps', 'pop', 'pops'] as const;
+/** What a poll's pollUrl may name: a mailbox, or a local directory to watch (file:). */
+export const POLL_SCHEMES = [...MAIL_SCHEMES, 'file'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
 /** sr3's logEvents words (its flowcb entry points, reject and nodupe): mailpump logs at the first six. */
 export const LOG_EVENT_CHOICES = [
@@ -194,6 +196,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'mailAction', kind: 'str', default: 'none', components: ['subscribe'],
     help: 'Once the files and their notifications are safe: none, seen, flag <keyword>, move <folder> (created when missing) or delete. POP3 knows none and delete.',
     helpFr: 'Une fois les fichiers et leurs notifications en sûreté : none, seen, flag <mot-clé>, move <dossier> (créé s\'il manque) ou delete. POP3 ne connaît que none et delete.' },
+  { name: 'fileAction', kind: 'str', default: 'leave', components: ['subscribe'],
+    help: 'What becomes of an item of a watched directory (pollUrl file:) once its files and their notifications are safe: leave, move <directory> (absolute, or inside the watched one; created when missing; on the same file system) or delete.',
+    helpFr: 'Ce que devient un élément d\'un répertoire surveillé (pollUrl file:) une fois ses fichiers et leurs notifications en sûreté : leave (le laisser), move <répertoire> (absolu, ou dans celui surveillé ; créé s\'il manque ; sur le même système de fichiers) ou delete.' },
   { name: 'delete', kind: 'flag', default: false, components: ['subscribe'],
     help: 'sr3 spelling of mailAction delete: delete each message from the server once its files are safe.',
     helpFr: 'Orthographe sr3 de mailAction delete : supprimer chaque message du serveur une fois ses fichiers en sûreté.' },
@@ -220,9 +225,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     helpFr: 'Dossier IMAP (créé s\'il manque) où un message mis en quarantaine est déplacé ; sans lui, le message reçoit le mot-clé $Quarantined et reste où il est.' },
 
   // Where mail comes from
-  { name: 'pollUrl', kind: 'urlList', schemes: MAIL_SCHEMES, components: ['poll'], aliases: ['destination'],
-    help: 'Mailbox to watch, imap[s]://user@host[:port]/ or pop[s]://user@host[:port]/; may be given several times. The password comes from credentials.conf.',
-    helpFr: 'Boîte aux lettres à surveiller, imap[s]://utilisateur@hôte[:port]/ ou pop[s]://utilisateur@hôte[:port]/ ; peut être donnée plusieurs fois. Le mot de passe vient de credentials.conf.' },
+  { name: 'pollUrl', kind: 'urlList', schemes: POLL_SCHEMES, components: ['poll'], aliases: ['destination'],
+    help: 'Mailbox to watch, imap[s]://user@host[:port]/ or pop[s]://user@host[:port]/, or a local directory, file:/srv/depot/ (its files, and Pastell deposit directories once their fichier_termine.txt is there); may be given several times. The password comes from credentials.conf.',
+    helpFr: 'Boîte aux lettres à surveiller, imap[s]://utilisateur@hôte[:port]/ ou pop[s]://utilisateur@hôte[:port]/, ou un répertoire local, file:/srv/depot/ (ses fichiers, et les répertoires de dépôt Pastell une fois leur fichier_termine.txt présent) ; peut être donnée plusieurs fois. Le mot de passe vient de credentials.conf.' },
+  { name: 'fileAgeMin', kind: 'duration', default: 0, components: ['poll'],
+    help: 'pollUrl file: a file modified more recently than this (and never less than 2 s) is left for a later pass: one still being copied in keeps changing.',
+    helpFr: 'pollUrl file: : un fichier modifié plus récemment que cela (et jamais moins de 2 s) est laissé pour un passage suivant : un fichier en cours de copie change encore.' },
   { name: 'vip', kind: 'list', components: ['poll'],
     help: 'A poll on several hosts: only the host holding one of these addresses polls (sr3), or with vip broker the one holding a lease on the post broker (amqp only; the lease moves within a heartbeat when its host dies). The broker keeps the cursor (a stream of the announcements and snapshots), so the host taking over starts after the last message announced.',
     helpFr: 'Un poll sur plusieurs hôtes : seul l\'hôte qui porte une de ces adresses interroge (sr3), ou avec vip broker celui qui tient un bail sur le post broker (amqp seulement ; le bail change d\'hôte en un battement quand le sien meurt). Le broker garde le curseur (un flux des annonces et des instantanés), donc l\'hôte qui prend la relève commence après le dernier message annoncé.' },

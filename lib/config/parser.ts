@@ -273,7 +273,9 @@ export class ConfigBuilder {
     if (spec.schemes && !spec.schemes.includes(parsed.scheme)) {
       throw new ValueError(`"${keyword}" needs a ${spec.schemes.join(', ')} URL, got scheme "${parsed.scheme}"`);
     }
-    if (parsed.scheme !== 'local' && parsed.host === '') throw new ValueError(`"${keyword}" URL has no host`);
+    // local: is the embedded broker, file: a directory of this host.
+    if (parsed.scheme !== 'local' && parsed.scheme !== 'file' && parsed.host === '') throw new ValueError(`"${keyword}" URL has no host`);
+    if (parsed.scheme === 'file' && parsed.host !== '') throw new ValueError(`"${keyword}" ${text}: a file: URL names a directory of this host, file:/srv/depot/, not one on ${parsed.host}`);
     return text;
   }
 

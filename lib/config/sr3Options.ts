@@ -24,11 +24,11 @@ const WITHOUT_EFFECT: ReadonlyArray<{ readonly why: string; readonly whyFr: stri
     ],
   },
   {
-    why: 'it is about watching, posting or polling files and directories; mailpump polls mailboxes (pollUrl, folder)',
-    whyFr: 'il sert à surveiller, publier ou interroger des fichiers et des répertoires ; mailpump interroge des boîtes aux lettres (pollUrl, folder)',
+    why: 'it is about watching, posting or polling files and directories; mailpump polls mailboxes (pollUrl, folder) and the top of a directory (pollUrl file:, fileAgeMin)',
+    whyFr: 'il sert à surveiller, publier ou interroger des fichiers et des répertoires ; mailpump interroge des boîtes aux lettres (pollUrl, folder) et le haut d\'un répertoire (pollUrl file:, fileAgeMin)',
     keywords: [
       'path', 'p', 'recursive', 'fileEvents', 'e', 'events', 'follow_symlinks', 'fs', 'force_polling', 'fp', 'realpath', 'realpathFilter',
-      'realpath_filter', 'realpathPost', 'realpath_post', 'fileAgeMax', 'fileAgeMin', 'file_time_limit', 'nodupe_fileAgeMax',
+      'realpath_filter', 'realpathPost', 'realpath_post', 'fileAgeMax', 'file_time_limit', 'nodupe_fileAgeMax',
       'nodupe_fileAgeMin', 'post_on_start', 'baseUrl', 'baseurl', 'baseUrl_relPath', 'shiftDir2baseUrl', 'timeNowMinus',
       'pollLsdirRateMax', 'pollRateLimit_count', 'pollRateLimit_period', 'post_urlTemplate', 'post_whenNoMetadata', 'queryString',
       'pageSize', 'post_topic', 'topic', 'topicCopy',
@@ -113,7 +113,7 @@ const MAILPUMP_OWN = new Set([
   'deadLetterMax', 'deadLetterAge', 'post_mandatory', 'attachmentsOnly', 'fileSync', 'decodeBudget', 'decodeDepth', 'acceptFile',
   'rejectFile', 'acceptUnmatchedFile', 'sidecar', 'saveRaw', 'rawDirectory', 'maxMessageSize', 'mailAction', 'retry_expire',
   'quarantineDirectory', 'quarantineFolder', 'quarantineAgeMax', 'quarantineSizeMax', 'folder', 'folderRecursive', 'mailSearch', 'idle', 'imapCompress', 'schedule', 'tls',
-  'tlsCa', 'tlsVerify', 'stop_timeout', 'firstPass', 'metricsDirectory', 'envelopes', 'envelopeSource',
+  'tlsCa', 'tlsVerify', 'stop_timeout', 'firstPass', 'metricsDirectory', 'envelopes', 'envelopeSource', 'fileAction',
 ]);
 
 /** Whether a word of mailpump's option table is sr3's too. */

@@ -89,13 +89,27 @@ export function mayBeEnvelope(head: Buffer, kinds: ReadonlySet<EnvelopeKind>): b
  * apart, a malformed one (with why), or not an envelope. A kind not asked for is an ordinary file.
  */
 export async function decodeEnvelope(name: string, bytes: Buffer, kinds: ReadonlySet<EnvelopeKind>): Promise<EnvelopeResult> {
-  let found;
+  return resultOf(await recognisedSafely(() => recognise(name, bytes)), kinds);
+}
+
+/**
+ * A directory's files by name (a Pastell deposit in directory mode, README 5): a deposit
+ * taken apart, a malformed one, or no deposit at all.
+ */
+export async function decodeDepositDirectory(files: ReadonlyMap<string, Buffer>, kinds: ReadonlySet<EnvelopeKind>): Promise<EnvelopeResult> {
+  return resultOf(await recognisedSafely(() => guarded('pastell-depot', undefined, () => pastellDeposit(files, false))), kinds);
+}
+
+async function recognisedSafely(recognising: () => Promise<Recognised>): Promise<Recognised> {
   try {
-    found = await recognise(name, bytes);
+    return await recognising();
   } catch (error) {
     // A fault of a library on hostile bytes: said as a malformed input, never thrown at the message.
-    found = { malformed: `it cannot be read (${(error as Error).message})`, producer: 'unknown' };
+    return { malformed: `it cannot be read (${(error as Error).message})`, producer: 'unknown' };
   }
+}
+
+function resultOf(found: Recognised, kinds: ReadonlySet<EnvelopeKind>): EnvelopeResult {
   if (!found) return NOT_ENVELOPE;
   if ('malformed' in found) {
     if (found.kind && !kinds.has(found.kind)) return NOT_ENVELOPE;

@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS pop_announced (
   account TEXT NOT NULL, uidl TEXT NOT NULL, announced REAL NOT NULL,
   PRIMARY KEY (account, uidl)
 );
+-- per watched directory (pollUrl file:), the version of each item announced: a name whose
+-- size or time changed is a new item; one gone from the directory is forgotten
+CREATE TABLE IF NOT EXISTS depot_announced (
+  account TEXT NOT NULL, name TEXT NOT NULL, item TEXT NOT NULL, announced REAL NOT NULL,
+  PRIMARY KEY (account, name)
+);
 -- firstPass unseen or since: the first pass of a folder takes, up to this UID (the highest
 -- when it was first seen), only the mail the policy names; a row marks a POP3 account seen
 CREATE TABLE IF NOT EXISTS first_pass (
@@ -171,6 +177,35 @@ export class PollState {
 
   recordPop(account: string, uidl: string): void {
     this.statements.get('INSERT OR IGNORE INTO pop_announced (account, uidl, announced) VALUES (?, ?, ?)').run(account, uidl, Date.now() / 1000);
+  }
+
+  /** A watched directory's items announced, each name with the version announced. */
+  depotAnnounced(account: string): Map<string, string> {
+    const rows = this.statements.get('SELECT name, item FROM depot_announced WHERE account = ?').all(account) as Array<{ name: string; item: string }>;
+    return new Map(rows.map((row) => [row.name, row.item]));
+  }
+
+  recordDepotItem(account: string, name: string, item: string): void {
+    this.statements.get('INSERT OR REPLACE INTO depot_announced (account, name, item, announced) VALUES (?, ?, ?, ?)').run(account, name, item, Date.now() / 1000);
+  }
+
+  /** Items no longer in the directory (moved, deleted): a new file of the same name is new. */
+  forgetDepotItems(account: string, names: readonly string[]): void {
+    const statement = this.statements.get('DELETE FROM depot_announced WHERE account = ? AND name = ?');
+    this.db.transaction(() => { for (const name of names) statement.run(account, name); })();
+  }
+
+  /** Whether the directory had its first pass (firstPass new records what is there, announced or not). */
+  knowsDepot(account: string): boolean {
+    return this.statements.get("SELECT 1 FROM first_pass WHERE account = ? AND folder = ''").get(account) !== undefined;
+  }
+
+  /** The first pass of a directory: with firstPass new, what is there now is recorded, not announced. */
+  firstDepotPass(account: string, skipped: ReadonlyArray<{ readonly name: string; readonly key: string }>): void {
+    this.db.transaction(() => {
+      for (const { name, key } of skipped) this.recordDepotItem(account, name, key);
+      this.statements.get("INSERT OR IGNORE INTO first_pass (account, folder, until_uid) VALUES (?, '', 0)").run(account);
+    })();
   }
 
   /** vip: a message another host announced moves this folder's cursor too (a new UIDVALIDITY starts it again). */

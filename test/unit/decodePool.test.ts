@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { DecodeOverBudget, DecodePool } from '../../lib/components/subscribe/decodePool.js';
 import { type FileRule, fileRule } from '../../lib/config/fileRules.js';
 import type { MailMessageRef } from '../../lib/components/subscribe/mailNotification.js';
+import { mailOrigin } from '../../lib/components/subscribe/origin.js';
 import { FLAT_LAYOUT } from '../../lib/config/pathLayout.js';
 import type { WriteJob } from '../../lib/components/subscribe/writeFiles.js';
 import { TemplateError } from '../../lib/decode/templates.js';
@@ -29,7 +30,7 @@ function job(directory: string, index: number, raw?: Buffer, rules: FileRule[] =
   return {
     settings: { directory, layout: FLAT_LAYOUT, writer: 'subscribe_pool_01', rawDirectory: undefined, sidecar: false, decodeDepth: 3, policy: { attachmentsOnly: true, skipInline: false, rules, acceptUnmatched: true }, syncMethod: 'syncfs' },
     notification: { pubTime: '20261122T000000.000', baseUrl: account.label, relPath: `INBOX/${index}.eml` },
-    ref, raw: { kind: 'memory', data: message.raw }, now: Date.now(),
+    origin: mailOrigin({ pubTime: '20261122T000000.000', baseUrl: account.label, relPath: `INBOX/${index}.eml` }, ref), raw: { kind: 'memory', data: message.raw }, size: message.raw.byteLength, now: Date.now(),
   };
 }
 

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { MailMessageRef } from '../../lib/components/subscribe/mailNotification.js';
 import { fileNotification } from '../../lib/components/subscribe/post.js';
 import { postUrls } from '../../lib/components/subscribe/settings.js';
 import { validateConfig } from '../../lib/components/validate.js';
@@ -157,7 +156,7 @@ describe('file notifications downstream', () => {
       tree.write('subscribe/lost.conf', ['directory /data/mail', 'post_baseDir /data', 'post_baseUrl file:']);
       const config = (name: string) => loadConfig(tree.paths, { component: 'subscribe', name });
       const announce = (name: string, file: string) => {
-        const { baseUrl, relPath } = fileNotification(postUrls(config(name)), { mail: {}, account: { label: 'a' } } as unknown as MailMessageRef,
+        const { baseUrl, relPath } = fileNotification(postUrls(config(name)), { field: 'mail', values: { account: 'a' } },
           { partPath: '2', kind: 'attachment', fallbackName: 'part-2', contentType: 'application/pdf', depth: 0 }, { path: file, size: 1, sha256: '', sha512: '', alreadyPresent: false });
         return `${baseUrl}${relPath}`;
       };

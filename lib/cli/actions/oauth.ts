@@ -16,6 +16,7 @@ import type { Config } from '../../config/load.js';
 import { needsLogin, type OAuthFlow, type OAuthProviderName, type OAuthSettings } from '../../config/oauthProviders.js';
 import { accountSignIn, type MailAccount, mailAccount } from '../../mail/account.js';
 import { describeMailError, mailErrorPlace } from '../../mail/mailErrors.js';
+import { isDepotUrl } from '../../depot/location.js';
 import { signInOnce } from '../../mail/signInOnce.js';
 import { accountTls, DEFAULT_TLS, type TlsSettings, tlsSettings } from '../../mail/tls.js';
 import { type CliContext, loadCredentials, loadSelection, loadSelectionStrict } from '../context.js';
@@ -48,14 +49,14 @@ function resolveTargets(context: CliContext, target: string, credentials: Creden
   const polls = (configs: Config[]) => configs.filter((config) => config.id.component === 'poll');
   if (target.includes('://')) {
     const account = mailAccount(target);
-    const reader = polls(loadSelection(context, [], true).configs).find((config) => config.list('pollUrl').some((url) => mailAccount(url).label === account.label));
+    const reader = polls(loadSelection(context, [], true).configs).find((config) => config.list('pollUrl').some((url) => !isDepotUrl(url) && mailAccount(url).label === account.label));
     return [oauthOf(account, credentials, reader)];
   }
   const configs = loadSelectionStrict(context, [target]);
   if (configs.length === 0) throw new UserError(`sr oauth: no config matches ${target}`);
   const chosen = polls(configs);
   if (chosen.length === 0) throw new UserError(`sr oauth: ${configs.map((config) => config.label).join(', ')} names no mailbox (a subscribe finds its accounts in its notifications): give the account, e.g. sr oauth login imaps://ingest%40contoso.com@outlook.office365.com/`);
-  const accounts = chosen.flatMap((config) => config.list('pollUrl').map((url) => ({ account: mailAccount(url), config })));
+  const accounts = chosen.flatMap((config) => config.list('pollUrl').filter((url) => !isDepotUrl(url)).map((url) => ({ account: mailAccount(url), config })));
   const oauth = accounts.filter(({ account }) => credentials.signInFor(account.url, account.label).kind === 'oauth2');
   if (oauth.length === 0) throw new UserError(`sr oauth: the mailboxes of ${target} sign in with passwords`);
   return oauth.map(({ account, config }) => oauthOf(account, credentials, config));

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type { CredentialsStore } from '../../config/credentials.js';
 import type { Config } from '../../config/load.js';
 import { pop3LoginsFile, type SrPaths, stateDir } from '../../config/paths.js';
+import { depotLocation, isDepotUrl } from '../../depot/location.js';
 import type { Logger } from '../../log/logger.js';
 import { accountSignIn, mailAccount } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
@@ -16,6 +17,7 @@ import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
 import { firstPassOf, describeFirstPass } from './firstPass.js';
+import { DirectoryPoll } from './directoryPoll.js';
 import { ImapPoll } from './imapPoll.js';
 import type { MailboxPoll, PollContext } from './mailboxPoll.js';
 import { Pop3Poll } from './pop3Poll.js';
@@ -50,7 +52,6 @@ export async function dryRunPoll(config: Config, paths: SrPaths, credentials: Cr
     let total = 0;
     try {
       for (const url of config.list('pollUrl')) {
-        const account = mailAccount(url);
         const context: PollContext = {
           // A dry run prints what it would announce, and says nothing of steps it does not take.
           config, state, logger, search, events: () => undefined,
@@ -65,13 +66,21 @@ export async function dryRunPoll(config: Config, paths: SrPaths, credentials: Cr
           count: () => undefined,
           handled: () => undefined,
         };
-        const signIn = accountSignIn(account, credentials);
-        const own = accountTls(config, tls, credentials.lookup(account.url));
-        const poll: MailboxPoll = account.protocol === 'imap'
-          ? new ImapPoll(account, signIn, own, context)
-          : new Pop3Poll(account, signIn, own, context, (gate ??= LoginGate.open(pop3LoginsFile(paths))));
-        const known = account.protocol === 'imap' ? state.knowsImapAccount(account.label) : state.knowsPopAccount(account.label);
-        out(`${account.label}: ${known ? 'polled before: what is new since its last pass' : `first pass (firstPass ${config.str('firstPass')}): ${describeFirstPass(firstPassOf(config))}`}`);
+        let poll: MailboxPoll;
+        let known: boolean;
+        if (isDepotUrl(url)) {
+          poll = new DirectoryPoll(depotLocation(url), context);
+          known = state.knowsDepot(poll.label);
+        } else {
+          const account = mailAccount(url);
+          const signIn = accountSignIn(account, credentials);
+          const own = accountTls(config, tls, credentials.lookup(account.url));
+          poll = account.protocol === 'imap'
+            ? new ImapPoll(account, signIn, own, context)
+            : new Pop3Poll(account, signIn, own, context, (gate ??= LoginGate.open(pop3LoginsFile(paths))));
+          known = account.protocol === 'imap' ? state.knowsImapAccount(account.label) : state.knowsPopAccount(account.label);
+        }
+        out(`${poll.label}: ${known ? 'polled before: what is new since its last pass' : `first pass (firstPass ${config.str('firstPass')}): ${describeFirstPass(firstPassOf(config))}`}`);
         try {
           for (let passes = 0; passes < MAX_PASSES && (await poll.pass()).remaining > 0; passes += 1);
         } finally {

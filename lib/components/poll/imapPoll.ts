@@ -24,6 +24,7 @@ interface Step {
 }
 
 export class ImapPoll implements MailboxPoll {
+  readonly label: string;
   private readonly mailbox: ImapMailbox;
   private readonly connection: ImapConnectionSettings;
   private folders: WatchedFolder[] = [];
@@ -32,6 +33,7 @@ export class ImapPoll implements MailboxPoll {
   private readonly misses = new Map<string, number>();
 
   constructor(readonly account: MailAccount, signIn: AccountSignIn, tls: TlsSettings, private readonly poll: PollContext, clientOptions?: ImapConnectionSettings['clientOptions']) {
+    this.label = account.label;
     this.connection = { account, ...signIn, tls, timeoutMs: poll.config.number('timeout') * 1000, compress: poll.config.flag('imapCompress'), ...(clientOptions ? { clientOptions } : {}) };
     this.mailbox = new ImapMailbox(this.connection);
   }

@@ -4,13 +4,13 @@ import type { SearchObject } from 'imapflow';
 import type { Config } from '../../config/load.js';
 import type { EventLog } from '../../flow/logEvents.js';
 import type { Logger } from '../../log/logger.js';
-import type { MailAccount } from '../../mail/account.js';
 import type { Notification } from '../../message.js';
 import type { PollState } from '../../state/pollState.js';
 
-/** One mailbox of a poll, IMAP or POP3. */
+/** One source of a poll: an IMAP or POP3 mailbox, or a watched directory (directoryPoll.ts). */
 export interface MailboxPoll {
-  readonly account: MailAccount;
+  /** its URL without password: its name in logs, state, notifications and sr status */
+  readonly label: string;
   pass(): Promise<PassResult>;
   close(): Promise<void>;
 }

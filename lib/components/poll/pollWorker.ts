@@ -13,14 +13,18 @@ import { pop3LoginsFile, stateDir, type SrPaths } from '../../config/paths.js';
 import { buildSchedule, scheduleSettings } from '../../flow/schedule.js';
 import { declareOnBroker, openBrokerLink } from '../../instance/brokerLink.js';
 import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
-import { accountSignIn, mailAccount, mailboxTopic } from '../../mail/account.js';
+import { judgeDepotError } from '../../depot/errors.js';
+import { depotLocation, isDepotUrl } from '../../depot/location.js';
+import { accountSignIn, mailAccount } from '../../mail/account.js';
 import { parseSearchKeys } from '../../mail/imap/search.js';
 import { describeMailError, isLastingMailError, isTokenExpiredBye, mailErrorPlace } from '../../mail/mailErrors.js';
 import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
 import { PollState } from '../../state/pollState.js';
 import { type LongTimer, longTimeout } from '../../system/timers.js';
+import { DirectoryPoll } from './directoryPoll.js';
 import { ImapPoll } from './imapPoll.js';
+import { pollSourceTopic } from '../pollSources.js';
 import type { MailboxPoll, PollContext } from './mailboxPoll.js';
 import { Pop3Poll } from './pop3Poll.js';
 import { type ActiveRole, activeRole, CursorLog, cursorLogQueue } from './vip.js';
@@ -32,6 +36,10 @@ const MAX_RETRY_MS = 10 * 60_000;
 
 interface MailboxEntry {
   readonly poll: MailboxPoll;
+  /** the topic words after the prefix that name the source (mailboxTopic, depotTopic) */
+  readonly topic: string;
+  /** a failure of a pass, in words that say what to fix, and whether it passes by itself */
+  readonly judge: (error: unknown) => { readonly reason: string; readonly lasting: boolean };
   failures: number;
   /** when this run of failures began */
   failingSince: number;
@@ -48,7 +56,7 @@ interface MailboxEntry {
 
 /** What sr status shows of a mailbox: failing since when, why, and the next try. */
 function mailboxReport(mailbox: MailboxEntry): MailboxReport {
-  const account = mailbox.poll.account.label;
+  const account = mailbox.poll.label;
   const lastSuccess = mailbox.lastSuccess > 0 ? { lastSuccess: new Date(mailbox.lastSuccess).toISOString() } : {};
   if (mailbox.failures === 0) return { account, state: 'ok', remaining: mailbox.remaining, ...lastSuccess };
   return {
@@ -112,30 +120,38 @@ export class PollWorker implements Worker {
     let gate: LoginGate | undefined;
     const loginGate = () => (gate ??= LoginGate.open(pop3LoginsFile(this.paths)));
     const mailboxes: MailboxEntry[] = config.list('pollUrl').map((url) => {
-      const account = mailAccount(url);
-      const pollContext: PollContext = {
+      const topic = pollSourceTopic(url);
+      const pollContext = (label: string): PollContext => ({
         config, state, logger, search, events: context.events,
         // The topic carries the mailbox: subscribes select a mailbox by topic (pairing.ts).
         announce: async (notification) => {
           this.checkTurn(vip?.role);
-          await publishNotification(broker, post.exchange, `${post.topicPrefix}.${mailboxTopic(account)}`, withHeaders(notification, config.headers), mandatory);
+          await publishNotification(broker, post.exchange, `${post.topicPrefix}.${topic}`, withHeaders(notification, config.headers), mandatory);
         },
         stopping: () => this.stopSignal.stopped,
-        count: (counter, amount) => context.count(counter, amount, account.label),
+        count: (counter, amount) => context.count(counter, amount, label),
         handled: (amount) => context.handled(amount),
-      };
+      });
+      const entry = { failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, remaining: 0, lastSuccess: 0, topic };
+      if (isDepotUrl(url)) {
+        const location = depotLocation(url);
+        const poll = new DirectoryPoll(location, pollContext(location.label));
+        return { ...entry, poll, judge: judgeDepotError, summary: `${location.label}: not polled yet` };
+      }
+      const account = mailAccount(url);
       const signIn = accountSignIn(account, this.credentials, (line) => logger.warning(line));
       const own = accountTls(config, tls, this.credentials.lookup(account.url));
       if (!own.verify && tls.verify) logger.warning(`${account.label}: tlsVerify is off (credentials.conf): its certificate is not checked`);
-      const poll = account.protocol === 'imap' ? new ImapPoll(account, signIn, own, pollContext) : new Pop3Poll(account, signIn, own, pollContext, loginGate());
-      return { poll, failures: 0, failingSince: 0, retryAt: 0, lastError: undefined, lasting: false, summary: `${account.label}: not polled yet`, remaining: 0, lastSuccess: 0 };
+      const poll = account.protocol === 'imap' ? new ImapPoll(account, signIn, own, pollContext(account.label)) : new Pop3Poll(account, signIn, own, pollContext(account.label), loginGate());
+      const judge = (error: unknown) => ({ reason: describeMailError(error, mailErrorPlace(account, this.credentials)), lasting: isLastingMailError(error) });
+      return { ...entry, poll, judge, summary: `${account.label}: not polled yet` };
     });
     try {
       if (await this.stopSignal.until(broker.ready())) return;
       if (config.flag('exchangeDeclare') && await declareOnBroker(context, broker, this.stopSignal, () => broker.declareExchange(post.exchange))) return;
-      logger.info(`polling ${mailboxes.map((m) => m.poll.account.label).join(', ')} ${schedule.description}, announcing on ${post.exchange} of ${broker.label}`);
+      logger.info(`polling ${mailboxes.map((m) => m.poll.label).join(', ')} ${schedule.description}, announcing on ${post.exchange} of ${broker.label}`);
       if (vip) {
-        const topics = [...new Set(mailboxes.map((m) => `${post.topicPrefix}.${mailboxTopic(m.poll.account)}.#`))];
+        const topics = [...new Set(mailboxes.map((m) => `${post.topicPrefix}.${m.topic}.#`))];
         if (await declareOnBroker(context, broker, this.stopSignal, () => vip.cursorLog.declare(post.exchange, topics))) return;
       }
       let ourTurn = false;
@@ -220,7 +236,7 @@ export class PollWorker implements Worker {
 
   /** One pass over the mailbox; true when it got through its batch and left more for the next pass. */
   private async pollMailbox(context: InstanceContext, mailbox: MailboxEntry): Promise<boolean> {
-    const label = mailbox.poll.account.label;
+    const label = mailbox.poll.label;
     if (Date.now() < mailbox.retryAt) return false;
     try {
       // A pass waits on the server (a silent one, a POP3 greeting that never comes) for up to
@@ -258,14 +274,14 @@ export class PollWorker implements Worker {
       const soon = unrouted || error instanceof OAuthGrantError;
       const delay = soon ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (mailbox.failures - 1));
       mailbox.retryAt = Date.now() + delay;
-      const reason = unrouted
-        ? `${error.message} (start the subscribe that reads it, or sr declare its queue; post_mandatory off if nobody is meant to); the messages wait on the server, the poll's place stays before them`
-        : describeMailError(error, mailErrorPlace(mailbox.poll.account, this.credentials));
+      const judged = unrouted ? undefined : mailbox.judge(error);
+      const reason = judged?.reason
+        ?? `${(error as Error).message} (start the subscribe that reads it, or sr declare its queue; post_mandatory off if nobody is meant to); the messages wait on the server, the poll's place stays before them`;
       if (reason !== mailbox.lastError) context.logger.error(`${label}: ${reason}; retrying in ${Math.round(delay / 1000)}s${soon ? '' : ', then less often'}`);
       mailbox.lastError = reason;
-      mailbox.lasting = !unrouted && isLastingMailError(error);
+      mailbox.lasting = judged?.lasting ?? false;
       mailbox.summary = `${label}: ${reason}`;
-      context.count('errors', 1, mailbox.poll.account.label);
+      context.count('errors', 1, label);
       return false;
     }
   }

@@ -17,9 +17,11 @@ import type { MailboxPoll, PassResult, PollContext } from './mailboxPoll.js';
 import { pop3RelPath } from './notification.js';
 
 export class Pop3Poll implements MailboxPoll {
+  readonly label: string;
   private readonly settings: Pop3Settings;
 
   constructor(readonly account: MailAccount, signIn: AccountSignIn, tls: TlsSettings, private readonly poll: PollContext, gate: LoginGate) {
+    this.label = account.label;
     this.settings = {
       account, ...signIn, tls, timeoutMs: poll.config.number('timeout') * 1000, gate, stopped: poll.stopping, onWait: (line) => poll.logger.info(line),
     };

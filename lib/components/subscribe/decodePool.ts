@@ -14,6 +14,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UndecodableMessage } from '../../decode/mimeParts.js';
+import { ItemChanged, ItemGone } from '../../depot/item.js';
 import { TemplateError } from '../../decode/templates.js';
 import { TransientError } from '../../flow/transient.js';
 import type { WriteJob, WriteResult } from './writeFiles.js';
@@ -24,7 +25,7 @@ export class DecodeOverBudget extends UndecodableMessage {}
 export class DecodeCrashed extends UndecodableMessage {}
 
 /** Errors whose class decides what happens to the message (subscribeWorker.ts): rebuilt by name, with their code. */
-const ERROR_CLASSES: Readonly<Record<string, new (message: string) => Error>> = { UndecodableMessage, TemplateError };
+const ERROR_CLASSES: Readonly<Record<string, new (message: string) => Error>> = { UndecodableMessage, TemplateError, ItemGone, ItemChanged };
 
 interface ThreadError {
   readonly name: string;

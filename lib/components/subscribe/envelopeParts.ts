@@ -37,7 +37,7 @@ export interface EnvelopeInfo {
 }
 
 /** Larger inputs are not looked at: no envelope holds more than the documents' cap, and an archive only a little more. */
-const INPUT_CAP = DOCUMENT_CAP + 4 * 1024 * 1024;
+export const INPUT_CAP = DOCUMENT_CAP + 4 * 1024 * 1024;
 /** What is read of each file to tell whether it may be an envelope at all (a PDF header may come after 1 KiB of junk). */
 const SNIFF_BYTES = 1024;
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import type { FileAction } from '../../depot/actions.js';
 import { isTransient, TransientError } from '../../flow/transient.js';
 import { type MailAction, mailActionWords, type MailSource, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import type { Notification } from '../../message.js';
@@ -17,7 +18,8 @@ import type { ActionBatcher } from './actionBatcher.js';
 import type { DecodePool } from './decodePool.js';
 import type { MailMessageRef } from './mailNotification.js';
 import { fileNotification } from './post.js';
-import type { FileSettings, RawMessage, WriteResult } from './writeFiles.js';
+import { mailOrigin, type Origin } from './origin.js';
+import type { FileSettings, JobInput, RawMessage, WriteResult } from './writeFiles.js';
 
 /** The message is larger than maxMessageSize: it is not downloaded. */
 export class MessageTooLarge extends Error {}
@@ -26,6 +28,8 @@ export interface IngestSettings {
   /** what the decode threads need: it crosses to them as it is */
   readonly files: FileSettings;
   readonly mailAction: MailAction;
+  /** what becomes of a watched directory's item (depotIngest.ts) */
+  readonly fileAction: FileAction;
   /** 0: any size */
   readonly maxMessageSize: number;
   /** where messages are downloaded before decoding (the state directory) */
@@ -39,7 +43,9 @@ export interface IngestSettings {
 export type IngestOutcome =
   | { readonly kind: 'ingested'; readonly files: number; readonly filteredOut: number; readonly setAside: WriteResult['setAside'] }
   | { readonly kind: 'duplicate'; readonly of: string }
-  | { readonly kind: 'resumed' };
+  | { readonly kind: 'resumed' }
+  /** a directory's item changed since it was announced: its new version has a notification of its own */
+  | { readonly kind: 'superseded'; readonly why: string };
 
 export interface IngestTools {
   readonly settings: IngestSettings;
@@ -171,7 +177,7 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
     const contentKey = `sha256:${sha256}`;
     const messageKeys = [ref.serverKey, contentKey];
     if (ref.reingest === undefined && state.doneKey([contentKey])) return { outcome: { kind: 'duplicate', of: ref.expected.messageId ?? sha256 } as const, keys: messageKeys };
-    const written = await writeAndAnnounce(tools, notification, ref, raw);
+    const written = await writeAndAnnounce(tools, notification, mailOrigin(notification, ref), raw, ref.expected.size ?? (raw.kind === 'memory' ? raw.data.byteLength : 0));
     await state.markPostedSoon(ref.serverKey);
     return { outcome: written, keys: messageKeys };
   });
@@ -180,16 +186,17 @@ export async function ingestMessage(tools: IngestTools, source: MailSource, noti
   return outcome;
 }
 
-async function writeAndAnnounce(tools: IngestTools, notification: Notification, ref: MailMessageRef, raw: RawMessage): Promise<IngestOutcome> {
+/** Has a decode thread write the files of a message or a directory's item (`size` octets), then announces them. */
+export async function writeAndAnnounce(tools: IngestTools, notification: Notification, origin: Origin, raw: JobInput, size: number): Promise<IngestOutcome & { kind: 'ingested' }> {
   const { settings } = tools;
-  const { written, filteredOut, setAside } = await tools.decoders.run({ settings: settings.files, notification, ref, raw, now: Date.now() });
+  const { written, filteredOut, setAside } = await tools.decoders.run({ settings: settings.files, notification, origin, raw, size, now: Date.now() });
   for (const { part, file } of written) {
-    tools.events('after_work', () => `${ref.where}: part ${part.partPath} (${part.contentType}) ${file.alreadyPresent ? 'already at' : 'written to'} ${file.path}, ${file.size} bytes`);
+    tools.events('after_work', () => `${origin.where}: part ${part.partPath} (${part.contentType}) ${file.alreadyPresent ? 'already at' : 'written to'} ${file.path}, ${file.size} bytes`);
   }
   if (settings.announce) {
     const announce = settings.announce;
     await Promise.all(written.map(async ({ part, file, envelope }) => {
-      const notification = fileNotification(settings, ref, part, file, envelope);
+      const notification = fileNotification(settings, origin.announced, part, file, envelope);
       await announce(notification);
       tools.events('after_post', () => `announced ${notification.baseUrl}${notification.relPath}, ${notification.size} bytes, sha512 ${notification.identity?.value.slice(0, 7)}`);
     }));

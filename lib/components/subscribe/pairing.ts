@@ -14,7 +14,9 @@ import { configLabel } from '../../config/components.js';
 import { ConfigErrors } from '../../config/errors.js';
 import { type Config, loadConfig } from '../../config/load.js';
 import type { SrPaths } from '../../config/paths.js';
-import { mailAccount, mailboxTopic } from '../../mail/account.js';
+import { depotLocation, isDepotUrl } from '../../depot/location.js';
+import { mailAccount } from '../../mail/account.js';
+import { pollSourceLabel, pollSourceTopic } from '../pollSources.js';
 
 /** Does the poll announce where the subscribe reads (same broker, same exchange)? */
 function feeds(poll: Config, subscribe: Config): boolean {
@@ -25,7 +27,7 @@ function feeds(poll: Config, subscribe: Config): boolean {
 /** The topics of every mailbox a poll announces: `v03.mail.example.com.ingest.#`. */
 function mailboxTopics(poll: Config): string[] {
   const prefix = postTarget(poll)!.topicPrefix;
-  return poll.list('pollUrl').map((url) => `${prefix}.${mailboxTopic(mailAccount(url))}.#`);
+  return poll.list('pollUrl').map((url) => `${prefix}.${pollSourceTopic(url)}.#`);
 }
 
 function readPoll(paths: SrPaths, name: string): Config | undefined {
@@ -56,12 +58,21 @@ export function ambiguousPairing(paths: SrPaths, subscribe: Config): string | un
     .map((id) => readPoll(paths, id.name)).filter((poll): poll is Config => poll !== undefined && feeds(poll, subscribe));
   const mailboxes = new Map<string, string>();
   for (const poll of polls) {
-    for (const url of poll.list('pollUrl')) mailboxes.set(mailboxTopic(mailAccount(url)), `${configLabel(poll.id)} ${mailAccount(url).label}`);
+    for (const url of poll.list('pollUrl')) mailboxes.set(pollSourceTopic(url), `${configLabel(poll.id)} ${pollSourceLabel(url)}`);
   }
   if (mailboxes.size < 2) return undefined;
   return `${subscribe.label} would take the mail of every mailbox announced on ${subscribeExchange(subscribe)}: ${[...mailboxes.values()].join(', ')}. `
     + `Name it after its poll (subscribe/<name> takes the mailboxes of poll/<name>), or add to ${subscribe.file} one line per mailbox it is for: `
     + [...mailboxes.keys()].map((words) => `"subtopic ${words}.#"`).join(' or ');
+}
+
+/**
+ * The directories the polls of this host watch (pollUrl file:), by label: the only ones a
+ * subscribe reads items from, whoever published the notification.
+ */
+export function watchedDirectories(paths: SrPaths): Set<string> {
+  const polls = userConfigs(paths).filter((id) => id.component === 'poll').map((id) => readPoll(paths, id.name));
+  return new Set(polls.flatMap((poll) => poll?.list('pollUrl').filter(isDepotUrl).map((url) => depotLocation(url).label) ?? []));
 }
 
 /**
@@ -73,7 +84,7 @@ export function actionPop3Cannot(paths: SrPaths, subscribe: Config): string | un
   const action = subscribe.flag('delete') ? 'delete' : (subscribe.str('mailAction') ?? 'none').split(' ')[0];
   if (action === 'none' || action === 'delete') return undefined;
   const poll = subscribe.subtopics.length > 0 ? undefined : readPoll(paths, subscribe.id.name);
-  const pop3 = poll && feeds(poll, subscribe) ? poll.list('pollUrl').find((url) => mailAccount(url).protocol === 'pop3') : undefined;
+  const pop3 = poll && feeds(poll, subscribe) ? poll.list('pollUrl').find((url) => !isDepotUrl(url) && mailAccount(url).protocol === 'pop3') : undefined;
   if (!pop3) return undefined;
   return `${subscribe.label}: "mailAction ${subscribe.str('mailAction')}" cannot be done on ${mailAccount(pop3).label}, which poll/${subscribe.id.name} reads: POP3 has no flags nor folders; use mailAction none or delete`;
 }

@@ -12,6 +12,7 @@ import { safeFileName } from '../../decode/safeName.js';
 import { isInside } from '../../decode/templates.js';
 import { type TnefNames, tnefReader } from '../../decode/tnef.js';
 import { type PlacedFile, StagedFile, type Staging, SUFFIX_RESERVE_BYTES } from '../../output/stagedFile.js';
+import type { EnvelopeDocument } from '../../envelopes/types.js';
 import { documentType, type EnvelopeInfo, type EnvelopeSettings, envelopeVerdict } from './envelopeParts.js';
 
 /** Files one message may yield (parts of attached messages and winmail.dat included): a bound on its cost. */
@@ -205,7 +206,8 @@ export class PartWriter implements PartSink {
     const kept: Staged[] = [];
     for (const staged of this.staged.splice(0)) {
       const name = staged.part.declaredName ?? staged.part.fallbackName;
-      const verdict = staged.part.kind === 'body' ? { outcome: 'keep' as const }
+      // A body is no envelope; a deposit directory's documents (addDocuments) are not decoded further.
+      const verdict = staged.part.kind === 'body' || staged.envelope ? { outcome: 'keep' as const }
         : await envelopeVerdict(settings, name, staged.file, groupIdOf(staged.part.partPath));
       if (verdict.outcome === 'keep') {
         kept.push(staged);
@@ -219,18 +221,12 @@ export class PartWriter implements PartSink {
       const { envelope, info } = verdict;
       const directory = this.chooseDirectory(this.headersFound, envelope.kind);
       for (const [index, document] of envelope.documents.entries()) {
-        if (document.isInput) {
-          staged.file.moveTo(directory);
-          kept.push({ ...staged, envelope: info(document) });
+        if (!document.isInput) {
+          kept.push(...await this.stageDocuments(staged.part, [{ document, partPath: `${staged.part.partPath}.e${index + 1}` }], envelope.kind, info));
           continue;
         }
-        const partPath = `${staged.part.partPath}.e${index + 1}`;
-        const part: MessagePart = { ...staged.part, partPath, declaredName: document.name, fallbackName: `part-${partPath}.bin`, contentType: documentType(document.name) };
-        const fileName = this.fileName(part);
-        if (!this.accepted(fileName)) continue;
-        const file = this.stageAs(this.prefixed(fileName), this.prefixed(part.fallbackName), directory);
-        kept.push({ part, file, envelope: info(document) });
-        await file.writeAll(document.bytes);
+        staged.file.moveTo(directory);
+        kept.push({ ...staged, envelope: info(document) });
       }
       if (envelope.archive && settings.source) {
         staged.file.moveTo(directory);
@@ -241,6 +237,29 @@ export class PartWriter implements PartSink {
     }
     this.staged.push(...kept);
     return setAside;
+  }
+
+  /**
+   * An envelope's documents, staged in its kind's directory under their own names (the
+   * file filters apply), each described by `info`; `from` is the part they came in.
+   */
+  private async stageDocuments(from: MessagePart, documents: ReadonlyArray<{ readonly document: EnvelopeDocument; readonly partPath: string }>, kind: string, info: (document: EnvelopeDocument) => EnvelopeInfo): Promise<Staged[]> {
+    const directory = this.chooseDirectory(this.headersFound, kind);
+    const staged: Staged[] = [];
+    for (const { document, partPath } of documents) {
+      const part: MessagePart = { ...from, partPath, declaredName: document.name, fallbackName: `part-${partPath}.bin`, contentType: documentType(document.name) };
+      const fileName = this.fileName(part);
+      if (!this.accepted(fileName)) continue;
+      const file = this.stageAs(this.prefixed(fileName), this.prefixed(part.fallbackName), directory);
+      staged.push({ part, file, envelope: info(document) });
+      await file.writeAll(document.bytes);
+    }
+    return staged;
+  }
+
+  /** A deposit directory's documents (depotParts.ts): staged as an envelope's, to be placed with the rest. */
+  async addDocuments(from: MessagePart, documents: ReadonlyArray<{ readonly document: EnvelopeDocument; readonly partPath: string }>, kind: string, info: (document: EnvelopeDocument) => EnvelopeInfo): Promise<void> {
+    this.staged.push(...await this.stageDocuments(from, documents, kind, info));
   }
 
   /** Moves every staged file to its name, with `placer`, which knows the message. */

@@ -7,7 +7,7 @@ import { isInside } from '../../decode/templates.js';
 import { formatPubTime, type Notification } from '../../message.js';
 import type { PlacedFile } from '../../output/stagedFile.js';
 import type { EnvelopeInfo } from './envelopeParts.js';
-import type { MailMessageRef } from './mailNotification.js';
+import type { Origin } from './origin.js';
 
 export interface PostSettings {
   readonly postBaseUrl: string;
@@ -25,7 +25,8 @@ function urlOf(settings: PostSettings, file: string): { baseUrl: string; relPath
   return { baseUrl: settings.postBaseUrl, relPath: path.relative(settings.postBaseDir, file).split(path.sep).join('/') };
 }
 
-export function fileNotification(settings: PostSettings, ref: MailMessageRef, part: MessagePart, file: PlacedFile, envelope?: EnvelopeInfo): Notification {
+/** `from`: the field that traces the file to its source (`mail`: the message; `depot`: the directory's item), with its values. */
+export function fileNotification(settings: PostSettings, from: Origin['announced'], part: MessagePart, file: PlacedFile, envelope?: EnvelopeInfo): Notification {
   // The file was written just now: its mtime is the notification's time.
   const now = formatPubTime(new Date());
   return {
@@ -35,7 +36,7 @@ export function fileNotification(settings: PostSettings, ref: MailMessageRef, pa
     identity: { method: 'sha512', value: file.sha512 },
     mtime: now,
     contentType: part.contentType,
-    mail: { ...ref.mail, account: ref.account.label, partPath: part.partPath, ...(part.declaredName ? { declaredName: part.declaredName } : {}) },
+    [from.field]: { ...from.values, partPath: part.partPath, ...(part.declaredName ? { declaredName: part.declaredName } : {}) },
     // An importer downstream indexes the dossier from the notification alone.
     ...(envelope ? { envelope } : {}),
   };

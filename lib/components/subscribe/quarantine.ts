@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { safeFileName } from '../../decode/safeName.js';
-import type { MailAction, MailSource } from '../../mail/mailSource.js';
+import type { MailAction, MailSource, MessageCoordinates } from '../../mail/mailSource.js';
 import { partTag, StagedFile, type Staging, syncDirectory } from '../../output/stagedFile.js';
 import type { Notification } from '../../message.js';
 import type { MailMessageRef } from './mailNotification.js';
@@ -75,10 +75,11 @@ function quarantineAction(folder: string | undefined): MailAction {
 }
 
 /**
- * Writes `<name>.reason.txt` and, with a source to download it from, `<name>.eml`; returns
- * the reason file. A message too large to ingest is not downloaded here either.
+ * Writes `<name>.reason.txt` and, with a mailbox to download it from, `<name>.eml`; returns
+ * the reason file. A message too large to ingest is not downloaded here either, and a
+ * directory's item, which stays where it is, has nothing to download.
  */
-export async function quarantineFiles(directory: string, staging: Staging, ref: MailMessageRef, notification: Notification, reason: string, source: MailSource | undefined): Promise<string> {
+export async function quarantineFiles(directory: string, staging: Staging, ref: Pick<MailMessageRef, 'where' | 'serverKey' | 'expected'>, notification: Notification, reason: string, download: { readonly source: MailSource; readonly at: MessageCoordinates } | undefined): Promise<string> {
   const stem = safeFileName(ref.where.replace(/^[a-z]+:\/\//, ''), 'message');
   const tag = partTag(ref.serverKey, 'quarantine');
   const note = StagedFile.create(directory, `${stem}.reason.txt`, staging);
@@ -90,10 +91,10 @@ export async function quarantineFiles(directory: string, staging: Staging, ref: 
   } finally {
     note.discard();
   }
-  if (source) {
+  if (download) {
     const raw = StagedFile.create(directory, `${stem}.eml`, staging);
     try {
-      await source.download(ref.at, {}, raw.stream);
+      await download.source.download(download.at, {}, raw.stream);
       await raw.place(tag);
     } catch {
       // no longer downloadable: the reason file says what is known

@@ -6,6 +6,7 @@ import type { DeadLetterBounds } from '../../broker/broker.js';
 import type { Config } from '../../config/load.js';
 import { instanceStem, stateDir, type SrPaths } from '../../config/paths.js';
 import { fillTemplate, TemplateError, templateRoot } from '../../decode/templates.js';
+import { FileActionError, parseFileAction } from '../../depot/actions.js';
 import { type MailAction, MailActionError, parseMailAction } from '../../mail/mailSource.js';
 import { ENVELOPE_KINDS } from '../../envelopes/types.js';
 import type { SyncMethod } from '../../output/durability.js';
@@ -38,6 +39,7 @@ export function ingestSettings(config: Config, paths: SrPaths, instance: number,
       },
     },
     mailAction: mailActionOf(config),
+    fileAction: parseFileAction(config.str('fileAction') ?? 'leave'),
     maxMessageSize: config.number('maxMessageSize'),
     incomingDirectory: path.join(stateDir(paths, config.id), 'incoming', String(instance)),
     announce,
@@ -121,6 +123,7 @@ export function checkSubscribe(config: Config, at: (option: string, message: str
   if (!config.flag('download')) {
     // A relay (forwardWorker.ts): it announces, and must not tidy mail nothing ingested.
     if (config.str('post_broker') === undefined) at('download', '"download off" announces again what it takes, on post_broker: add a post_broker line (and post_exchange)');
+    if ((config.str('fileAction') ?? 'leave') !== 'leave') at('fileAction', 'a fileAction with "download off" would move or delete files that nothing ingested: remove it, the subscribes downstream act');
     if ((config.str('mailAction') ?? 'none') !== 'none' || config.flag('delete')) at(config.flag('delete') ? 'delete' : 'mailAction', 'a mail action with "download off" would tidy mail that nothing ingested: remove it, the subscribes downstream tidy');
     return;
   }
@@ -144,6 +147,12 @@ export function checkSubscribe(config: Config, at: (option: string, message: str
   const baseDir = config.str('post_baseDir');
   if (baseDir !== undefined && baseUrl !== undefined && /^file:\/*$/i.test(baseUrl)) {
     at('post_baseUrl', `"post_baseUrl ${baseUrl}" with "post_baseDir ${baseDir}" announces paths relative to ${baseDir} that no reader can find: write post_baseUrl file:${baseDir.endsWith('/') ? baseDir : `${baseDir}/`}, or remove the post_baseUrl line (that is its default)`);
+  }
+  try {
+    parseFileAction(config.str('fileAction') ?? 'leave');
+  } catch (error) {
+    if (!(error instanceof FileActionError)) throw error;
+    at('fileAction', `"fileAction" ${error.message}`);
   }
   try {
     const action = parseMailAction(config.str('mailAction') ?? 'none');

@@ -20,9 +20,11 @@ import { chooseSyncMethod } from '../../output/durability.js';
 import { removeStaging } from '../../output/stagedFile.js';
 import { declareOnBroker, openBrokerLink, openPostBroker, reportBroker } from '../../instance/brokerLink.js';
 import { type InstanceContext, type MailboxReport, StopSignal, type Worker } from '../../instance/runtime.js';
+import { judgeDepotError } from '../../depot/errors.js';
+import { ItemGone } from '../../depot/item.js';
+import { isDepotUrl } from '../../depot/location.js';
 import { debugLines } from '../../log/logger.js';
-import type { MailAccount } from '../../mail/account.js';
-import { describeMailError, isLastingMailError, type MailErrorPlace, mailErrorPlace } from '../../mail/mailErrors.js';
+import { describeMailError, isLastingMailError, mailErrorPlace } from '../../mail/mailErrors.js';
 import { LoginGate } from '../../mail/pop3/loginGate.js';
 import { mailActionWords, MessageGone, MessageMismatch } from '../../mail/mailSource.js';
 import { accountTls, tlsSettings } from '../../mail/tls.js';
@@ -31,7 +33,9 @@ import { SubscribeState } from '../../state/subscribeState.js';
 import { ActionBatcher } from './actionBatcher.js';
 import { DecodeCrashed, DecodeOverBudget, DecodePool } from './decodePool.js';
 import { NotificationLag } from './notificationLag.js';
-import { pairedTopics } from './pairing.js';
+import { pairedTopics, watchedDirectories } from './pairing.js';
+import { ingestDepotItem } from './depotIngest.js';
+import { type DepotItemRef, depotItemRef } from './depotNotification.js';
 import { ingestMessage, type IngestTools, MessageTooLarge } from './ingest.js';
 import { type MailMessageRef, mailMessageRef, NotMailNotification } from './mailNotification.js';
 import { envelopeQuarantine } from './envelopeParts.js';
@@ -47,8 +51,17 @@ function isHarmful(error: unknown): boolean {
   return error instanceof DecodeOverBudget || error instanceof DecodeCrashed;
 }
 
+/** A notification's source: a mail message, or an item of a watched directory. */
+type ItemRef = MailMessageRef | DepotItemRef;
+
+function isDepotRef(ref: ItemRef): ref is DepotItemRef {
+  return 'location' in ref;
+}
+
 interface Handling {
   readonly context: InstanceContext;
+  /** the directories this host's polls watch: items are read from these only */
+  readonly watched: ReadonlySet<string>;
   readonly tools: IngestTools;
   readonly pool: SourcePool;
   readonly broker: Broker;
@@ -116,7 +129,7 @@ export class SubscribeWorker implements Worker {
     for (const root of roots) removeStaging(root, settings.files.writer);
     const decoders = new DecodePool(stateFile, {
       stallMs: config.number('decodeBudget') * 1000,
-      budgetMs: (job) => decodeBudgetMs(config, job.ref.expected.size ?? (job.raw.kind === 'memory' ? job.raw.data.byteLength : 0)),
+      budgetMs: (job) => decodeBudgetMs(config, job.size),
       onThreadGone: (threadId) => { for (const root of roots) removeStaging(root, `${settings.files.writer}.t${threadId}`); },
     });
     let gate: LoginGate | undefined;
@@ -146,7 +159,7 @@ export class SubscribeWorker implements Worker {
       logger.info(`queue ${queue.name} bound to ${queue.bindings.map((b) => `${b.exchange} ${b.topic}`).join(', ')}; writing to ${settings.files.directory}`
         + `${post ? `, announcing on ${post.exchange} of ${postBroker!.label}` : ''}, mailAction ${mailActionWords(settings.mailAction)}`);
       const handling: Handling = {
-        context, tools: { settings, state, actions: new ActionBatcher(), decoders, debug, events: context.events }, pool, broker, queue: queue.name,
+        context, tools: { settings, state, actions: new ActionBatcher(), decoders, debug, events: context.events }, pool, broker, queue: queue.name, watched: watchedDirectories(this.paths),
         deadLetterBounds: deadLetterBounds(config),
       };
       const subscription = await consumeNotifications(broker, queue.name, config.number('prefetch'), logger, (notification, delivery) => {
@@ -206,9 +219,9 @@ export class SubscribeWorker implements Worker {
       context.count('rejected');
       return delivery.ack();
     }
-    let ref: MailMessageRef;
+    let ref: ItemRef;
     try {
-      ref = mailMessageRef(notification);
+      ref = isDepotUrl(notification.baseUrl) ? depotItemRef(notification, handling.watched) : mailMessageRef(notification);
     } catch (error) {
       if (!(error instanceof NotMailNotification)) throw error;
       logger.error(`${queue}: ${error.message}; moved to the dead letters`);
@@ -236,7 +249,7 @@ export class SubscribeWorker implements Worker {
     return handled;
   }
 
-  private async handleMessage(handling: Handling, notification: Notification, delivery: RawDelivery, ref: MailMessageRef, mask: Mask | 'unmatched'): Promise<void> {
+  private async handleMessage(handling: Handling, notification: Notification, delivery: RawDelivery, ref: ItemRef, mask: Mask | 'unmatched'): Promise<void> {
     const { context, tools } = handling;
     const { logger } = context;
     if (ref.reingest !== undefined) {
@@ -255,8 +268,9 @@ export class SubscribeWorker implements Worker {
     const took = () => `in ${Date.now() - started} ms`;
     for (;;) {
       try {
-        const source = handling.pool.sourceFor(ref.account);
-        const outcome = await ingestMessage(messageTools, source, notification, ref, { redelivered: delivery.redelivered, at: started });
+        const outcome = isDepotRef(ref)
+          ? await ingestDepotItem(messageTools, notification, ref)
+          : await ingestMessage(messageTools, handling.pool.sourceFor(ref.account), notification, ref, { redelivered: delivery.redelivered, at: started });
         this.working(context, ref);
         if (outcome.kind === 'ingested') {
           context.events('after_work', () => `${ref.where} ${ref.expected.messageId ?? ''}: ${outcome.files} files written${outcome.filteredOut ? `, ${outcome.filteredOut} left out by acceptFile/rejectFile` : ''} ${took()}`);
@@ -266,6 +280,8 @@ export class SubscribeWorker implements Worker {
             logger.error(`${ref.where}: ${reason}; quarantined as ${kept}, none of it written to the directory (the rest of the message was)`);
             context.count('quarantined', 1, ref.account.label);
           }
+        } else if (outcome.kind === 'superseded') {
+          logger.info(`${ref.where}: ${outcome.why}; nothing written, its new version is announced on its own`);
         } else if (outcome.kind === 'duplicate') {
           context.events('nodupe', () => `${ref.where}: the same mail (${outcome.of}) was ingested before; tidied, nothing written ${took()}`);
           context.count('duplicates', 1, ref.account.label);
@@ -279,7 +295,7 @@ export class SubscribeWorker implements Worker {
       } catch (error) {
         const delay = await this.failed(handling, ref, notification, error).catch((failure: unknown) => {
           // Quarantining failed too (the server went away meanwhile): the message is tried again.
-          logger.error(`${ref.where}: ${describeMailError(failure, this.place(ref.account))} while setting it aside; trying again`);
+          logger.error(`${ref.where}: ${this.judge(ref, failure).reason} while setting it aside; trying again`);
           return FIRST_RETRY_MS;
         });
         if (delay === undefined) return delivery.ack();
@@ -289,17 +305,17 @@ export class SubscribeWorker implements Worker {
   }
 
   /** Logs and records a failure; returns the pause before the next try, or undefined when the message is finished with. */
-  private async failed(handling: Handling, ref: MailMessageRef, notification: Notification, error: unknown): Promise<number | undefined> {
+  private async failed(handling: Handling, ref: ItemRef, notification: Notification, error: unknown): Promise<number | undefined> {
     const { context, tools } = handling;
     const { config, logger } = context;
-    const reason = describeMailError(error, this.place(ref.account));
+    const { reason, lasting } = this.judge(ref, error);
     // Cut short by sr stop (a connection dropped, a wait for a login given up): not a failure
     // of the message, which goes back to the queue as it is.
     if (this.stopSignal.stopped && isTransient(error)) {
       logger.info(`${ref.where}: left for the next start (${reason})`);
       return FIRST_RETRY_MS;
     }
-    if (error instanceof MessageGone) {
+    if (error instanceof MessageGone || error instanceof ItemGone) {
       if (tools.state.doneKey([ref.serverKey]) || tools.state.isPosted(ref.serverKey)) {
         // Another instance ingested it meanwhile (the poll announced it twice): nothing is missing.
         context.events('nodupe', () => `${ref.where}: ingested by another instance meanwhile, nothing to do`);
@@ -325,7 +341,7 @@ export class SubscribeWorker implements Worker {
     const trouble = this.accountTrouble.get(ref.account.label) ?? { reason: '', since: Date.now(), nextTry: 0, lasting: false };
     if (trouble.reason !== reason) logger.error(`${ref.where}: ${reason}; retrying with growing pauses, the message stays on the server`);
     trouble.reason = reason;
-    trouble.lasting = isLastingMailError(error);
+    trouble.lasting = lasting;
     this.accountTrouble.set(ref.account.label, trouble);
     context.count('errors', 1, ref.account.label);
     const ttl = config.number('retry_ttl') * 1000;
@@ -342,17 +358,17 @@ export class SubscribeWorker implements Worker {
     return pause;
   }
 
-  private async quarantine(handling: Handling, ref: MailMessageRef, notification: Notification, error: unknown, reason: string, tries: number): Promise<void> {
+  private async quarantine(handling: Handling, ref: ItemRef, notification: Notification, error: unknown, reason: string, tries: number): Promise<void> {
     const { context, tools, pool } = handling;
     const { config, logger } = context;
     // A message that is not the one announced is left alone: the UID names some other mail;
-    // one gone from the server has nothing there to download or mark.
-    const ours = !(error instanceof MessageMismatch || error instanceof MessageGone);
-    const source = pool.sourceFor(ref.account);
+    // one gone from the server has nothing there to download or mark. A directory's item
+    // stays where it is: the reason file says which it is.
+    const mail = isDepotRef(ref) || error instanceof MessageMismatch || error instanceof MessageGone ? undefined : { ref, source: pool.sourceFor(ref.account) };
     const directory = quarantineDirectory(config, this.paths);
     const staging = { root: directory, writer: `${tools.settings.files.writer}.main` };
-    const file = await quarantineFiles(directory, staging, ref, notification, reason, ours && !(error instanceof MessageTooLarge) ? source : undefined);
-    if (ours) await quarantineOnServer(source, ref, config.str('quarantineFolder'));
+    const file = await quarantineFiles(directory, staging, ref, notification, reason, mail && !(error instanceof MessageTooLarge) ? { source: mail.source, at: mail.ref.at } : undefined);
+    if (mail) await quarantineOnServer(mail.source, mail.ref, config.str('quarantineFolder'));
     tools.state.markDone([ref.serverKey]);
     logger.error(`${ref.where}: ${reason}; quarantined after ${tries === 1 ? '1 try' : `${tries} tries`}, see ${file}`);
     context.count('quarantined', 1, ref.account.label);
@@ -369,9 +385,10 @@ export class SubscribeWorker implements Worker {
     for (const removed of pruneQuarantine(envelopeQuarantine(directory), bounds)) logger.warning(`quarantine: removed the envelope ${removed}; the mail it came in was ingested`);
   }
 
-  /** An account as error messages name it, with the credentials.conf line of its password. */
-  private place(account: MailAccount): MailErrorPlace {
-    return mailErrorPlace(account, this.credentials);
+  /** A failure in words that say what to fix (an account named with its credentials.conf line), and whether it passes by itself. */
+  private judge(ref: ItemRef, error: unknown): { reason: string; lasting: boolean } {
+    if (isDepotRef(ref)) return judgeDepotError(error);
+    return { reason: describeMailError(error, mailErrorPlace(ref.account, this.credentials)), lasting: isLastingMailError(error) };
   }
 
   /** The mailboxes this instance worked with or failed on, for sr status and the metrics. */
@@ -388,7 +405,7 @@ export class SubscribeWorker implements Worker {
     });
   }
 
-  private working(context: InstanceContext, ref: MailMessageRef): void {
+  private working(context: InstanceContext, ref: ItemRef): void {
     this.lastSuccess.set(ref.account.label, Date.now());
     if (!this.accountTrouble.delete(ref.account.label)) return;
     context.logger.info(`${ref.account.label}: working again`);

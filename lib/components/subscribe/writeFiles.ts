@@ -11,12 +11,13 @@ import { type DecodeOptions, decodeMessage, type MessageHeaders, type PartSink }
 import { safeFileName } from '../../decode/safeName.js';
 import { level, type TemplateFields, templateDirectory, templateRoot } from '../../decode/templates.js';
 import type { PathLayout } from '../../config/pathLayout.js';
-import { placementOf, relPathWord } from '../../flow/placement.js';
+import { placementOf } from '../../flow/placement.js';
 import type { Notification } from '../../message.js';
 import { makeDurable, type SyncMethod } from '../../output/durability.js';
 import { partTag, type PlacedFile, StagedFile, type Staging } from '../../output/stagedFile.js';
 import type { SubscribeState } from '../../state/subscribeState.js';
-import type { MailMessageRef } from './mailNotification.js';
+import { type DepotInput, feedDepotItem } from './depotParts.js';
+import type { Origin } from './origin.js';
 import { type EnvelopeInfo, type EnvelopeSettings, groupIdOf } from './envelopeParts.js';
 import { type PartPolicy, type Placer, PartWriter, placeInOrder, type SetAside, type WrittenPart } from './partWriter.js';
 import { REASON_SUFFIX } from './quarantine.js';
@@ -40,11 +41,16 @@ export interface FileSettings {
 /** The downloaded message: its bytes (a small one), or the temporary file holding it. */
 export type RawMessage = { readonly kind: 'memory'; readonly data: Uint8Array } | { readonly kind: 'file'; readonly path: string };
 
+/** What a job decodes: a message, or an item of a watched directory, read where it is (depotParts.ts). */
+export type JobInput = RawMessage | DepotInput;
+
 export interface WriteJob {
   readonly settings: FileSettings;
   readonly notification: Notification;
-  readonly ref: MailMessageRef;
-  readonly raw: RawMessage;
+  readonly origin: Origin;
+  readonly raw: JobInput;
+  /** its size in octets, for the decode budget */
+  readonly size: number;
   /** when the job was made: dates in templates are those of the message's ingest */
   readonly now: number;
 }
@@ -69,56 +75,44 @@ function decodeRaw(raw: RawMessage, sink: PartSink, options: DecodeOptions): Pro
   return decodeMessage(openRaw(raw), sink, options);
 }
 
-/** `${FOLDER}` levels come from the relPath, where the poll wrote the folder's hierarchy. */
-function folderLevels(notification: Notification, ref: MailMessageRef): string[] {
-  if (ref.at.protocol === 'pop3') return ['INBOX'];
-  return notification.relPath.split('/').slice(0, -1).map(relPathWord);
-}
-
-function templateFields(notification: Notification, ref: MailMessageRef, headers: MessageHeaders, kind?: string): TemplateFields {
-  const mail = ref.mail;
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  const fields = {
-    folder: ref.at.protocol === 'imap' ? ref.at.folder : 'INBOX',
-    folderLevels: folderLevels(notification, ref),
-    from: text(mail.from) ?? headers.from,
-    subject: text(mail.subject) ?? headers.subject,
-    uid: ref.at.protocol === 'imap' ? ref.at.uid : undefined,
-    uidl: ref.at.protocol === 'pop3' ? ref.at.uidl : undefined,
-    messageId: ref.expected.messageId ?? headers.messageId,
-    account: `${ref.account.user}@${ref.account.host}`,
-    kind,
-  };
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as TemplateFields;
+/** The origin's fields, what the notification lacked taken from the message's headers. */
+function templateFields(origin: Origin, headers: MessageHeaders, kind?: string): TemplateFields {
+  const { fields } = origin;
+  const fromHeaders = { from: fields.from ?? headers.from, subject: fields.subject ?? headers.subject, messageId: fields.messageId ?? headers.messageId, kind };
+  return { ...fields, ...Object.fromEntries(Object.entries(fromHeaders).filter(([, value]) => value !== undefined)) };
 }
 
 /** `writer`: the staging directory name of the thread that writes (see Staging). */
 export async function writeMessageFiles(job: WriteJob, state: SubscribeState, writerName: string): Promise<WriteResult> {
-  const { settings, notification, ref, raw } = job;
+  const { settings, notification, origin, raw } = job;
   const now = new Date(job.now);
   const staging = (template: string): Staging => ({ root: templateRoot(template), writer: writerName });
   const placement = placementOf(notification.relPath, settings.layout);
-  const directoryOf = (headers: MessageHeaders, kind?: string) => templateDirectory(settings.directory, templateFields(notification, ref, headers, kind), now, placement.levels);
+  const directoryOf = (headers: MessageHeaders, kind?: string) => templateDirectory(settings.directory, templateFields(origin, headers, kind), now, placement.levels);
   const namePrefix = placement.nameLevels.map((folder) => `${level(folder)}${placement.flatten}`).join('');
   const writer = new PartWriter(settings.policy, directoryOf, staging(settings.directory), namePrefix);
   let written: WrittenPart[];
   const extra: PlacedFile[] = [];
   const setAside: Array<{ path: string; reason: string }> = [];
   try {
-    await decodeRaw(raw, writer, { maxDepth: settings.decodeDepth });
-    const placer = messagePlacer(state, ref, settings.syncMethod);
+    const groupId = (partPath: string) => groupIdOf(origin.claimKey, partPath);
+    // A deposit directory found malformed as a whole: its files are set aside before any is looked at alone.
+    const malformed = raw.kind === 'depot' ? await feedDepotItem(raw, writer, settings.envelopes, groupId) : [];
+    if (raw.kind !== 'depot') await decodeRaw(raw, writer, { maxDepth: settings.decodeDepth });
+    const placer = messagePlacer(state, origin.claimKey, settings.syncMethod);
     if (settings.envelopes) {
-      const malformed = await writer.settleEnvelopes(settings.envelopes, (partPath) => groupIdOf(ref.claimKey, partPath));
-      for (const placed of await quarantineEnvelopes(malformed, settings.envelopes.quarantineDirectory, ref, placer, writerName)) {
+      malformed.push(...await writer.settleEnvelopes(settings.envelopes, groupId));
+      for (const placed of await quarantineEnvelopes(malformed, settings.envelopes.quarantineDirectory, origin.where, placer, writerName)) {
         extra.push(...placed.files);
         setAside.push({ path: placed.files[0]!.path, reason: placed.reason });
       }
     }
     written = await writer.place(placer);
-    if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file, envelope) => sidecarContent(ref, writer.headersFound, part, file, envelope), placer, staging(settings.directory)));
-    if (settings.rawDirectory !== undefined) {
-      const directory = templateDirectory(settings.rawDirectory, templateFields(notification, ref, writer.headersFound), now);
-      extra.push(await saveRaw(raw, directory, ref, placer, staging(settings.rawDirectory)));
+    if (settings.sidecar) extra.push(...await writeSidecars(written, (part, file, envelope) => sidecarContent(origin, writer.headersFound, part, file, envelope), placer, staging(settings.directory)));
+    // A directory's item is its own original: there is no message to keep raw.
+    if (settings.rawDirectory !== undefined && origin.rawName !== undefined && raw.kind !== 'depot') {
+      const directory = templateDirectory(settings.rawDirectory, templateFields(origin, writer.headersFound), now);
+      extra.push(await saveRaw(raw, directory, origin.rawName, placer, staging(settings.rawDirectory)));
     }
   } finally {
     writer.discard();
@@ -133,7 +127,7 @@ export async function writeMessageFiles(job: WriteJob, state: SubscribeState, wr
  * (quarantineDirectory/envelopes): placed like the message's other files, so that a retry
  * after a crash writes neither twice.
  */
-async function quarantineEnvelopes(malformed: readonly SetAside[], directory: string, ref: MailMessageRef, placer: Placer, writerName: string): Promise<Array<{ files: PlacedFile[]; reason: string }>> {
+async function quarantineEnvelopes(malformed: readonly SetAside[], directory: string, where: string, placer: Placer, writerName: string): Promise<Array<{ files: PlacedFile[]; reason: string }>> {
   const staging: Staging = { root: directory, writer: writerName };
   const done: Array<{ files: PlacedFile[]; reason: string }> = [];
   for (const entry of malformed) {
@@ -141,7 +135,7 @@ async function quarantineEnvelopes(malformed: readonly SetAside[], directory: st
     const reason = StagedFile.create(directory, `${entry.name}${REASON_SUFFIX}`, staging);
     try {
       await file.writeAll(entry.bytes);
-      await reason.writeAll(Buffer.from(`reason: ${entry.reason}\nmessage: ${ref.where}\npart: ${entry.part.partPath}\n`));
+      await reason.writeAll(Buffer.from(`reason: ${entry.reason}\nmessage: ${where}\npart: ${entry.part.partPath}\n`));
       done.push({ files: await placer([{ file, what: `${entry.part.partPath}.quarantine` }, { file: reason, what: `${entry.part.partPath}.reason` }]), reason: entry.reason });
     } finally {
       file.discard();
@@ -151,12 +145,10 @@ async function quarantineEnvelopes(malformed: readonly SetAside[], directory: st
   return done;
 }
 
-function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: WrittenPart['part'], file: PlacedFile, envelope: EnvelopeInfo | undefined): object {
-  const at = ref.at;
+function sidecarContent(origin: Origin, headers: MessageHeaders, part: WrittenPart['part'], file: PlacedFile, envelope: EnvelopeInfo | undefined): object {
   return {
-    account: ref.account.label,
-    ...(at.protocol === 'imap' ? { folder: at.folder, uidValidity: at.uidValidity, uid: at.uid } : { uidl: at.uidl }),
-    messageId: headers.messageId ?? ref.expected.messageId ?? null,
+    ...origin.provenance,
+    messageId: headers.messageId ?? origin.fields.messageId ?? null,
     subject: headers.subject ?? null,
     from: headers.from ?? null,
     date: headers.date ?? null,
@@ -175,12 +167,12 @@ function sidecarContent(ref: MailMessageRef, headers: MessageHeaders, part: Writ
  * before any is placed, so that a retry knows its own files from another message's with
  * the same name and bytes.
  */
-function messagePlacer(state: SubscribeState, ref: MailMessageRef, syncMethod: SyncMethod): Placer {
+function messagePlacer(state: SubscribeState, claimKey: string, syncMethod: SyncMethod): Placer {
   return async (files) => {
-    const ours = await state.claimNamesSoon(files.map(({ file, what }) => ({ path: path.join(file.directory, file.name), owner: `${ref.claimKey}|${what}` })));
+    const ours = await state.claimNamesSoon(files.map(({ file, what }) => ({ path: path.join(file.directory, file.name), owner: `${claimKey}|${what}` })));
     // The bytes of all of them reach the disk in one flush, shared with the other messages of the moment, before any takes its name.
     await StagedFile.makeDurable(files.map(({ file }) => file), syncMethod);
-    return placeInOrder(files, (what) => partTag(ref.claimKey, what), (target) => ours.has(target));
+    return placeInOrder(files, (what) => partTag(claimKey, what), (target) => ours.has(target));
   };
 }
 
@@ -207,8 +199,7 @@ function ownName(name: string): string {
 }
 
 /** saveRaw: the message as it came, `.<UID>.eml` or `.<UIDL>.eml` (a dot name, as the sidecars). */
-async function saveRaw(raw: RawMessage, directory: string, ref: MailMessageRef, placer: Placer, staging: Staging): Promise<PlacedFile> {
-  const id = ref.at.protocol === 'imap' ? String(ref.at.uid) : ref.at.uidl;
+async function saveRaw(raw: RawMessage, directory: string, id: string, placer: Placer, staging: Staging): Promise<PlacedFile> {
   const staged = StagedFile.create(directory, ownName(`${id}.eml`), staging);
   try {
     await pipeline(openRaw(raw), staged.stream);
