@@ -82,10 +82,11 @@ describe('the config language', () => {
   });
 
   it('checks URL schemes', () => {
-    tree.write('poll/mail.conf', ['pollUrl http://mail.example.com/', 'post_broker mqtt://h/']);
+    tree.write('poll/mail.conf', ['pollUrl http://mail.example.com/', 'post_broker mqtt://h/', 'pollUrl file://depot.example.com/srv/depot/', 'pollUrl file:/srv/depot/']);
     assert.deepEqual(errorsOf(() => loadConfig(tree.paths, poll())), [
-      'poll/mail.conf:1: "pollUrl" needs a imap, imaps, pop, pops URL, got scheme "http"',
+      'poll/mail.conf:1: "pollUrl" needs a imap, imaps, pop, pops, file URL, got scheme "http"',
       'poll/mail.conf:2: "post_broker" needs a local, amqp, amqps URL, got scheme "mqtt"',
+      'poll/mail.conf:3: "pollUrl" file://depot.example.com/srv/depot/: a file: URL names a directory of this host, file:/srv/depot/, not one on depot.example.com',
     ]);
   });
 
