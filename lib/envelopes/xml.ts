@@ -62,49 +62,157 @@ export function xmlRoot(bytes: Buffer): XmlRoot | undefined {
 }
 
 /**
- * The whole document as a tree, without ds:Signature subtrees. Throws MalformedEnvelope for
- * a DOCTYPE, an undeclared entity, or anything not well-formed.
+ * Where the text of an element goes instead of the tree (a PES's embedded documents, which
+ * may be most of a 150 MiB file): written as the parser reads it, ended at the element's end.
  */
-export function parseXml(bytes: Buffer): XmlElement {
-  const parser = new SaxesParser({ xmlns: true });
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  let skipping = 0;
-  parser.on('doctype', () => { throw new MalformedEnvelope('the XML has a DOCTYPE (no DTD is accepted)'); });
-  parser.on('opentag', (tag) => {
-    if (skipping > 0 || (tag.local === 'Signature' && tag.uri === XMLDSIG)) {
-      skipping += 1;
-      return;
-    }
-    const attributes = new Map<string, string>();
-    for (const attribute of Object.values(tag.attributes)) {
-      if (typeof attribute === 'string') continue;
-      if (attribute.prefix === 'xmlns' || attribute.name === 'xmlns') continue;
-      attributes.set(attribute.local, attribute.value);
-    }
-    const element: XmlElement = { name: tag.local ?? tag.name, ns: tag.uri ?? '', attributes, children: [], text: '' };
-    stack.at(-1)?.children.push(element);
-    root ??= element;
-    stack.push(element);
-  });
-  parser.on('closetag', () => {
-    if (skipping > 0) skipping -= 1;
-    else stack.pop();
-  });
-  const addText = (text: string) => {
-    const current = stack.at(-1);
-    if (current && skipping === 0) current.text += text;
-  };
-  parser.on('text', addText);
-  parser.on('cdata', addText);
+export interface TextSink {
+  write(text: string): void;
+  end(): void;
+}
+
+/**
+ * The tree a SaxesParser's events build, without ds:Signature subtrees; `divert(open)` may
+ * take the text of the element just opened (the last of `open`, its ancestors before it)
+ * away from the tree.
+ */
+class TreeBuilder {
+  readonly parser = new SaxesParser({ xmlns: true });
+  private readonly stack: XmlElement[] = [];
+  /** the sink of each open element whose text is diverted */
+  private readonly sinks = new Map<XmlElement, TextSink>();
+  private root: XmlElement | undefined;
+  private skipping = 0;
+  /** the sink of the innermost open element, when its text is diverted: see parseXmlStream */
+  diverting: TextSink | undefined;
+
+  constructor(divert?: (open: readonly XmlElement[]) => TextSink | undefined) {
+    const { parser } = this;
+    parser.on('doctype', () => { throw new MalformedEnvelope('the XML has a DOCTYPE (no DTD is accepted)'); });
+    parser.on('opentag', (tag) => {
+      if (this.skipping > 0 || (tag.local === 'Signature' && tag.uri === XMLDSIG)) {
+        this.skipping += 1;
+        return;
+      }
+      const attributes = new Map<string, string>();
+      for (const attribute of Object.values(tag.attributes)) {
+        if (typeof attribute === 'string') continue;
+        if (attribute.prefix === 'xmlns' || attribute.name === 'xmlns') continue;
+        attributes.set(attribute.local, attribute.value);
+      }
+      const element: XmlElement = { name: tag.local ?? tag.name, ns: tag.uri ?? '', attributes, children: [], text: '' };
+      this.stack.at(-1)?.children.push(element);
+      this.root ??= element;
+      this.stack.push(element);
+      const sink = divert?.(this.stack);
+      if (sink) this.sinks.set(element, sink);
+      this.diverting = sink;
+    });
+    parser.on('closetag', () => {
+      if (this.skipping > 0) {
+        this.skipping -= 1;
+        return;
+      }
+      const element = this.stack.pop();
+      const sink = element && this.sinks.get(element);
+      if (sink) {
+        this.sinks.delete(element!);
+        sink.end();
+      }
+      const parent = this.stack.at(-1);
+      this.diverting = parent && this.sinks.get(parent);
+    });
+    const addText = (text: string) => {
+      const current = this.stack.at(-1);
+      if (!current || this.skipping > 0) return;
+      const sink = this.sinks.get(current);
+      if (sink) sink.write(text);
+      else current.text += text;
+    };
+    parser.on('text', addText);
+    parser.on('cdata', addText);
+  }
+
+  /** Feeds text; a fault of the document becomes MalformedEnvelope. */
+  write(text: string): void {
+    notWellFormed(() => this.parser.write(text));
+  }
+
+  finish(): XmlElement {
+    notWellFormed(() => this.parser.close());
+    if (!this.root) throw new MalformedEnvelope('the XML has no root element');
+    return this.root;
+  }
+}
+
+function notWellFormed(parse: () => void): void {
   try {
-    parser.write(xmlText(bytes)).close();
+    parse();
   } catch (error) {
     if (error instanceof MalformedEnvelope) throw error;
     throw new MalformedEnvelope(`the XML is not well-formed (${(error as Error).message.split('\n')[0]})`);
   }
-  if (!root) throw new MalformedEnvelope('the XML has no root element');
-  return root;
+}
+
+/**
+ * The whole document as a tree, without ds:Signature subtrees. Throws MalformedEnvelope for
+ * a DOCTYPE, an undeclared entity, or anything not well-formed.
+ */
+export function parseXml(bytes: Buffer): XmlElement {
+  const builder = new TreeBuilder();
+  builder.write(xmlText(bytes));
+  return builder.finish();
+}
+
+/**
+ * parseXml on a file too large to hold, read twice by `open`: once to learn whether its bytes
+ * are UTF-8 (the bytes decide, as for xmlText), then parsed as it is read, `divert` taking
+ * the text of the elements it names. `settle` runs after each chunk: where the diverted
+ * text's writers wait for their disks, so memory stays bounded.
+ */
+export async function parseXmlStream(open: () => AsyncIterable<Buffer>, divert: (open: readonly XmlElement[]) => TextSink | undefined, settle: () => Promise<void>): Promise<XmlElement> {
+  let utf8Valid = true;
+  const check = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of open()) check.decode(chunk, { stream: true });
+    check.decode();
+  } catch {
+    utf8Valid = false;
+  }
+  // TextDecoder drops a UTF-8 BOM; its "latin1" is windows-1252, so ISO-8859-1 is Buffer's, a byte a character.
+  const decoder = utf8Valid ? new TextDecoder('utf-8') : undefined;
+  const builder = new TreeBuilder(divert);
+  for await (const chunk of open()) {
+    feedDiverting(builder, decoder ? decoder.decode(chunk, { stream: true }) : chunk.toString('latin1'));
+    await settle();
+  }
+  if (decoder) feedDiverting(builder, decoder.decode());
+  return builder.finish();
+}
+
+/**
+ * Feeds text to the parser, except a diverted element's character data, which goes to its
+ * sink at once: saxes keeps an element's text until the next `<`, which would be all of a
+ * 40 MiB PJ at once. The text is fed up to each `>`: after a tag's end the parser reads
+ * character data, and up to the next `<` it is the element's own. (What comes after a
+ * comment inside such an element goes through the parser, as text usually does.)
+ */
+function feedDiverting(builder: TreeBuilder, text: string): void {
+  let at = 0;
+  while (at < text.length) {
+    const sink = builder.diverting;
+    if (sink) {
+      const tag = text.indexOf('<', at);
+      const end = tag < 0 ? text.length : tag;
+      if (end > at) sink.write(text.slice(at, end));
+      at = end;
+      if (tag < 0) return;
+      builder.diverting = undefined; // the tag may be anything; its events say what follows
+    }
+    const close = text.indexOf('>', at);
+    const end = close < 0 ? text.length : close + 1;
+    builder.write(text.slice(at, end));
+    at = end;
+  }
 }
 
 /** The first child of that local name, along a path (`Enveloppe/Parametres/TypFic`). */

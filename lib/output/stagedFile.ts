@@ -223,6 +223,12 @@ export class StagedFile {
     return fs.promises.readFile(this.tempPath);
   }
 
+  /** The bytes written, read as a stream once it has finished: a file too large to hold. */
+  async *chunks(): AsyncIterable<Buffer> {
+    if (!this.finished) await finished(this.writer);
+    yield* fs.createReadStream(this.tempPath, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>;
+  }
+
   /** The bytes written so far. */
   get size(): number {
     return this.writer.size;

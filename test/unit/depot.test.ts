@@ -185,6 +185,25 @@ describe('a deposit directory, decoded', () => {
     }
   });
 
+  it('streams a PES file to its PJs; one whose PJ is damaged is set aside whole, nothing of it written', async () => {
+    const pes = fs.readFileSync(path.join(REPO, '..', 'shared', 'fixtures', 'adullact', 'helios', 'PESALR2_SAMPLE_20250114_001.xml'));
+    for (const damaged of [false, true]) {
+      const root = fresh();
+      const out = fresh();
+      const bytes = damaged ? Buffer.from(pes.toString('latin1').replace(/(<Fichier[^>]*>)H4sI/, '$1H4s*'), 'latin1') : pes;
+      fs.writeFileSync(path.join(root, 'PES.xml'), bytes);
+      old(path.join(root, 'PES.xml'));
+      const result = await decode(root, 'PES.xml', out);
+      if (damaged) {
+        assert.deepEqual(data(out), ['quarantine/PES.xml', 'quarantine/PES.xml.reason.txt']);
+        assert.match(result.setAside[0]!.reason, /PES\.xml: a malformed helios envelope \(pes-xml\): the PJ FA-2025-0001\.pdf is not base64/);
+      } else {
+        assert.deepEqual(result.written.map(({ envelope }) => `${envelope?.name} ${envelope?.role} ${envelope?.extractedFrom ?? '-'}`), ['PES.xml pes -', 'FA-2025-0001.pdf pj PES_PJ/PJ/Contenu/Fichier']);
+        assert.deepEqual(data(out), ['helios/FA-2025-0001.pdf', 'helios/PES.xml']);
+      }
+    }
+  });
+
   it('writes the files of a complete directory that is no deposit each on its own, an envelope among them taken apart', async () => {
     const root = fresh();
     const out = fresh();

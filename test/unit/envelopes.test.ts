@@ -8,10 +8,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { describe, it } from 'node:test';
 import { decodeEnvelope } from '../../lib/envelopes/decode.js';
 import { pastellDeposit } from '../../lib/envelopes/pastell.js';
+import { pesFile, pesStream } from '../../lib/envelopes/pes.js';
 import { type Envelope, ENVELOPE_KINDS, type EnvelopeResult } from '../../lib/envelopes/types.js';
 import { REPO } from '../helpers/sandbox.js';
 
@@ -77,6 +79,25 @@ describe('Adullact envelopes: the samples', () => {
       assert.deepEqual(documents.map((document) => `${document.name} ${document.role} ${sha256(document.bytes)}`).sort(),
         (item.documents ?? []).map((document) => `${document.name} ${document.role} ${document.sha256}`).sort(), id);
     }
+  });
+
+  it('reads a PES as a stream in pieces of any size as it reads it whole, ISO-8859-1 or UTF-8, a comment inside a PJ included', async () => {
+    const sample = fs.readFileSync(path.join(FIXTURES, 'helios', 'PESALR2_SAMPLE_20250114_001.xml'));
+    const commented = Buffer.from(sample.toString('latin1').replace(/(<Fichier[^>]*>)(.{40})/, '$1$2<!-- a > b -->'), 'latin1');
+    const utf8 = Buffer.from(sample.toString('latin1').replace('encoding="ISO-8859-1"', 'encoding="UTF-8"'), 'utf8');
+    for (const bytes of [sample, commented, utf8]) {
+      const whole = await pesFile('p.xml', bytes);
+      for (const size of [1, 7, 4096]) {
+        const pieces: Buffer[][] = [];
+        const streamed = await pesStream(async function* slices() { for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size); }, (index) => {
+          const chunks: Buffer[] = (pieces[index] = []);
+          return new Writable({ write(chunk: Buffer, _encoding, done) { chunks.push(chunk); done(); } });
+        });
+        assert.deepEqual(streamed.metadata, whole.metadata, `metadata in pieces of ${size}`);
+        assert.deepEqual(streamed.pjs.map((pj) => `${pj.name} ${sha256(Buffer.concat(pieces[pj.index]!))}`), whole.documents.slice(1).map((document) => `${document.name} ${sha256(document.bytes)}`), `PJs in pieces of ${size}`);
+      }
+    }
+    assert.equal(sha256((await pesFile('p.xml', utf8)).documents[1]!.bytes), sha256((await pesFile('p.xml', sample)).documents[1]!.bytes));
   });
 
   it('keeps a kind not asked for as an ordinary file', async () => {

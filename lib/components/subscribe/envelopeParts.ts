@@ -7,6 +7,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { decodeEnvelope, mayBeEnvelope } from '../../envelopes/decode.js';
+import { isPesRoot } from '../../envelopes/pes.js';
+import { xmlRoot } from '../../envelopes/xml.js';
 import { DOCUMENT_CAP, type Envelope, type EnvelopeDocument, type EnvelopeKind, type MetadataValue } from '../../envelopes/types.js';
 
 export interface EnvelopeSettings {
@@ -39,7 +41,7 @@ export interface EnvelopeInfo {
 /** Larger inputs are not looked at: no envelope holds more than the documents' cap, and an archive only a little more. */
 export const INPUT_CAP = DOCUMENT_CAP + 4 * 1024 * 1024;
 /** What is read of each file to tell whether it may be an envelope at all (a PDF header may come after 1 KiB of junk). */
-const SNIFF_BYTES = 1024;
+export const SNIFF_BYTES = 1024;
 
 export type EnvelopeVerdict =
   | { readonly outcome: 'keep' }
@@ -50,22 +52,38 @@ export function groupIdOf(claimKey: string, partPath: string): string {
   return crypto.createHash('sha256').update(`${claimKey}\n${partPath}`).digest('hex').slice(0, 24);
 }
 
+/** The `envelope` object of one document of an envelope. */
+export function envelopeInfo(envelope: Pick<Envelope, 'kind' | 'producer' | 'metadata'>, groupId: string, document: Pick<EnvelopeDocument, 'name' | 'role' | 'extractedFrom'>): EnvelopeInfo {
+  return {
+    kind: envelope.kind, producer: envelope.producer, groupId, groupKey: envelope.kind, role: document.role, metadata: envelope.metadata, name: document.name,
+    ...(document.extractedFrom ? { extractedFrom: document.extractedFrom } : {}),
+  };
+}
+
+/** Why a recognised envelope is set aside, as the log and its reason file say it. */
+export function malformedReason(name: string, kind: EnvelopeKind | undefined, producer: string, reason: string): string {
+  return `${name}: a malformed ${kind ?? 'Adullact'} envelope (${producer}): ${reason}`;
+}
+
+/**
+ * Whether a file is a PES, by its first bytes (helios asked): it is read as a stream
+ * (pes.ts), never whole. One whose root is not in its first KiB, or with a DOCTYPE, goes the
+ * common way, which says what is wrong with it.
+ */
+export function isPesHead(settings: EnvelopeSettings, head: Buffer): boolean {
+  const root = settings.kinds.includes('helios') ? xmlRoot(head) : undefined;
+  return root !== undefined && !root.doctype && isPesRoot(root.name, root.ns);
+}
+
 /** The verdict on one file of a message: `groupId` names its envelope, if it is one. */
 export async function envelopeVerdict(settings: EnvelopeSettings, name: string, file: { readonly size: number; head(length: number): Promise<Buffer>; contents(): Promise<Buffer> }, groupId: string): Promise<EnvelopeVerdict> {
   const kinds = new Set(settings.kinds);
   if (file.size > INPUT_CAP || file.size === 0 || !mayBeEnvelope(await file.head(SNIFF_BYTES), kinds)) return { outcome: 'keep' };
   const result = await decodeEnvelope(name, await file.contents(), kinds);
   if (result.outcome === 'not_envelope') return { outcome: 'keep' };
-  if (result.outcome === 'malformed') return { outcome: 'set_aside', reason: `${name}: a malformed ${result.kind ?? 'Adullact'} envelope (${result.producer}): ${result.reason}` };
+  if (result.outcome === 'malformed') return { outcome: 'set_aside', reason: malformedReason(name, result.kind, result.producer, result.reason) };
   const { envelope } = result;
-  return {
-    outcome: 'documents',
-    envelope,
-    info: (document) => ({
-      kind: envelope.kind, producer: envelope.producer, groupId, groupKey: envelope.kind, role: document.role, metadata: envelope.metadata, name: document.name,
-      ...(document.extractedFrom ? { extractedFrom: document.extractedFrom } : {}),
-    }),
-  };
+  return { outcome: 'documents', envelope, info: (document) => envelopeInfo(envelope, groupId, document) };
 }
 
 const TYPES: Readonly<Record<string, string>> = { pdf: 'application/pdf', xml: 'application/xml', zip: 'application/zip', gz: 'application/gzip', txt: 'text/plain', json: 'application/json' };

@@ -12,8 +12,11 @@ import { safeFileName } from '../../decode/safeName.js';
 import { isInside } from '../../decode/templates.js';
 import { type TnefNames, tnefReader } from '../../decode/tnef.js';
 import { type PlacedFile, StagedFile, type Staging, SUFFIX_RESERVE_BYTES } from '../../output/stagedFile.js';
-import type { EnvelopeDocument } from '../../envelopes/types.js';
-import { documentType, type EnvelopeInfo, type EnvelopeSettings, envelopeVerdict } from './envelopeParts.js';
+import { pesStream } from '../../envelopes/pes.js';
+import { type EnvelopeDocument, MalformedEnvelope } from '../../envelopes/types.js';
+import {
+  documentType, type EnvelopeInfo, envelopeInfo, type EnvelopeSettings, envelopeVerdict, INPUT_CAP, isPesHead, malformedReason, SNIFF_BYTES,
+} from './envelopeParts.js';
 
 /** Files one message may yield (parts of attached messages and winmail.dat included): a bound on its cost. */
 export const MAX_FILES_PER_MESSAGE = 5000;
@@ -207,7 +210,14 @@ export class PartWriter implements PartSink {
     for (const staged of this.staged.splice(0)) {
       const name = staged.part.declaredName ?? staged.part.fallbackName;
       // A body is no envelope; a deposit directory's documents (addDocuments) are not decoded further.
-      const verdict = staged.part.kind === 'body' || staged.envelope ? { outcome: 'keep' as const }
+      const candidate = staged.part.kind !== 'body' && !staged.envelope;
+      if (candidate && staged.file.size <= INPUT_CAP && isPesHead(settings, await staged.file.head(SNIFF_BYTES))) {
+        const streamed = await this.streamPes(staged, name, groupIdOf(staged.part.partPath));
+        if ('reason' in streamed) setAside.push(streamed);
+        else kept.push(...streamed);
+        continue;
+      }
+      const verdict = !candidate ? { outcome: 'keep' as const }
         : await envelopeVerdict(settings, name, staged.file, groupIdOf(staged.part.partPath));
       if (verdict.outcome === 'keep') {
         kept.push(staged);
@@ -237,6 +247,46 @@ export class PartWriter implements PartSink {
     }
     this.staged.push(...kept);
     return setAside;
+  }
+
+  /**
+   * A PES, taken apart as it is read (pes.ts): each PJ staged in the helios directory as it
+   * is decoded, named once its NomPJ is read, the PES itself beside them. A malformed one is
+   * returned to be set aside, its PJs discarded.
+   */
+  private async streamPes(staged: Staged, name: string, groupId: string): Promise<Staged[] | SetAside> {
+    const directory = this.chooseDirectory(this.headersFound, 'helios');
+    const from = staged.part;
+    const pjFiles: StagedFile[] = [];
+    try {
+      const pes = await pesStream(() => staged.file.chunks(), (index) => {
+        const fallback = this.prefixed(`part-${from.partPath}.e${index + 2}.bin`);
+        pjFiles[index] = this.stageAs(fallback, fallback, directory);
+        return pjFiles[index]!.stream;
+      });
+      const envelope = { kind: 'helios' as const, producer: 'pes-xml', metadata: pes.metadata };
+      staged.file.moveTo(directory);
+      const kept: Staged[] = [{ ...staged, envelope: envelopeInfo(envelope, groupId, { name, role: pes.role }) }];
+      for (const pj of pes.pjs) {
+        const file = pjFiles[pj.index]!;
+        const partPath = `${from.partPath}.e${pj.index + 2}`;
+        const part: MessagePart = { ...from, partPath, declaredName: pj.name, fallbackName: `part-${partPath}.bin`, contentType: documentType(pj.name) };
+        const fileName = this.fileName(part);
+        if (!this.accepted(fileName)) {
+          file.discard();
+          continue;
+        }
+        file.rename(this.prefixed(fileName));
+        kept.push({ part, file, envelope: envelopeInfo(envelope, groupId, pj) });
+      }
+      return kept;
+    } catch (error) {
+      for (const file of pjFiles) file?.discard();
+      if (!(error instanceof MalformedEnvelope)) throw error;
+      const reason = { part: from, name: this.fileName(from), bytes: await staged.file.contents(), reason: malformedReason(name, 'helios', 'pes-xml', error.message) };
+      staged.file.discard();
+      return reason;
+    }
   }
 
   /**
