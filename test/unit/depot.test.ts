@@ -17,6 +17,10 @@ import { checkItem, ItemChanged, ItemGone } from '../../lib/depot/item.js';
 import { listDepot } from '../../lib/depot/listing.js';
 import { depotLocation, depotTopic } from '../../lib/depot/location.js';
 import { SubscribeState } from '../../lib/state/subscribeState.js';
+import { validateConfig } from '../../lib/components/validate.js';
+import { ConfigErrors } from '../../lib/config/errors.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { ConfigTree } from '../helpers/configTree.js';
 import { walk } from '../helpers/files.js';
 import { REPO } from '../helpers/sandbox.js';
 
@@ -126,6 +130,29 @@ describe('fileAction', () => {
     } finally {
       fs.rmSync(other, { recursive: true });
     }
+  });
+});
+
+describe('a watched directory in a config', () => {
+  const errorsOf = (component: 'poll' | 'subscribe', lines: string[]) => {
+    const tree = new ConfigTree();
+    tree.write(`${component}/depot.conf`, lines);
+    try {
+      validateConfig(loadConfig(tree.paths, { component, name: 'depot' }));
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigErrors) return error.errors.map((e) => e.message);
+      throw error;
+    } finally {
+      tree.remove();
+    }
+  };
+  it('says what is wrong with a fileAction, a vip, a firstPass or a mask, by file and line', () => {
+    assert.deepEqual(errorsOf('subscribe', ['directory /tmp/out', 'fileAction seen']), ['subscribe/depot.conf:2: "fileAction" needs leave, move <directory> or delete, got "seen"']);
+    assert.deepEqual(errorsOf('poll', ['pollUrl file:/srv/depot/', 'firstPass unseen', 'vip 192.0.2.1', 'post_broker amqp://b.example.com/', 'accept file:/srv/depot/.*\\.xml']), [
+      'poll/depot.conf:2: "firstPass unseen" needs IMAP: a file is never read or unread (file:/srv/depot/); use all, new or since YYYY-MM-DD (by modification time)',
+      'poll/depot.conf:3: vip shares a mailbox\'s cursor between hosts; a watched directory\'s (file:/srv/depot/) is not shared: poll it from one host',
+    ], 'an accept on file: URLs is fine');
   });
 });
 
