@@ -17,6 +17,11 @@ import { RABBITMQ_PACKAGES, type RabbitInfo, startRabbit, stopRabbit } from './r
 export interface Bench {
   readonly dir: string;
   readonly dovecot: DovecotInfo;
+  /**
+   * A second Dovecot for the test file that restarts its server in the middle (crash.test):
+   * the tests running beside it (test/run.ts runs two files at a time) keep theirs.
+   */
+  readonly spareDovecot: DovecotInfo;
   readonly rabbit: RabbitInfo;
   /** every mail server of the bench, Dovecot first */
   readonly servers: readonly MailServerInfo[];
@@ -55,18 +60,19 @@ export async function startBench(): Promise<Bench> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailpump-bench-'));
   fs.chmodSync(dir, 0o755); // Dovecot's mail processes run as another user and must get through
   const certificates = makeCertificates(dir);
-  const [dovecot, rabbit, cyrus, cyrusSlash, courier] = await Promise.all([
+  const [dovecot, spareDovecot, rabbit, cyrus, cyrusSlash, courier] = await Promise.all([
     startDovecot(path.join(dir, 'dovecot'), certificates, MAIL_USERS),
+    startDovecot(path.join(dir, 'dovecot-spare'), certificates, MAIL_USERS),
     startRabbit(path.join(dir, 'rabbitmq')),
     startCyrus(path.join(dir, 'cyrus'), certificates, MAIL_USERS, false),
     startCyrus(path.join(dir, 'cyrus-slash'), certificates, MAIL_USERS, true),
     startCourier(path.join(dir, 'courier'), certificates, MAIL_USERS),
   ]);
-  return { dir, dovecot, rabbit, servers: [dovecot, cyrus, cyrusSlash, courier] };
+  return { dir, dovecot, spareDovecot, rabbit, servers: [dovecot, cyrus, cyrusSlash, courier] };
 }
 
 export async function stopBench(bench: Bench): Promise<void> {
-  await Promise.all([stopRabbit(bench.rabbit), ...bench.servers.map(stopServer)]);
+  await Promise.all([stopRabbit(bench.rabbit), stopDovecot(bench.spareDovecot), ...bench.servers.map(stopServer)]);
   fs.rmSync(bench.dir, { recursive: true, force: true });
 }
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { STAGING_FOLDER } from '../../lib/output/stagedFile.js';
 import { type Bench, getBench } from '../bench/bench.js';
+import type { DovecotInfo } from '../bench/dovecot.js';
 import { restartDovecot } from '../bench/dovecot.js';
 import { amqpUrl, restartRabbit } from '../bench/rabbitmq.js';
 import { tapNotifications } from '../helpers/notificationTap.js';
@@ -27,10 +28,12 @@ const KILLS = 20;
 
 let bench: Bench;
 let box: Sandbox;
+/** The bench's spare Dovecot: this file restarts its server, which the tests running beside it must not see. */
+const dovecot = (): DovecotInfo => bench.spareDovecot;
 before(async () => { bench = await getBench(); });
 beforeEach(() => {
   box = new Sandbox();
-  box.writeConfig('credentials.conf', `imaps://ingest:ingest-secret@127.0.0.1:${bench.dovecot.ports.imaps}/\n`);
+  box.writeConfig('credentials.conf', `imaps://ingest:ingest-secret@127.0.0.1:${dovecot().ports.imaps}/\n`);
 });
 afterEach(() => box.cleanup());
 
@@ -88,7 +91,7 @@ describe('crash safety', () => {
     await pause();
     await restartRabbit(bench.rabbit);
     await pause();
-    await restartDovecot(bench.dovecot);
+    await restartDovecot(dovecot());
     for (let cycle = 0; cycle < 5; cycle += 1) {
       await pause();
       assert.equal(box.sr(['stop']).code, 0);
@@ -116,17 +119,17 @@ describe('crash safety', () => {
     ['local', 'a full disk on the output directory (a 1 MB tmpfs, later enlarged)', fullDisk],
   ] as const) it(`ingests ${MESSAGES} messages through ${what}, on the ${brokerKind} broker: each attachment once and byte-exact, each mail moved once`, async () => {
     const run = `${folder}-${brokerKind}-${disrupt === kills ? 'kills' : disrupt === fullDisk ? 'disk' : 'restarts'}`;
-    await appendMessages(bench, 'ingest', run, corpus.map((message) => message.raw));
+    await appendMessages(dovecot(), 'ingest', run, corpus.map((message) => message.raw));
     const files = path.join(box.home, 'files');
     if (disrupt === fullDisk) {
       fs.mkdirSync(files);
       mountTmpfs(files, 'size=1m');
     }
-    const common = ['metrics_writeInterval 1s', `tlsCa ${bench.dovecot.caCert}`];
+    const common = ['metrics_writeInterval 1s', `tlsCa ${dovecot().caCert}`];
     const url = brokerKind === 'local' ? 'local:' : amqpUrl(bench.rabbit, false);
-    if (brokerKind === 'rabbitmq') box.writeConfig('credentials.conf', `imaps://ingest:ingest-secret@127.0.0.1:${bench.dovecot.ports.imaps}/\n${amqpUrl(bench.rabbit)}\n`);
+    if (brokerKind === 'rabbitmq') box.writeConfig('credentials.conf', `imaps://ingest:ingest-secret@127.0.0.1:${dovecot().ports.imaps}/\n${amqpUrl(bench.rabbit)}\n`);
     const tapExchange = `xs_${bench.rabbit.user}_tap_${Date.now().toString(36)}`;
-    box.writeConfig('poll/crash.conf', ['callback poll.mail', ...common, `post_broker ${url}`, 'sleep 1s', 'batch 200', `pollUrl imaps://ingest@127.0.0.1:${bench.dovecot.ports.imaps}/`, `folder ${run}`].join('\n'));
+    box.writeConfig('poll/crash.conf', ['callback poll.mail', ...common, `post_broker ${url}`, 'sleep 1s', 'batch 200', `pollUrl imaps://ingest@127.0.0.1:${dovecot().ports.imaps}/`, `folder ${run}`].join('\n'));
     box.writeConfig('subscribe/crash.conf', ['callback download.mail_ingest', ...common, `broker ${url}`, `directory ${files}`, 'instances 2', `mailAction move ${run}-done`,
       'sidecar on', 'saveRaw on', `rawDirectory ${files}/raw`, `post_broker ${url}`, `post_exchange ${tapExchange}`, `post_baseDir ${files}`].join('\n'));
     // The tap: every file notification the subscribes announce.
@@ -136,8 +139,8 @@ describe('crash safety', () => {
       const random = prng(Number(process.env.CRASH_SEED ?? 7));
       const events = await disrupt(random, files);
       const deadline = Date.now() + 5 * 60_000;
-      while ((await listMessages(bench, 'ingest', run)).length > 0) {
-        if (Date.now() > deadline) throw new Error(`not settled: ${(await listMessages(bench, 'ingest', run)).length} messages left`);
+      while ((await listMessages(dovecot(), 'ingest', run)).length > 0) {
+        if (Date.now() > deadline) throw new Error(`not settled: ${(await listMessages(dovecot(), 'ingest', run)).length} messages left`);
         box.sr(['sanity']);
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
@@ -158,7 +161,7 @@ describe('crash safety', () => {
         assert.ok((announced.get(file) ?? 0) >= 1, `${file} announced`);
       }
       assert.equal(walk(path.join(files, 'raw')).length, MESSAGES, 'one raw backup per message');
-      const done = await listMessages(bench, 'ingest', `${run}-done`);
+      const done = await listMessages(dovecot(), 'ingest', `${run}-done`);
       assert.equal(done.length, MESSAGES, 'every mail moved exactly once');
       assert.equal(new Set(done.map((message) => message.messageId)).size, MESSAGES);
       if (disrupt === fullDisk) {
