@@ -12,14 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { depotItemRef } from '../../lib/components/subscribe/depotNotification.js';
-import { depotOrigin } from '../../lib/components/subscribe/origin.js';
-import { writeMessageFiles } from '../../lib/components/subscribe/writeFiles.js';
-import { FLAT_LAYOUT } from '../../lib/config/pathLayout.js';
-import { listDepot } from '../../lib/depot/listing.js';
 import { SubscribeState } from '../../lib/state/subscribeState.js';
+import { decodeDepotItem } from '../helpers/depotItem.js';
 
 const PJS = 4;
+const PES_NAME = 'PES_BENCH.xml';
 /** The old-space cap of the second decoding: far below the PES and any of its PJs. */
 const HEAP_CAP_MIB = 48;
 
@@ -47,19 +44,8 @@ function writePes(file: string, totalMiB: number): string[] {
 /** In a child: decode the directory's PES as a subscribe does; prints peak RSS, time and the files. */
 async function decodeAsSubscribe(root: string, out: string): Promise<void> {
   const state = SubscribeState.open(path.join(out, 'subscribe.sqlite'));
-  const [item] = listDepot(root, 0).ready;
-  const label = `file:${root}/`;
-  const ref = depotItemRef({ pubTime: '20261203T000000.000', baseUrl: label, relPath: item!.name, depot: { name: item!.name, entry: item!.entry, item: item!.key } }, new Set([label]));
   const started = Date.now();
-  const result = await writeMessageFiles({
-    settings: {
-      directory: path.join(out, 'files', '${KIND}'), layout: FLAT_LAYOUT, writer: 'subscribe_bench_01', rawDirectory: undefined, sidecar: false, decodeDepth: 3, syncMethod: 'fsync',
-      policy: { attachmentsOnly: true, skipInline: false, rules: [], acceptUnmatched: true },
-      envelopes: { kinds: ['helios'], source: true, quarantineDirectory: path.join(out, 'quarantine') },
-    },
-    notification: { pubTime: '20261203T000000.000', baseUrl: label, relPath: item!.name }, origin: depotOrigin(ref),
-    raw: { kind: 'depot', path: ref.path, name: item!.name, entry: item!.entry, item: item!.key }, size: item!.size, now: Date.now(),
-  }, state, 'subscribe_bench_01.t0');
+  const result = await decodeDepotItem(root, PES_NAME, path.join(out, 'files'), state, ['helios']);
   state.close();
   process.stdout.write(`${JSON.stringify({ ms: Date.now() - started, maxRssKiB: process.resourceUsage().maxRSS, files: result.written.map(({ file }) => ({ path: file.path, sha256: file.sha256 })), setAside: result.setAside })}\n`);
 }
@@ -86,7 +72,7 @@ async function main(): Promise<void> {
   try {
     const root = path.join(scratch, 'depot');
     fs.mkdirSync(root);
-    const file = path.join(root, 'PES_BENCH.xml');
+    const file = path.join(root, PES_NAME);
     const hashes = writePes(file, Number(mode ?? 148));
     const old = new Date(Date.now() - 60_000);
     fs.utimesSync(file, old, old);

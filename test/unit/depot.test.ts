@@ -9,9 +9,6 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { depotItemRef } from '../../lib/components/subscribe/depotNotification.js';
 import { NotMailNotification } from '../../lib/components/subscribe/mailNotification.js';
-import { depotOrigin } from '../../lib/components/subscribe/origin.js';
-import { writeMessageFiles } from '../../lib/components/subscribe/writeFiles.js';
-import { FLAT_LAYOUT } from '../../lib/config/pathLayout.js';
 import { applyFileAction, FileActionError, parseFileAction } from '../../lib/depot/actions.js';
 import { checkItem, ItemChanged, ItemGone } from '../../lib/depot/item.js';
 import { listDepot } from '../../lib/depot/listing.js';
@@ -21,6 +18,7 @@ import { validateConfig } from '../../lib/components/validate.js';
 import { ConfigErrors } from '../../lib/config/errors.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { ConfigTree } from '../helpers/configTree.js';
+import { decodeDepotItem } from '../helpers/depotItem.js';
 import { walk } from '../helpers/files.js';
 import { REPO } from '../helpers/sandbox.js';
 
@@ -172,19 +170,7 @@ describe('a directory item\'s notification', () => {
 describe('a deposit directory, decoded', () => {
   const state = SubscribeState.open(path.join(scratch, 'subscribe.sqlite'));
   after(() => state.close());
-  const decode = async (root: string, name: string, out: string) => {
-    const item = listDepot(root, 0).ready.find((entry) => entry.name === name)!;
-    const ref = depotItemRef({ pubTime: '20261203T000000.000', baseUrl: `file:${root}/`, relPath: `${name}/`, depot: { name, entry: item.entry, item: item.key } }, new Set([`file:${root}/`]));
-    return writeMessageFiles({
-      settings: {
-        directory: path.join(out, '${KIND}'), layout: FLAT_LAYOUT, writer: 'subscribe_depot_01', rawDirectory: undefined, sidecar: false, decodeDepth: 3, syncMethod: 'fsync',
-        policy: { attachmentsOnly: true, skipInline: false, rules: [], acceptUnmatched: true },
-        envelopes: { kinds: ['acte_nature', 'helios', 'chorus_fact'], source: true, quarantineDirectory: path.join(out, 'quarantine') },
-      },
-      notification: { pubTime: '20261203T000000.000', baseUrl: `file:${root}/`, relPath: `${name}/` }, origin: depotOrigin(ref),
-      raw: { kind: 'depot', path: ref.path, name, entry: item.entry, item: item.key }, size: item.size, now: Date.now(),
-    }, state, 'subscribe_depot_01.t0');
-  };
+  const decode = (root: string, name: string, out: string) => decodeDepotItem(root, name, out, state);
   const data = (out: string) => walk(out).filter((file) => !file.includes('.mailpump-staging')).sort();
 
   it('writes its documents by kind, not its metadata nor its marker, and keeps a file it does not list', async () => {

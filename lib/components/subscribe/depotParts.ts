@@ -12,7 +12,7 @@ import { METADATA_FILES } from '../../envelopes/pastell.js';
 import type { MessagePart } from '../../decode/mimeParts.js';
 import { safeFileName } from '../../decode/safeName.js';
 import { SUFFIX_RESERVE_BYTES } from '../../output/stagedFile.js';
-import { documentType, type EnvelopeSettings, INPUT_CAP } from './envelopeParts.js';
+import { documentType, envelopeInfo, type EnvelopeSettings, INPUT_CAP } from './envelopeParts.js';
 import type { PartWriter, SetAside } from './partWriter.js';
 
 /** An item of a watched directory, as a decode job names it. */
@@ -37,20 +37,17 @@ async function feedFile(writer: PartWriter, part: MessagePart, file: string): Pr
 /** Feeds the item's files to `writer`; returns the files of a malformed deposit, set aside whole. */
 export async function feedDepotItem(input: DepotInput, writer: PartWriter, envelopes: EnvelopeSettings | undefined, groupIdOf: (partPath: string) => string): Promise<SetAside[]> {
   writer.headers({});
+  let setAside: SetAside[] | undefined;
   if (input.entry === 'file') {
     await feedFile(writer, filePart('1', input.name), input.path);
   } else {
     const { files, strange } = depositFiles(input.path);
-    const setAside = envelopes ? await feedDeposit(input, files, strange, writer, envelopes, groupIdOf('1')) : undefined;
-    if (setAside) {
-      checkItem(input.path, input.entry, input.item);
-      return setAside;
-    }
+    setAside = envelopes ? await feedDeposit(input, files, strange, writer, envelopes, groupIdOf('1')) : undefined;
     // No deposit: its files, each on its own (any may be an envelope); the marker says nothing.
-    for (const [index, file] of files.filter((file) => file.name !== DEPOSIT_MARKER).entries()) await feedFile(writer, filePart(String(index + 1), file.name), file.path);
+    if (!setAside) for (const [index, file] of files.filter((file) => file.name !== DEPOSIT_MARKER).entries()) await feedFile(writer, filePart(String(index + 1), file.name), file.path);
   }
   checkItem(input.path, input.entry, input.item);
-  return [];
+  return setAside ?? [];
 }
 
 /**
@@ -63,13 +60,14 @@ async function feedDeposit(input: DepotInput, files: readonly DepositFile[], str
   if (!files.some((file) => METADATA_FILES.includes(file.name))) return undefined;
   const total = files.reduce((sum, file) => sum + file.size, 0);
   const whole: MessagePart = { ...filePart('1', input.name), contentType: 'inode/directory' };
-  const malformed = async (reason: string): Promise<SetAside[]> => Promise.all(files.map(async (file, index) => ({
-    part: { ...whole, partPath: `1.${index + 1}` }, name: safeFileName(`${input.name}__${file.name}`, `deposit-${index + 1}.bin`, SUFFIX_RESERVE_BYTES), bytes: await fs.promises.readFile(file.path),
-    reason: `${input.name}: a malformed Pastell deposit: ${reason}`,
-  })));
   if (total > INPUT_CAP) return undefined; // too large to be a deposit: its files go on their own, streamed
   const bytes = new Map<string, Buffer>();
   for (const file of files) bytes.set(file.name, await fs.promises.readFile(file.path));
+  // Set aside whole, from the bytes read: each file as `<deposit>__<file>`.
+  const malformed = (reason: string): SetAside[] => files.map((file, index) => ({
+    part: { ...whole, partPath: `1.${index + 1}` }, name: safeFileName(`${input.name}__${file.name}`, `deposit-${index + 1}.bin`, SUFFIX_RESERVE_BYTES), bytes: bytes.get(file.name)!,
+    reason: `${input.name}: a malformed Pastell deposit: ${reason}`,
+  }));
   const result = await decodeDepositDirectory(bytes, new Set(envelopes.kinds));
   if (result.outcome === 'not_envelope') return undefined;
   if (result.outcome === 'malformed') return malformed(result.reason);
@@ -79,8 +77,6 @@ async function feedDeposit(input: DepotInput, files: readonly DepositFile[], str
   const unlisted = files.filter((file) => !listed.has(file.name) && file.name !== DEPOSIT_MARKER && !METADATA_FILES.includes(file.name))
     .map((file) => ({ name: file.name, role: 'unlisted', bytes: bytes.get(file.name)! }));
   const documents = [...envelope.documents, ...unlisted].map((document, index) => ({ document, partPath: `1.e${index + 1}` }));
-  await writer.addDocuments(whole, documents, envelope.kind, (document) => ({
-    kind: envelope.kind, producer: envelope.producer, groupId, groupKey: envelope.kind, role: document.role, metadata: envelope.metadata, name: document.name,
-  }));
+  await writer.addDocuments(whole, documents, envelope.kind, (document) => envelopeInfo(envelope, groupId, document));
   return [];
 }

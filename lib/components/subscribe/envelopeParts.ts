@@ -75,10 +75,14 @@ export function isPesHead(settings: EnvelopeSettings, head: Buffer): boolean {
   return root !== undefined && !root.doctype && isPesRoot(root.name, root.ns);
 }
 
-/** The verdict on one file of a message: `groupId` names its envelope, if it is one. */
-export async function envelopeVerdict(settings: EnvelopeSettings, name: string, file: { readonly size: number; head(length: number): Promise<Buffer>; contents(): Promise<Buffer> }, groupId: string): Promise<EnvelopeVerdict> {
+/**
+ * The verdict on one file of a message, from its first SNIFF_BYTES (`head`) and, when they
+ * leave it a chance, its contents; the caller leaves out files empty or over INPUT_CAP.
+ * `groupId` names its envelope, if it is one.
+ */
+export async function envelopeVerdict(settings: EnvelopeSettings, name: string, head: Buffer, file: { contents(): Promise<Buffer> }, groupId: string): Promise<EnvelopeVerdict> {
   const kinds = new Set(settings.kinds);
-  if (file.size > INPUT_CAP || file.size === 0 || !mayBeEnvelope(await file.head(SNIFF_BYTES), kinds)) return { outcome: 'keep' };
+  if (!mayBeEnvelope(head, kinds)) return { outcome: 'keep' };
   const result = await decodeEnvelope(name, await file.contents(), kinds);
   if (result.outcome === 'not_envelope') return { outcome: 'keep' };
   if (result.outcome === 'malformed') return { outcome: 'set_aside', reason: malformedReason(name, result.kind, result.producer, result.reason) };

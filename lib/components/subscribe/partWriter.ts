@@ -209,16 +209,17 @@ export class PartWriter implements PartSink {
     const kept: Staged[] = [];
     for (const staged of this.staged.splice(0)) {
       const name = staged.part.declaredName ?? staged.part.fallbackName;
-      // A body is no envelope; a deposit directory's documents (addDocuments) are not decoded further.
-      const candidate = staged.part.kind !== 'body' && !staged.envelope;
-      if (candidate && staged.file.size <= INPUT_CAP && isPesHead(settings, await staged.file.head(SNIFF_BYTES))) {
+      // A body is no envelope; a deposit directory's documents (addDocuments) are not decoded
+      // further; no envelope is empty or larger than the cap. The rest is told by its first bytes, read once.
+      const candidate = staged.part.kind !== 'body' && !staged.envelope && staged.file.size > 0 && staged.file.size <= INPUT_CAP;
+      const head = candidate ? await staged.file.head(SNIFF_BYTES) : undefined;
+      if (head && isPesHead(settings, head)) {
         const streamed = await this.streamPes(staged, name, groupIdOf(staged.part.partPath));
         if ('reason' in streamed) setAside.push(streamed);
         else kept.push(...streamed);
         continue;
       }
-      const verdict = !candidate ? { outcome: 'keep' as const }
-        : await envelopeVerdict(settings, name, staged.file, groupIdOf(staged.part.partPath));
+      const verdict = head ? await envelopeVerdict(settings, name, head, staged.file, groupIdOf(staged.part.partPath)) : { outcome: 'keep' as const };
       if (verdict.outcome === 'keep') {
         kept.push(staged);
         continue;
