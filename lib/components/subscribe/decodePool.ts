@@ -62,7 +62,8 @@ interface Thread {
   /** a thread for one suspect job, ended after it */
   readonly single: boolean;
   readonly pending: Map<number, Pending>;
-  lastSign: number;
+  /** when it last said it was alive; undefined while it starts (loads its modules, opens the state) */
+  lastSign: number | undefined;
 }
 
 /** A thread that died on its own is replaced after this pause: one that dies at start must not spin. */
@@ -97,7 +98,7 @@ export class DecodePool {
   }
 
   private startThread(single: boolean): Thread {
-    const thread: Thread = { worker: undefined as unknown as Worker, threadId: -1, alive: false, single, pending: new Map(), lastSign: Date.now() };
+    const thread: Thread = { worker: undefined as unknown as Worker, threadId: -1, alive: false, single, pending: new Map(), lastSign: undefined };
     this.launch(thread);
     return thread;
   }
@@ -110,7 +111,9 @@ export class DecodePool {
     thread.worker = worker;
     thread.threadId = worker.threadId;
     thread.alive = true;
-    thread.lastSign = Date.now();
+    // Starting is not being stuck: on a loaded machine a thread may take seconds to load its
+    // modules, and silence is counted from its first sign. A job's own time limit still runs.
+    thread.lastSign = undefined;
     worker.on('message', (message: { alive?: true; id: number; result?: WriteResult; error?: ThreadError }) => {
       thread.lastSign = Date.now();
       if (message.alive) return;
@@ -168,7 +171,7 @@ export class DecodePool {
     const now = Date.now();
     for (const thread of [...this.threads, ...this.singles]) {
       if (!thread.alive || thread.pending.size === 0) continue;
-      const silent = now - thread.lastSign > this.options.stallMs;
+      const silent = thread.lastSign !== undefined && now - thread.lastSign > this.options.stallMs;
       const overdue = [...thread.pending.values()].find((pending) => now - pending.since > 10 * this.options.budgetMs(pending.job));
       if (!silent && !overdue) continue;
       const why = silent ? `its decode thread gave no sign of life for ${Math.round(this.options.stallMs / 1000)} s` : 'it took more than its time';

@@ -9,6 +9,8 @@ const state = SubscribeState.open(stateFile);
 
 // A sign of life while the thread's event loop turns: a message whose decoding blocks it (a
 // regex that backtracks for ever) silences it, and the pool sees the thread stuck.
+// The first says it has started: the pool counts silence from there (decodePool.ts).
+parentPort!.postMessage({ alive: true });
 setInterval(() => parentPort!.postMessage({ alive: true }), heartbeatMs).unref();
 
 parentPort!.on('message', (message: { id: number; job: WriteJob }) => {
