@@ -162,7 +162,7 @@ function assertStillRunning(pidsAtStart: string): void {
 
 const common = () => [`tlsCa ${bench.dovecot.caCert}`, 'metrics_writeInterval 1s'];
 const subscribeLines = (name: string, directory: string) => [
-  'callback download.mail_ingest', ...common(), `exchange xs_${name}`, `directory ${directory}`, 'attempts 2', 'decodeBudget 3s', 'prefetch 50', 'logEvents +nodupe', REGEX_BOMB_RULE,
+  'callback download.mail_ingest', ...common(), `exchange xs_${name}`, `directory ${directory}`, 'attempts 2', 'decodeBudget 5s', 'prefetch 50', 'logEvents +nodupe', REGEX_BOMB_RULE,
 ];
 
 describe('hostile mail, end to end through sr start', () => {
