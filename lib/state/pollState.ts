@@ -244,6 +244,15 @@ export class PollState {
   }
 
   /** nodupe_ttl: whether this message was announced from the account (any folder) in the last `seconds`. */
+  /**
+   * Runs `work` (records of one pass's batch) in one transaction: a commit per message was
+   * most of the poll's time in SQLite. Killed before the commit, none of them is recorded and
+   * the batch is announced again (the subscribe knows what it has done); never half of one.
+   */
+  together<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
   announcedWithin(account: string, message: string, seconds: number): boolean {
     return this.statements.get('SELECT 1 FROM nodupe WHERE account = ? AND message = ? AND announced >= ?').get(account, message, Date.now() / 1000 - seconds) !== undefined;
   }

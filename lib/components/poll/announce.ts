@@ -37,6 +37,12 @@ export function acceptedNotification(poll: PollContext, notification: Notificati
   return notification;
 }
 
+/** Where the first refusal is: the steps before it are recorded, it and those after are not. */
+function firstRejected(confirmations: readonly PromiseSettledResult<unknown>[]): number {
+  const index = confirmations.findIndex((confirmation) => confirmation.status === 'rejected');
+  return index < 0 ? confirmations.length : index;
+}
+
 /** Publishes the steps' notifications, then calls `record` for each step in order; returns how many were announced. */
 export async function announceInOrder<Step extends { readonly notification: Notification | undefined }>(
   poll: PollContext,
@@ -44,21 +50,24 @@ export async function announceInOrder<Step extends { readonly notification: Noti
   record: (step: Step) => void,
 ): Promise<number> {
   const confirmations = await Promise.allSettled(steps.map((step) => (step.notification ? poll.announce(step.notification) : Promise.resolve())));
+  const confirmed = steps.slice(0, firstRejected(confirmations));
+  poll.state.together(() => {
+    for (const step of confirmed) {
+      record(step);
+      const key = step.notification && nodupeKey(poll, step.notification);
+      if (key !== undefined) poll.state.rememberAnnounced(step.notification!.baseUrl, key);
+    }
+  });
   let announced = 0;
-  for (const [index, step] of steps.entries()) {
-    const confirmation = confirmations[index]!;
-    if (confirmation.status === 'rejected') throw confirmation.reason;
-    record(step);
-    if (step.notification) {
+  for (const { notification } of confirmed) {
+    if (notification) {
       announced += 1;
-      const { notification } = step;
-      const key = nodupeKey(poll, notification);
-      if (key !== undefined) poll.state.rememberAnnounced(notification.baseUrl, key);
       poll.events('after_post', () => `announced ${notification.baseUrl}${notification.relPath} ${notification.mail?.messageId ?? '(no Message-ID)'}, ${notification.size ?? '?'} bytes`);
     } else {
       poll.count('skipped');
     }
   }
+  if (confirmed.length < steps.length) throw (confirmations[confirmed.length] as PromiseRejectedResult).reason;
   poll.count('announced', announced);
   poll.handled(announced);
   return announced;
