@@ -19,9 +19,11 @@ export function loggedEvents(config: Config): ReadonlySet<string> {
 
 export function eventLog(config: Config, logger: Logger): EventLog {
   const events = loggedEvents(config);
-  const debug = logger.isDebugEnabled();
+  // Asked once, and a line below the level never given to winston: it formats (timestamp,
+  // redaction) every line it is given before its transport drops it.
+  const enabled = { info: logger.isLevelEnabled('info'), debug: logger.isDebugEnabled() };
   return (event, line) => {
-    if (events.has(event)) logger.info(line());
-    else if (debug) logger.debug(line());
+    const level = events.has(event) ? 'info' : 'debug';
+    if (enabled[level]) logger.log(level, line());
   };
 }
