@@ -2,8 +2,8 @@
 // disk each fsync waits for a journal commit, so a file and a directory fsync per message
 // bound the ingest to the disk's commit rate. Here the callers of one thread are served by
 // one flush at a time (group commit: what is asked for during a flush waits for the next):
-// syncfs of the file system (`sync --file-system`, coreutils, run by a helper shell), which
-// makes every file and directory entry on it durable at once; where that is not available,
+// syncfs of the file system (by a long-lived helper, see SyncfsHelper), which makes every
+// file and directory entry on it durable at once; where that is not available,
 // an fsync of each path asked for, many at once. The promise is the same as an fsync's:
 // when `sync` resolves, what the paths hold and name has reached the disk.
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
@@ -16,32 +16,63 @@ export type SyncMethod = 'syncfs' | 'fsync';
 const FSYNCS_AT_ONCE = 64;
 
 /**
- * The method for `directory`'s file system (option fileSync). auto is syncfs where `sync
- * --file-system` works there (probed once, at start), else fsyncs: one syncfs per batch
- * flushes every file and directory entry at once, where fsyncs cost a call each, and on a
- * journaled disk a commit each unless many run at once (docs/performance.md).
+ * syncfs(2) by its number, for perl's syscall: it has no name in perl-base (Debian's
+ * essential perl), and the number depends on the architecture.
+ */
+const SYNCFS_NUMBERS: Partial<Record<string, number>> = { x64: 306, arm64: 267, riscv64: 267, loong64: 267, ia32: 344, arm: 373, ppc64: 348, s390x: 338 };
+
+/**
+ * The helper: it holds the file system by a descriptor (3) on the path it was started with,
+ * which a user may remove afterwards (syncing through it still reaches that file system),
+ * says first which way it syncs, then answers each line it reads with `ok` or `failed`.
+ * perl calls syncfs itself, a system call per flush; without perl (or without syncfs's
+ * number for this architecture) the shell runs coreutils' `sync --file-system`, a fork and
+ * an exec per flush: a millisecond of CPU each, outside this process.
+ */
+const SYNCFS_SCRIPT = [
+  'exec 3<"$1" || exit 1',
+  'if [ -n "$2" ] && command -v perl >/dev/null 2>&1; then',
+  '  exec perl -e \'$| = 1; print "perl\\n"; while (<STDIN>) { print(syscall(0 + $ARGV[0], 3) == 0 ? "ok\\n" : "failed\\n") }\' "$2"',
+  'fi',
+  'echo sync',
+  'while read -r _; do if sync --file-system /dev/fd/3; then echo ok; else echo failed; fi; done',
+].join('\n');
+
+function syncfsArguments(path: string): string[] {
+  return ['-c', SYNCFS_SCRIPT, 'mailpump-syncfs', path, String(SYNCFS_NUMBERS[process.arch] ?? '')];
+}
+
+const SYNCFS_WAYS: Record<string, string> = { perl: 'syncfs(2), called by a perl helper', sync: 'sync --file-system, run by a helper shell' };
+
+/**
+ * The method for `directory`'s file system (option fileSync). auto is syncfs where the
+ * helper's first flush there works (probed once, at start), else fsyncs: one syncfs per
+ * batch flushes every file and directory entry at once, where fsyncs cost a call each, and
+ * on a journaled disk a commit each unless many run at once (docs/performance.md).
  */
 export function chooseSyncMethod(directory: string, wanted: 'auto' | SyncMethod = 'auto'): { method: SyncMethod; why: string } {
   if (wanted === 'fsync') return { method: 'fsync', why: FSYNC_WHY };
-  const probe = spawnSync('sync', ['--file-system', directory], { stdio: 'ignore', timeout: 30_000 });
-  return probe.status === 0
-    ? { method: 'syncfs', why: 'files made durable per batch of messages, by syncfs of the output file system (sync --file-system)' }
-    : { method: 'fsync', why: `sync --file-system ${directory} fails here, so files are made durable by fsyncs, many at once` };
+  const probe = spawnSync('sh', syncfsArguments(directory), { input: '\n', encoding: 'utf8', timeout: 30_000 });
+  const [way, answer] = (probe.stdout ?? '').split('\n');
+  return probe.status === 0 && answer === 'ok' && way !== undefined && SYNCFS_WAYS[way]
+    ? { method: 'syncfs', why: `files made durable per batch of messages, by syncfs of the output file system (${SYNCFS_WAYS[way]})` }
+    : { method: 'fsync', why: `syncfs of ${directory} fails here, so files are made durable by fsyncs, many at once` };
 }
 
 const FSYNC_WHY = 'files made durable per batch of messages, by an fsync of each file and directory, many at once';
 
 /**
- * syncfs has no Node call, and spawning `sync` per flush from a thread holding a large heap
- * cost more than a millisecond each (a profile: a tenth of the decode thread). So one small
- * shell per file system stays up and runs `sync --file-system` each time it reads a line,
- * answering `ok` or `failed`; its fork and exec are its own. It ends when our end of its
- * input closes, that is with us.
+ * syncfs has no Node call, and spawning a program per flush from a thread holding a large
+ * heap cost more than a millisecond each (a profile: a tenth of the decode thread). So one
+ * helper per file system stays up (SYNCFS_SCRIPT). It ends when our end of its input closes,
+ * that is with us.
  */
 class SyncfsHelper {
   private child: ChildProcessWithoutNullStreams | undefined;
   private answers: ((ok: boolean | Error) => void)[] = [];
   private buffered = '';
+  /** its first line says which way it syncs: not an answer */
+  private announced = false;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly path: string) {}
@@ -71,10 +102,8 @@ class SyncfsHelper {
   }
 
   private start(): ChildProcessWithoutNullStreams {
-    // It holds the file system by a descriptor (3) on the path it was started with, which a
-    // user may remove afterwards: syncing /dev/fd/3 still reaches that file system.
-    const script = 'exec 3<"$1" || exit 1; while read -r _; do if sync --file-system /dev/fd/3; then echo ok; else echo failed; fi; done';
-    const child = spawn('sh', ['-c', script, 'mailpump-syncfs', this.path], { stdio: ['pipe', 'pipe', 'ignore'] }) as unknown as ChildProcessWithoutNullStreams;
+    const child = spawn('sh', syncfsArguments(this.path), { stdio: ['pipe', 'pipe', 'ignore'] }) as unknown as ChildProcessWithoutNullStreams;
+    this.announced = false;
     this.child = child;
     // It never keeps a process up that is done: its pipes are sockets, let go like it
     // (but for the time an answer is awaited, see once).
@@ -88,7 +117,8 @@ class SyncfsHelper {
       while ((end = this.buffered.indexOf('\n')) >= 0) {
         const line = this.buffered.slice(0, end);
         this.buffered = this.buffered.slice(end + 1);
-        this.answers.shift()?.(line === 'ok');
+        if (this.announced) this.answers.shift()?.(line === 'ok');
+        else this.announced = true;
       }
       if (this.answers.length === 0) (child.stdout as unknown as Socket).unref();
     });
