@@ -2,8 +2,9 @@
 // loopback), with the poll announcing on the local broker, as `sr start` runs them.
 //   - for each count (default 1000 and 10000) of corpus messages (about 60 KB, 1.3
 //     attachments each): the time from `sr start` to the last file written, beside one plain
-//     `UID FETCH 1:* BODY.PEEK[]` of the same folder over one connection, in the same run,
-//     and the floor: the same files written the subscribe's way with nothing else to do;
+//     `UID FETCH 1:* BODY.PEEK[]` of the same folder over one connection before the ingests
+//     and one after, in the same run, and the floor: the same files written the
+//     subscribe's way with nothing else to do;
 //   - the CPU each process used meanwhile, and the CPU of the work no ingest can do
 //     without (the raw fetch, decoding and writing the files alone, the poll): on a 2-core
 //     machine that sum, halved, is the fastest any ingest could be;
@@ -259,17 +260,20 @@ try {
     const folder = `corpus${count}`;
     const filled = await fill(dovecot, folder, count);
     const fetched = await rawFetch(dovecot, folder);
-    const raw = fetched.seconds;
-    process.stdout.write(`${count} messages, ${(filled.bytes / count / 1024).toFixed(1)} KiB average, ${filled.files} files: raw UID FETCH 1:* BODY.PEEK[] ${raw.toFixed(2)} s`
-      + ` (CPU: Dovecot ${fetched.serverCpu.toFixed(2)} s, client ${fetched.clientCpu.toFixed(2)} s)\n`);
-    let sizes: number[] = [];
-    let pollCpu = 0;
-    for (const instances of [1, 2]) {
-      const run = await ingest(dovecot, folder, filled.files, instances);
-      sizes = run.sizes;
-      if (instances === 1) pollCpu = run.cpu.get('poll') ?? 0;
+    const runs: Array<Awaited<ReturnType<typeof ingest>>> = [];
+    for (const instances of [1, 2]) runs.push(await ingest(dovecot, folder, filled.files, instances));
+    // Fetched again after: the machine's speed drifts (other work on its host), and the
+    // multiples are of the mean of the two, the ingests' own yardstick.
+    const after = await rawFetch(dovecot, folder);
+    const raw = (fetched.seconds + after.seconds) / 2;
+    const fetchCpu = (run: typeof fetched) => `CPU: Dovecot ${run.serverCpu.toFixed(2)} s, client ${run.clientCpu.toFixed(2)} s`;
+    process.stdout.write(`${count} messages, ${(filled.bytes / count / 1024).toFixed(1)} KiB average, ${filled.files} files: raw UID FETCH 1:* BODY.PEEK[] ${fetched.seconds.toFixed(2)} s before the ingests`
+      + ` (${fetchCpu(fetched)}), ${after.seconds.toFixed(2)} s after (${fetchCpu(after)}); the multiples below are of their mean, ${raw.toFixed(2)} s\n`);
+    const sizes = runs[0]!.sizes;
+    const pollCpu = runs[0]!.cpu.get('poll') ?? 0;
+    for (const [index, run] of runs.entries()) {
       const cpu = ['subscribe', 'poll', 'Dovecot'].map((group) => `${group} ${(run.cpu.get(group) ?? 0).toFixed(1)} s`).join(', ');
-      process.stdout.write(`  ingest with ${instances} instance(s) (poll + subscribe, sr start to last file): ${run.seconds.toFixed(2)} s = ${(run.seconds / raw).toFixed(2)} x the raw fetch, ${(count / run.seconds).toFixed(0)} messages/s;`
+      process.stdout.write(`  ingest with ${index + 1} instance(s) (poll + subscribe, sr start to last file): ${run.seconds.toFixed(2)} s = ${(run.seconds / raw).toFixed(2)} x the raw fetch, ${(count / run.seconds).toFixed(0)} messages/s;`
         + ` CPU ${cpu} (${CORES} cores x ${run.seconds.toFixed(1)} s = ${(CORES * run.seconds).toFixed(1)} s)\n`);
     }
     const floor = await writeFloor(sizes, filled.files / count);
