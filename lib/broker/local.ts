@@ -162,9 +162,9 @@ export class LocalBroker implements Broker {
 
   /**
    * The publishes of one turn of the event loop in one transaction (a poll publishes a
-   * batch at once: a commit each was a fifth of its time), each in a savepoint of its own,
-   * so that one refused (no such exchange, unroutable) is that caller's error only. Each
-   * caller's promise settles once the whole transaction is committed.
+   * batch at once, and a commit each was most of its time in SQLite), each in a savepoint
+   * of its own, so that one refused (no such exchange, unroutable) is that caller's error
+   * only. Each caller's promise settles once the whole transaction is committed.
    */
   private readonly publishedSoon = new PerTurn<Publication, unknown>((publications) => this.db.transaction(() => publications.map((publication) => {
     try {
