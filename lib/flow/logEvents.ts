@@ -21,9 +21,11 @@ export function eventLog(config: Config, logger: Logger): EventLog {
   const events = loggedEvents(config);
   // Asked once, and a line below the level never given to winston: it formats (timestamp,
   // redaction) every line it is given before its transport drops it.
-  const enabled = { info: logger.isLevelEnabled('info'), debug: logger.isDebugEnabled() };
+  const info = logger.isLevelEnabled('info');
+  const debug = logger.isDebugEnabled();
   return (event, line) => {
-    const level = events.has(event) ? 'info' : 'debug';
-    if (enabled[level]) logger.log(level, line());
+    if (events.has(event)) {
+      if (info) logger.info(line());
+    } else if (debug) logger.debug(line());
   };
 }

@@ -101,6 +101,19 @@ function contract(harness: Harness): void {
       assert.deepEqual((await collect(broker, queue, 1)).map((d) => d.body.toString()), ['taken']);
     });
 
+    it('of publishes made at once, refuses only the unroutable one: the others are routed', async () => {
+      const own = `xs_test_together_${unique()}`;
+      await broker.declareExchange(own);
+      const queue = `q_mailpump.together.${unique()}`;
+      await broker.declareQueue({ name: queue, bindings: [{ exchange: own, topic: 'v03.INBOX.#' }], expireSeconds: 0, messageAgeMaxSeconds: 0 });
+      const topics = ['v03.INBOX.a', 'v03.Other', 'v03.INBOX.b'];
+      const results = await Promise.allSettled(topics.map((topic) => broker.publish(own, topic, Buffer.from(topic), 'text/plain', true)));
+      assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.ok((results[1] as PromiseRejectedResult).reason instanceof Unroutable);
+      assert.deepEqual((await collect(broker, queue, 2)).map((d) => d.body.toString()).sort(), ['v03.INBOX.a', 'v03.INBOX.b']);
+      assert.equal(await broker.queueDepth(queue), 0);
+    });
+
     it('shares a queue between competing consumer processes, each message to one', async () => {
       const queue = `q_mailpump.competing.${unique()}`;
       await broker.declareQueue(queueSpec(queue, ['v03.#']));
