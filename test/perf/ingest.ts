@@ -8,6 +8,7 @@
 //   - the CPU each process used meanwhile, and the CPU of the work no ingest can do
 //     without (the raw fetch, decoding and writing the files alone, the poll): on a 2-core
 //     machine that sum, halved, is the fastest any ingest could be;
+//   - start-up: on a folder with one message, from `sr start` to its file, and the CPU;
 //   - single-message latency: on an idle mailbox watched with IDLE, from a message's APPEND
 //     to its file in place, for 100 messages one at a time (median, p99, max);
 //   - peak RSS of a process decoding and writing a message with a 1 GB attachment.
@@ -160,6 +161,38 @@ async function latencies(dovecot: DovecotInfo, samples: number): Promise<number[
   }
 }
 
+/**
+ * What `sr start` costs before any mail: on a folder holding one message, the time from `sr
+ * start` to its file in place, and the CPU of the poll and the subscribe until then (their
+ * start: Node, the modules, a decode thread, TLS and login, the first pass).
+ */
+async function startUp(dovecot: DovecotInfo): Promise<{ seconds: number; cpu: Map<string, number> }> {
+  const folder = 'startup';
+  const client = await imapSession({ dovecot } as Bench, USER.name);
+  await client.mailboxCreate(folder);
+  await client.append(folder, corpusMessage(3, folder, ATTACHMENT_SCALE).raw);
+  await client.logout();
+  const box = new Sandbox();
+  const files = path.join(box.home, 'files');
+  try {
+    box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
+    const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
+    box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'sleep 1h'].join('\n'));
+    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `fileSync ${SYNC}`].join('\n'));
+    const before = cpuSnapshot();
+    const started = performance.now();
+    const result = box.sr(['start']);
+    if (result.code !== 0) throw new Error(`sr start failed: ${result.stderr}`);
+    while (countFiles(files) === 0) {
+      if (performance.now() - started > 60_000) throw new Error('no file 60 s after sr start');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return { seconds: (performance.now() - started) / 1000, cpu: cpuSince(before, processGroup) };
+  } finally {
+    box.cleanup();
+  }
+}
+
 function percentile(values: readonly number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
@@ -283,6 +316,9 @@ try {
     process.stdout.write(`  CPU no ingest can do without: the raw fetch's ${(fetched.serverCpu + fetched.clientCpu).toFixed(1)} s + decoding and writing the files alone ${decoding.toFixed(1)} s`
       + ` + the poll's ${pollCpu.toFixed(1)} s = ${least.toFixed(1)} s; on ${CORES} cores at least ${(least / CORES).toFixed(2)} s = ${(least / CORES / raw).toFixed(2)} x the raw fetch\n`);
   }
+  const start = await startUp(dovecot);
+  process.stdout.write(`start-up: one message, sr start to its file in place: ${start.seconds.toFixed(2)} s; CPU meanwhile: `
+    + `${['subscribe', 'poll'].map((group) => `${group} ${(start.cpu.get(group) ?? 0).toFixed(2)} s`).join(', ')}\n`);
   const latency = await latencies(dovecot, LATENCY_SAMPLES);
   process.stdout.write(`single message on an idle, IDLE-watched mailbox, APPEND to its file in place (${LATENCY_SAMPLES} messages): `
     + `median ${percentile(latency, 0.5).toFixed(3)} s, p99 ${percentile(latency, 0.99).toFixed(3)} s, max ${Math.max(...latency).toFixed(3)} s\n`);
