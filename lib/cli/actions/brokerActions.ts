@@ -112,11 +112,16 @@ export async function declareAction(context: CliContext, selectors: readonly str
  * that what a poll started in the same command announces is queued even before the
  * subscribe's instances are up. What cannot be declared now (a broker not reachable, a
  * refusal) is left to the instances, which try until it is done; sr start says so.
+ * True when everything was declared.
  */
-export async function declareBeforeStart(context: CliContext, configs: readonly Config[]): Promise<void> {
-  if (!configs.some((config) => config.id.component === 'subscribe')) return;
-  await withBrokers(context, (sessions) => declareAll(context, sessions, configs, () => undefined,
-    (config, error) => context.err(`start: ${config.label}: ${error.message}; its instances will try again once started`)));
+export async function declareBeforeStart(context: CliContext, configs: readonly Config[]): Promise<boolean> {
+  if (!configs.some((config) => config.id.component === 'subscribe')) return true;
+  let declared = true;
+  await withBrokers(context, (sessions) => declareAll(context, sessions, configs, () => undefined, (config, error) => {
+    declared = false;
+    context.err(`start: ${config.label}: ${error.message}; its instances will try again once started`);
+  }));
+  return declared;
 }
 
 /** Deletes the config's queue (if it ever had one) and its state files, keeping the disabled marker. */

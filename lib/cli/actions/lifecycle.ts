@@ -7,7 +7,7 @@ import { type ConfigId, configLabel } from '../../config/components.js';
 import { ConfigErrors, UserError } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
 import { tableDefault } from '../../config/options.js';
-import { awaitStarted, launchInstance, logTail } from '../../supervisor/launch.js';
+import { awaitStarted, launchInstance, logTail, type StartCheck } from '../../supervisor/launch.js';
 import { configStatus } from '../../supervisor/status.js';
 import { stopConfig } from '../../supervisor/stop.js';
 import { type CliContext, loadCredentials, loadSelection, loadSelectionStrict, nothingConfigured } from '../context.js';
@@ -37,14 +37,16 @@ function checkStartable(context: CliContext, configs: readonly Config[]): void {
 }
 
 export async function startAction(context: CliContext, selectors: readonly string[]): Promise<number> {
-  // Subscribes first: their queues must exist before a poll announces.
+  // Subscribes first: a queue that cannot be declared now is declared by its subscribe's
+  // instances, which must then be up before a poll announces (see below).
   const configs = [...loadSelectionStrict(context, selectors)].sort((a, b) => Number(a.id.component === 'poll') - Number(b.id.component === 'poll'));
   if (configs.length === 0) throw new UserError(`start: nothing to start: ${nothingConfigured(context)}`);
   checkStartable(context, configs);
   const statuses = new Map(configs.map((config) => [config, configStatus(context.paths, config)]));
-  await declareBeforeStart(context, configs.filter((config) => statuses.get(config)!.state !== 'disabled'));
+  const declared = await declareBeforeStart(context, configs.filter((config) => statuses.get(config)!.state !== 'disabled'));
   const explicit = selectors.length > 0;
   let failed = false;
+  const toStart: Array<{ config: Config; missing: number[] }> = [];
   for (const config of configs) {
     const status = statuses.get(config)!;
     if (status.state === 'disabled') {
@@ -62,15 +64,33 @@ export async function startAction(context: CliContext, selectors: readonly strin
       context.out(`start: ${config.label} is already running (${status.running}/${status.expected})`);
       continue;
     }
-    if (!(await startInstances(context, config, missing))) failed = true;
+    toStart.push({ config, missing });
+  }
+  if (declared) {
+    // Every queue is there: what a poll announces before its subscribes are up waits in
+    // them, so all start at once (one after the other, a start took a second per config).
+    const launched = toStart.map(({ config, missing }) => ({ config, instances: launch(context, config, missing) }));
+    const checks = await Promise.all(launched.map(({ config, instances }) => awaitStarted(context.paths, config, instances)));
+    launched.forEach(({ config }, index) => {
+      if (!reportStarted(context, config, checks[index]!)) failed = true;
+    });
+  } else {
+    // A subscribe's queue is not declared yet: its instances declare it, up before any poll.
+    for (const { config, missing } of toStart) if (!(await startInstances(context, config, missing))) failed = true;
   }
   return failed ? 1 : 0;
 }
 
+function launch(context: CliContext, config: Config, instances: readonly number[]): Map<number, number> {
+  return new Map(instances.map((n) => [n, launchInstance(context.paths, config, n, optionWords(context.commandLine))]));
+}
+
 /** Launches the given instance numbers and reports which came up; false if any did not. */
 export async function startInstances(context: CliContext, config: Config, instances: readonly number[]): Promise<boolean> {
-  const launched = new Map(instances.map((n) => [n, launchInstance(context.paths, config, n, optionWords(context.commandLine))]));
-  const checks = await awaitStarted(context.paths, config, launched);
+  return reportStarted(context, config, await awaitStarted(context.paths, config, launch(context, config, instances)));
+}
+
+function reportStarted(context: CliContext, config: Config, checks: readonly StartCheck[]): boolean {
   const up = checks.filter((check) => check.ok);
   if (up.length > 0) context.out(`start: ${config.label} started ${up.length} instance(s) (pids ${up.map((c) => c.pid).join(', ')})`);
   for (const check of checks.filter((c) => !c.ok)) {
