@@ -179,12 +179,13 @@ describe('OAuth2 with the engine and sr oauth', () => {
 
     // The grant is revoked (a password change, an admin): shown, nothing lost, and resumed by a new login.
     auth.revokeAll();
-    // Waited for as a whole: on a loaded machine, a status may first fail for a reason of its own (a pass still running late).
+    // Waited for as a whole, and long: on a loaded machine (the suite's two lanes) a status may
+    // first fail for a reason of its own (a pass still running late), and passes come slowly.
     const revoked = new RegExp(`the OAuth grant is no longer valid \\(invalid_grant: .*\\)\\. Sign in again with: sr oauth login ${secureUrl.replace(/[/.]/g, '\\$&')}`);
     await waitUntil(async () => {
       const status = await box.srAsync(['status', 'poll/secure']);
       return status.code === 1 && revoked.test(status.stdout);
-    }, 60000, 'sr status to show the revoked grant');
+    }, 180000, 'sr status to show the revoked grant');
     const needing = await box.srAsync(['oauth', 'status']);
     assert.equal(needing.code, 1);
     assert.match(needing.stdout, /NEEDS A NEW SIGN-IN/);
