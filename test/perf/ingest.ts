@@ -88,23 +88,36 @@ function countFiles(dir: string): number {
 }
 
 /**
+ * A sandbox holding the bench's poll of `folder` and its subscribe (each config's own lines
+ * after the common ones), not started yet; `files` is the subscribe's directory.
+ */
+function benchSandbox(dovecot: DovecotInfo, folder: string, pollLines: readonly string[], subscribeLines: readonly string[]): { box: Sandbox; files: string } {
+  const box = new Sandbox();
+  const files = path.join(box.home, 'files');
+  box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
+  const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
+  box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, ...pollLines].join('\n'));
+  box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `fileSync ${SYNC}`, ...subscribeLines].join('\n'));
+  return { box, files };
+}
+
+function srStart(box: Sandbox): void {
+  const result = box.sr(['start']);
+  if (result.code !== 0) throw new Error(`sr start failed: ${result.stderr}`);
+}
+
+/**
  * The ingest's time, the sizes of the files it wrote, and the CPU each process used. The
  * clock stops at the newest file's modification time (its bytes are written just before
  * it is linked into place), so looking for the files four times a second, which costs
  * the machine little, does not round the time up.
  */
 async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: number, instances: number): Promise<{ seconds: number; sizes: number[]; cpu: Map<string, number> }> {
-  const box = new Sandbox();
-  const files = path.join(box.home, 'files');
+  const { box, files } = benchSandbox(dovecot, folder, ['batch 1000', 'sleep 1s'], [`instances ${instances}`, `prefetch ${process.env.BENCH_PREFETCH ?? 50}`]);
   try {
-    box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
-    const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
-    box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'batch 1000', 'sleep 1s'].join('\n'));
-    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `instances ${instances}`, `prefetch ${process.env.BENCH_PREFETCH ?? 50}`, `fileSync ${SYNC}`].join('\n'));
     const before = cpuSnapshot();
     const started = Date.now();
-    const result = box.sr(['start']);
-    if (result.code !== 0) throw new Error(`sr start failed: ${result.stderr}`);
+    srStart(box);
     for (;;) {
       const written = countFiles(files);
       if (written >= expectedFiles) break;
@@ -128,17 +141,11 @@ async function ingest(dovecot: DovecotInfo, folder: string, expectedFiles: numbe
  */
 async function latencies(dovecot: DovecotInfo, samples: number): Promise<number[]> {
   const folder = 'latency';
-  const box = new Sandbox();
-  const files = path.join(box.home, 'files');
+  const { box, files } = benchSandbox(dovecot, folder, ['idle on', 'sleep 1h'], []);
   const client = await imapSession({ dovecot } as Bench, USER.name);
   try {
     await client.mailboxCreate(folder);
-    box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
-    const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
-    box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'idle on', 'sleep 1h'].join('\n'));
-    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `fileSync ${SYNC}`].join('\n'));
-    const result = box.sr(['start']);
-    if (result.code !== 0) throw new Error(`sr start failed: ${result.stderr}`);
+    srStart(box);
     await new Promise((resolve) => setTimeout(resolve, 3000)); // the first pass done, IDLE on
     const seconds: number[] = [];
     // Corpus messages with at least one attachment: one without would write no file to wait for.
@@ -172,17 +179,11 @@ async function startUp(dovecot: DovecotInfo): Promise<{ seconds: number; cpu: Ma
   await client.mailboxCreate(folder);
   await client.append(folder, corpusMessage(3, folder, ATTACHMENT_SCALE).raw);
   await client.logout();
-  const box = new Sandbox();
-  const files = path.join(box.home, 'files');
+  const { box, files } = benchSandbox(dovecot, folder, ['sleep 1h'], []);
   try {
-    box.writeConfig('credentials.conf', `imaps://${USER.name}:${USER.password}@127.0.0.1:${dovecot.ports.imaps}/\n`);
-    const common = [`tlsCa ${dovecot.caCert}`, 'logLevel warning'];
-    box.writeConfig('poll/bench.conf', [...common, `pollUrl imaps://${USER.name}@127.0.0.1:${dovecot.ports.imaps}/`, `folder ${folder}`, 'sleep 1h'].join('\n'));
-    box.writeConfig('subscribe/bench.conf', [...common, `directory ${files}`, 'mailAction none', `fileSync ${SYNC}`].join('\n'));
     const before = cpuSnapshot();
     const started = performance.now();
-    const result = box.sr(['start']);
-    if (result.code !== 0) throw new Error(`sr start failed: ${result.stderr}`);
+    srStart(box);
     while (countFiles(files) === 0) {
       if (performance.now() - started > 60_000) throw new Error('no file 60 s after sr start');
       await new Promise((resolve) => setTimeout(resolve, 5));

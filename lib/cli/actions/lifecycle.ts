@@ -66,28 +66,27 @@ export async function startAction(context: CliContext, selectors: readonly strin
     }
     toStart.push({ config, missing });
   }
-  if (declared) {
-    // Every queue is there: what a poll announces before its subscribes are up waits in
-    // them, so all start at once (one after the other, a start took a second per config).
-    const launched = toStart.map(({ config, missing }) => ({ config, instances: launch(context, config, missing) }));
-    const checks = await Promise.all(launched.map(({ config, instances }) => awaitStarted(context.paths, config, instances)));
-    launched.forEach(({ config }, index) => {
-      if (!reportStarted(context, config, checks[index]!)) failed = true;
-    });
-  } else {
-    // A subscribe's queue is not declared yet: its instances declare it, up before any poll.
-    for (const { config, missing } of toStart) if (!(await startInstances(context, config, missing))) failed = true;
-  }
+  // Every queue declared: what a poll announces before its subscribes are up waits in them,
+  // so all start at once (one config after the other took a second each). Otherwise a
+  // subscribe's instances declare their queue, and are up before any poll starts.
+  const waves = declared ? [toStart] : toStart.map((one) => [one]);
+  for (const wave of waves) if (!(await startTogether(context, wave))) failed = true;
   return failed ? 1 : 0;
 }
 
-function launch(context: CliContext, config: Config, instances: readonly number[]): Map<number, number> {
-  return new Map(instances.map((n) => [n, launchInstance(context.paths, config, n, optionWords(context.commandLine))]));
+/** Launches the instances of each config at once, waits for them all, and reports in order; false if any did not come up. */
+async function startTogether(context: CliContext, wave: ReadonlyArray<{ config: Config; missing: readonly number[] }>): Promise<boolean> {
+  const launched = wave.map(({ config, missing }) => ({
+    config,
+    instances: new Map(missing.map((n) => [n, launchInstance(context.paths, config, n, optionWords(context.commandLine))])),
+  }));
+  const checks = await Promise.all(launched.map(({ config, instances }) => awaitStarted(context.paths, config, instances)));
+  return launched.map(({ config }, index) => reportStarted(context, config, checks[index]!)).every(Boolean);
 }
 
 /** Launches the given instance numbers and reports which came up; false if any did not. */
-export async function startInstances(context: CliContext, config: Config, instances: readonly number[]): Promise<boolean> {
-  return reportStarted(context, config, await awaitStarted(context.paths, config, launch(context, config, instances)));
+export function startInstances(context: CliContext, config: Config, instances: readonly number[]): Promise<boolean> {
+  return startTogether(context, [{ config, missing: instances }]);
 }
 
 function reportStarted(context: CliContext, config: Config, checks: readonly StartCheck[]): boolean {
